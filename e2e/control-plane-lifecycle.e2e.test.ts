@@ -41,7 +41,8 @@ async function expectAllGone(state: ClusterState): Promise<void> {
   const pids = [state.supervisorPid, ...Object.values(state.pids)];
   expect(Object.keys(state.pids).sort()).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']);
   await expect.poll(() => pids.filter(alive), { timeout: 30_000, interval: 200 }).toEqual([]);
-  for (const port of Object.values(state.ports ?? {})) {
+  const ports: number[] = state.ports === undefined ? [] : Object.values(state.ports);
+  for (const port of ports) {
     expect(await portFree(port), `port ${port} still held`).toBe(true);
   }
 }
