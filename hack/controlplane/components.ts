@@ -3,14 +3,15 @@
 import { join } from 'node:path';
 import type { Pki } from './pki.ts';
 
-export interface Ports {
+// A type alias (not an interface) so Object.values(ports) is number[].
+export type Ports = {
   readonly etcdClient: number;
   readonly etcdPeer: number;
   readonly apiserver: number;
   readonly controllerManager: number;
   readonly scheduler: number;
   readonly kwok: number;
-}
+};
 
 export interface Layout {
   readonly dir: string;
