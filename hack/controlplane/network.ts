@@ -27,6 +27,8 @@ export async function allocatePorts(): Promise<Ports> {
 /** kube-apiserver refuses a loopback advertise address; it is only written into the `kubernetes`
  * Service endpoints, never listened on, so any non-loopback address of this machine will do. */
 export function advertiseAddress(): string {
+  const override = process.env['AIRLOCK_ADVERTISE_ADDRESS'];
+  if (override !== undefined && override !== '') return override;
   for (const addresses of Object.values(networkInterfaces())) {
     for (const a of addresses ?? []) {
       if (a.family === 'IPv4' && !a.internal) return a.address;
