@@ -9,7 +9,7 @@ import { isOurProcess } from './process.ts';
 import { readState, type ClusterState } from './state.ts';
 import { waitFor } from './readiness.ts';
 
-export { issueClientCertificate, pkiPaths } from './pki.ts';
+export { issueClientCertificate, issueServingCertificate, pkiPaths } from './pki.ts';
 export { writeKubeconfig } from './kubeconfig.ts';
 export type { ClusterState } from './state.ts';
 

@@ -92,6 +92,24 @@ export async function issueClientCertificate(
   return out;
 }
 
+/** A serving certificate signed by the local CA, e.g. for a gateway run by tests or the demo. */
+export async function issueServingCertificate(
+  pki: Pki,
+  name: string,
+  sans: { dns?: readonly string[]; ips?: readonly string[] },
+): Promise<ClientCertificate> {
+  const base = join(pki.dir, `serving-${subjectPart(name)}`);
+  const out = { cert: `${base}.crt`, key: `${base}.key` };
+  const san = [...(sans.dns ?? []).map((d) => `DNS:${subjectPart(d)}`), ...(sans.ips ?? []).map((i) => `IP:${subjectPart(i)}`)].join(',');
+  await signWithCa({
+    pki,
+    subject: `/CN=${subjectPart(name)}`,
+    out,
+    extensions: `keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nsubjectAltName=${san}\n`,
+  });
+  return out;
+}
+
 export interface PkiOptions {
   readonly dir: string;
   /** Extra IP SANs for the serving certificate (the advertise address). */

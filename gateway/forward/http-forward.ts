@@ -1,0 +1,86 @@
+// Forwards one decided request to the API server and streams the answer back: no buffering, so
+// watch, `logs -f` and large lists flow as the API server writes them.
+import { request, type RequestOptions } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Upstream } from '../upstream/upstream-client.ts';
+
+/** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+export interface ForwardOutcome {
+  /** Status code sent to the client; 502/503 when the upstream failed before answering. */
+  readonly code: number;
+  /** Set when the upstream failed (before or during the response). */
+  readonly upstreamError?: string;
+  readonly upstreamLatencyMs: number;
+}
+
+export interface ForwardInput {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly upstream: Upstream;
+  /** Final request headers: sanitized client headers plus the gateway's credential and identity. */
+  readonly headers: OutgoingHttpHeaders;
+  readonly path: string;
+  readonly longRunning: boolean;
+  /** Writes a Status answer when the upstream cannot be reached (headers not yet sent). */
+  readonly fail: (code: 502 | 503 | 504, message: string) => void;
+}
+
+export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    const value = raw[i + 1] ?? '';
+    const existing = headers[lower];
+    if (existing === undefined) headers[lower] = value;
+    else headers[lower] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return headers;
+}
+
+export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
+  const { req, res, upstream } = input;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: Omit<ForwardOutcome, 'upstreamLatencyMs'>): void => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...outcome, upstreamLatencyMs: performance.now() - started });
+    };
+    const options: RequestOptions = {
+      method: req.method ?? 'GET',
+      agent: upstream.agent,
+      headers: input.headers,
+      // Long-running requests end when the API server ends them (watch timeoutSeconds, exec exit).
+      ...(input.longRunning ? {} : { timeout: 120_000 }),
+    };
+    const upstreamReq = request(new URL(input.path, upstream.url), options, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
+      res.flushHeaders();
+      upstreamRes.pipe(res);
+      upstreamRes.on('error', (e) => { res.destroy(e); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
+      res.on('close', () => {
+        // Client went away (e.g. ^C on a watch): stop reading upstream.
+        if (!upstreamRes.complete) upstreamReq.destroy();
+        settle({ code: upstreamRes.statusCode ?? 502 });
+      });
+    });
+    upstreamReq.on('timeout', () => { upstreamReq.destroy(new Error('upstream timed out')); });
+    upstreamReq.on('error', (e) => {
+      if (!res.headersSent) {
+        const code = e.message === 'upstream timed out' ? 504 : 503;
+        input.fail(code, code === 504 ? 'the Kubernetes API server did not answer in time' : 'the Kubernetes API server is unavailable');
+        settle({ code, upstreamError: e.message });
+      } else {
+        res.destroy(e);
+        settle({ code: res.statusCode, upstreamError: e.message });
+      }
+    });
+    req.pipe(upstreamReq);
+    req.on('aborted', () => upstreamReq.destroy());
+  });
+}

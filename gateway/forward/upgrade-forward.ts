@@ -1,0 +1,90 @@
+// Relays an upgraded connection (exec, attach, port-forward; WebSocket or SPDY) once the request
+// has been decided: the upstream request carries the same Upgrade headers, and after the API
+// server's 101 the two sockets are joined byte for byte. Protocol-agnostic on purpose: kubectl
+// falls back from WebSocket (GET) to SPDY (POST), and both must work.
+import { request } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Upstream } from '../upstream/upstream-client.ts';
+
+export interface UpgradeOutcome {
+  readonly code: number;
+  readonly upstreamError?: string;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+}
+
+export interface UpgradeInput {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly upstream: Upstream;
+  readonly headers: OutgoingHttpHeaders;
+  readonly path: string;
+  readonly fail: (code: 502 | 503, message: string) => void;
+}
+
+/** Serialises a response head for a raw socket, keeping repeated headers as separate lines. */
+export function rawResponseHead(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): string {
+  const lines = [`HTTP/1.1 ${statusCode} ${statusMessage}`];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) lines.push(`${rawHeaders[i] ?? ''}: ${rawHeaders[i + 1] ?? ''}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function withoutHeaders(rawHeaders: readonly string[], names: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (!names.includes(name.toLowerCase())) kept.push(name, rawHeaders[i + 1] ?? '');
+  }
+  return kept;
+}
+
+export function forwardUpgrade(input: UpgradeInput): Promise<UpgradeOutcome> {
+  const { req, socket, upstream } = input;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let settled = false;
+    const settle = (code: number, upstreamError?: string): void => {
+      if (settled) return;
+      settled = true;
+      resolve({ code, bytesIn, bytesOut, durationMs: performance.now() - started, ...(upstreamError === undefined ? {} : { upstreamError }) });
+    };
+    const upstreamReq = request(new URL(input.path, upstream.url), {
+      method: req.method ?? 'GET',
+      // A dedicated connection: an upgraded socket never returns to the pool.
+      agent: false,
+      ca: upstream.agent.options.ca,
+      headers: input.headers,
+    });
+    upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+      socket.write(rawResponseHead(101, upstreamRes.statusMessage ?? 'Switching Protocols', upstreamRes.rawHeaders));
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (input.head.length > 0) upstreamSocket.write(input.head);
+      socket.on('data', (c: Buffer) => { bytesIn += c.length; });
+      upstreamSocket.on('data', (c: Buffer) => { bytesOut += c.length; });
+      socket.pipe(upstreamSocket).pipe(socket);
+      const close = (): void => { socket.destroy(); upstreamSocket.destroy(); settle(101); };
+      socket.on('close', close);
+      upstreamSocket.on('close', close);
+      socket.on('error', close);
+      upstreamSocket.on('error', close);
+    });
+    upstreamReq.on('response', (upstreamRes) => {
+      // The API server refused the upgrade (403, 400, …): relay its answer as a plain response.
+      // The body is relayed decoded and the socket closed after it, so framing headers go.
+      const headers = withoutHeaders(upstreamRes.rawHeaders, ['connection', 'transfer-encoding', 'content-length']);
+      socket.write(rawResponseHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage ?? '', [...headers, 'Connection', 'close']));
+      upstreamRes.pipe(socket);
+      upstreamRes.on('end', () => { socket.end(); settle(upstreamRes.statusCode ?? 502); });
+    });
+    upstreamReq.on('error', (e) => {
+      input.fail(503, 'the Kubernetes API server is unavailable');
+      settle(503, e.message);
+    });
+    upstreamReq.end();
+  });
+}

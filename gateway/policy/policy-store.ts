@@ -1,0 +1,78 @@
+// Watches the AccessPolicies a gateway selects and keeps a compiled index current: a change is
+// in effect within a second, with no restart. Until the first list completes the store is not
+// ready, and the gateway refuses requests (fail closed) rather than deciding on no policies.
+import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { compilePolicies, type CompiledPolicies, type PolicySource } from './compile.ts';
+
+export interface PolicyStore {
+  current(): CompiledPolicies;
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface PolicyStoreOptions {
+  readonly kubeConfig: KubeConfig;
+  /** '' watches every namespace. */
+  readonly namespace: string;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly onCompiled?: (compiled: CompiledPolicies) => void;
+  readonly onError?: (error: unknown) => void;
+  /** Coalesces bursts of events into one compile. */
+  readonly debounceMs?: number;
+}
+
+type PolicyObject = KubernetesObject & PolicySource;
+
+export const GROUP = 'airlock.dev';
+export const VERSION = 'v1alpha1';
+export const PLURAL = 'accesspolicies';
+
+export function labelSelector(selector: Readonly<Record<string, string>>): string | undefined {
+  const parts = Object.entries(selector).map(([k, v]) => `${k}=${v}`);
+  return parts.length === 0 ? undefined : parts.join(',');
+}
+
+export async function watchPolicies(options: PolicyStoreOptions): Promise<PolicyStore> {
+  const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  const selector = labelSelector(options.selector);
+  const path = options.namespace === ''
+    ? `/apis/${GROUP}/${VERSION}/${PLURAL}`
+    : `/apis/${GROUP}/${VERSION}/namespaces/${options.namespace}/${PLURAL}`;
+  const list = async (): Promise<{ items: PolicyObject[]; metadata?: { resourceVersion?: string } }> => {
+    const common = { group: GROUP, version: VERSION, plural: PLURAL, ...(selector === undefined ? {} : { labelSelector: selector }) };
+    const result: unknown = options.namespace === ''
+      ? await api.listClusterCustomObject(common)
+      : await api.listNamespacedCustomObject({ ...common, namespace: options.namespace });
+    return result as { items: PolicyObject[] };
+  };
+  const informer = makeInformer<PolicyObject>(options.kubeConfig, path, list, selector);
+  let compiled = compilePolicies([]);
+  let isReady = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const recompile = (): void => {
+    timer = undefined;
+    compiled = compilePolicies(informer.list());
+    isReady = true;
+    options.onCompiled?.(compiled);
+  };
+  const schedule = (): void => { timer ??= setTimeout(recompile, options.debounceMs ?? 50); };
+  informer.on('change', schedule);
+  informer.on('connect', schedule);
+  informer.on('error', (error: unknown) => {
+    options.onError?.(error);
+    // client-node stops an informer on errors other than 410 and timeouts: restart it.
+    if (!stopped) setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
+  });
+  await informer.start();
+  recompile();
+  return {
+    current: () => compiled,
+    ready: () => isReady,
+    stop: async () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// One connection pool to the API server, shared by forwarding and by the gateway's own calls
+// (TokenReview, SubjectAccessReview). Uses node:https directly: fetch merges repeated headers,
+// and forwarding needs raw control of headers, streaming and upgrades.
+import { Agent, request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { TokenSource } from './token-source.ts';
+
+export interface Upstream {
+  readonly url: URL;
+  readonly agent: Agent;
+  readonly tokens: TokenSource;
+  /** POSTs a JSON object with the gateway's own credential and returns the parsed answer. */
+  postJson<T>(path: string, body: unknown, timeoutMs?: number): Promise<T>;
+}
+
+export class UpstreamError extends Error {
+  readonly code: 'upstream_unavailable' | 'upstream_status' | 'upstream_timeout';
+  readonly status: number | undefined;
+  constructor(code: UpstreamError['code'], message: string, status?: number) {
+    super(message);
+    this.name = 'UpstreamError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface UpstreamOptions {
+  readonly server: string;
+  readonly caFile?: string;
+  readonly tokens: TokenSource;
+  readonly maxSockets?: number;
+}
+
+export function createUpstream(options: UpstreamOptions): Upstream {
+  const url = new URL(options.server);
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? 256,
+    ...(options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) }),
+  });
+  const postJson = <T>(path: string, body: unknown, timeoutMs = 10_000): Promise<T> => new Promise((resolve, reject) => {
+    const payload = Buffer.from(JSON.stringify(body));
+    const req = request(new URL(path, url), {
+      method: 'POST',
+      agent,
+      timeout: timeoutMs,
+      headers: {
+        authorization: `Bearer ${options.tokens.current()}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'content-length': payload.length,
+      },
+    }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e) => { reject(new UpstreamError('upstream_unavailable', e.message)); });
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          reject(new UpstreamError('upstream_status', `POST ${path} answered ${status}`, status));
+          return;
+        }
+        try { resolve(JSON.parse(text) as T); } catch { reject(new UpstreamError('upstream_status', `POST ${path}: invalid JSON`, status)); }
+      });
+    });
+    req.on('timeout', () => req.destroy(new UpstreamError('upstream_timeout', `POST ${path} timed out after ${timeoutMs} ms`)));
+    req.on('error', (e) => { reject(e instanceof UpstreamError ? e : new UpstreamError('upstream_unavailable', e.message)); });
+    req.end(payload);
+  });
+  return { url, agent, tokens: options.tokens, postJson };
+}
