@@ -25,6 +25,9 @@ export interface ForwardInput {
   readonly longRunning: boolean;
   /** Writes a Status answer when the upstream cannot be reached (headers not yet sent). */
   readonly fail: (code: 502 | 503 | 504, message: string) => void;
+  /** Runs after the upstream body ended and before the client's response ends (the final audit
+   * record is made durable here); if it rejects, the response is cut instead of completed. */
+  readonly beforeEnd?: (code: number) => Promise<void>;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -61,7 +64,14 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     const upstreamReq = request(new URL(input.path, upstream.url), options, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
       res.flushHeaders();
-      upstreamRes.pipe(res);
+      upstreamRes.pipe(res, { end: false });
+      upstreamRes.on('end', () => {
+        const code = upstreamRes.statusCode ?? 502;
+        (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
+          () => { res.end(); settle({ code }); },
+          (error: unknown) => { res.destroy(); settle({ code, upstreamError: `response cut: ${error instanceof Error ? error.message : String(error)}` }); },
+        );
+      });
       upstreamRes.on('error', (e) => { res.destroy(e); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
       res.on('close', () => {
         // Client went away (e.g. ^C on a watch): stop reading upstream.

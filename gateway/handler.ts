@@ -1,0 +1,171 @@
+// The request pipeline, composed in one place: parse → authenticate → resolve identity → decide →
+// audit (durably, before anything is forwarded) → forward → audit the outcome. Every stage is
+// passed in, so this file reads like the diagram in the README and tests can swap any stage.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AuthenticatedCaller, UserInfo } from './authenticate/identity.ts';
+import type { Decision, RequestAttributes } from './policy/model.ts';
+import { forwardHttp, type ForwardOutcome } from './forward/http-forward.ts';
+import { forwardUpgrade, rawResponseHead } from './forward/upgrade-forward.ts';
+import type { Upstream } from './upstream/upstream-client.ts';
+
+/** A parsed request: policy attributes plus what forwarding needs to know. */
+export interface ParsedRequest {
+  readonly attributes: RequestAttributes;
+  readonly longRunning: boolean;
+}
+
+/** A Kubernetes `Status` (or any JSON) answer with its HTTP code. */
+export interface Answer {
+  readonly code: number;
+  readonly body: unknown;
+}
+
+export interface AuditEvent {
+  readonly auditID: string;
+  readonly stage: 'RequestReceived' | 'ResponseStarted' | 'ResponseComplete';
+  readonly req: IncomingMessage;
+  readonly parsed?: ParsedRequest;
+  readonly caller?: AuthenticatedCaller;
+  readonly effective?: UserInfo;
+  readonly decision?: Decision;
+  readonly code?: number;
+  readonly error?: string;
+  readonly startedAt: Date;
+  readonly latencyMs?: number;
+  readonly upgrade?: { readonly bytesIn: number; readonly bytesOut: number };
+}
+
+export interface PipelineStages {
+  /** Throws a typed error the `answerFor` stage maps to 400. */
+  parse(req: IncomingMessage): ParsedRequest;
+  authenticate(req: IncomingMessage): Promise<AuthenticatedCaller>;
+  resolveIdentity(caller: AuthenticatedCaller, req: IncomingMessage): Promise<UserInfo>;
+  /** undefined while policies are not synced: the gateway then refuses (fail closed). */
+  decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
+  /** Resolves once the record is durable (FailClosed) or accepted (FailOpen); rejects to refuse. */
+  audit(event: AuditEvent): Promise<void>;
+  upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller }): OutgoingHttpHeaders;
+  /** Maps a failed stage or a refusal to the answer the client gets. */
+  answerFor(problem: Refusal): Answer;
+}
+
+/** Why a request was not forwarded. */
+export type Refusal =
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'decision'; readonly decision: Decision; readonly parsed: ParsedRequest; readonly effective: UserInfo }
+  | { readonly kind: 'not-ready'; readonly what: string }
+  | { readonly kind: 'upstream'; readonly code: 502 | 503 | 504; readonly message: string };
+
+export interface PipelineObserver {
+  finished(event: { decision: string; verb: string; code: number; latencyMs: number; upstreamMs?: number; longRunning: boolean }): void;
+}
+
+interface Admitted {
+  readonly parsed: ParsedRequest;
+  readonly caller: AuthenticatedCaller;
+  readonly effective: UserInfo;
+  readonly decision: Decision;
+}
+
+type Admission = { readonly ok: true; readonly admitted: Admitted } | { readonly ok: false; readonly answer: Answer; readonly partial: Partial<Admitted> };
+
+export interface Pipeline {
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+}
+
+export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
+  async function admit(req: IncomingMessage, auditID: string, startedAt: Date): Promise<Admission> {
+    const partial: { -readonly [K in keyof Admitted]?: Admitted[K] } = {};
+    try {
+      partial.parsed = stages.parse(req);
+      partial.caller = await stages.authenticate(req);
+      partial.effective = await stages.resolveIdentity(partial.caller, req);
+      const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
+      if (decision === undefined) return { ok: false, answer: stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }), partial };
+      partial.decision = decision;
+      if (decision.action !== 'Allow') {
+        return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
+      }
+      const admitted: Admitted = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision };
+      // Nothing is forwarded that is not durably audited (FailClosed): a failed write refuses.
+      await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
+      return { ok: true, admitted };
+    } catch (error) {
+      return { ok: false, answer: stages.answerFor({ kind: 'error', error }), partial };
+    }
+  }
+
+  async function refuse(req: IncomingMessage, refusal: { auditID: string; startedAt: Date; answer: Answer; partial: Partial<Admitted> }): Promise<void> {
+    const { auditID, startedAt, answer, partial } = refusal;
+    observer?.finished({ decision: partial.decision?.action.toLowerCase() ?? 'refused', verb: partial.parsed?.attributes.verb ?? 'unknown', code: answer.code, latencyMs: Date.now() - startedAt.getTime(), longRunning: false });
+    // A refused request was not forwarded, so a failed audit write loses nothing downstream; it
+    // is still reported by the audit stage's own metrics and logs.
+    await stages.audit({ auditID, stage: 'ResponseComplete', req, ...partial, code: answer.code, startedAt, latencyMs: Date.now() - startedAt.getTime() }).catch(() => undefined);
+  }
+
+  return {
+    async handleRequest(req, res) {
+      const auditID = randomUUID();
+      const startedAt = new Date();
+      res.setHeader('audit-id', auditID);
+      const admission = await admit(req, auditID, startedAt);
+      if (!admission.ok) {
+        writeAnswer(res, admission.answer);
+        await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
+        return;
+      }
+      const { parsed, caller, effective, decision } = admission.admitted;
+      const outcome: ForwardOutcome = await forwardHttp({
+        req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning,
+        headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
+        fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
+        beforeEnd: async (code) => {
+          await stages.audit({ auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime() });
+        },
+      });
+      observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(), upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning });
+    },
+
+    async handleUpgrade(req, socket, head) {
+      const auditID = randomUUID();
+      const startedAt = new Date();
+      socket.on('error', () => socket.destroy());
+      const admission = await admit(req, auditID, startedAt);
+      if (!admission.ok) {
+        writeRawAnswer(socket, admission.answer, auditID);
+        await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
+        return;
+      }
+      const { parsed, caller, effective, decision } = admission.admitted;
+      const outcome = await forwardUpgrade({
+        req, socket, head, upstream, path: req.url ?? '/',
+        headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
+        fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
+      });
+      await stages.audit({
+        auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code: outcome.code, startedAt,
+        latencyMs: Date.now() - startedAt.getTime(), upgrade: { bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut },
+        ...(outcome.upstreamError === undefined ? {} : { error: outcome.upstreamError }),
+      }).catch(() => undefined);
+      observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
+    },
+  };
+}
+
+function writeAnswer(res: ServerResponse, answer: Answer): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
+  const body = JSON.stringify(answer.body);
+  const reason = answer.code === 401 ? 'Unauthorized' : answer.code === 403 ? 'Forbidden' : answer.code === 400 ? 'Bad Request' : 'Error';
+  socket.end(rawResponseHead(answer.code, reason, [
+    'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
+  ]) + body);
+}
