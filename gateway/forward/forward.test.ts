@@ -1,0 +1,145 @@
+// Forwarding mechanics against a real TLS server on loopback standing in for the upstream: repeated
+// headers stay repeated, responses stream chunk by chunk, upgrades of any protocol are relayed, a
+// failed final audit cuts the response, and an unreachable upstream becomes a clean 503.
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { connect } from 'node:net';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
+import { createUpstream, type Upstream } from '../upstream/upstream-client.ts';
+import { forwardHttp } from './http-forward.ts';
+import { forwardUpgrade } from './upgrade-forward.ts';
+
+let upstreamServer: Server;
+let upstream: Upstream;
+let front: HttpServer;
+let frontUrl = '';
+let beforeEndResult: 'ok' | 'fail' = 'ok';
+let streamEnded = false;
+const seen: { headers: string[]; method: string }[] = [];
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-fwd-'));
+  const pki = await ensurePki({ dir, servingIps: [] });
+  const cert = await issueServingCertificate(pki, 'upstream', { ips: ['127.0.0.1'] });
+  upstreamServer = createHttpsServer({ cert: await readFile(cert.cert), key: await readFile(cert.key) }, (req, res) => {
+    seen.push({ headers: req.rawHeaders, method: req.method ?? '' });
+    if (req.url === '/stream') {
+      streamEnded = false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED"}\n');
+      setTimeout(() => { res.write('{"type":"MODIFIED"}\n'); }, 200);
+      setTimeout(() => { streamEnded = true; res.end(); }, 400);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-multi': ['a', 'b'] });
+    res.end('hello');
+  });
+  upstreamServer.on('upgrade', (req: IncomingMessage, socket) => {
+    seen.push({ headers: req.rawHeaders, method: req.method ?? '' });
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: SPDY/3.1\r\nConnection: Upgrade\r\n\r\n');
+    socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
+  });
+  await new Promise<void>((r) => upstreamServer.listen(0, '127.0.0.1', r));
+  const tokens = { current: () => 'gateway-token', loadedAt: Date.now(), close: () => undefined };
+  upstream = createUpstream({ server: `https://127.0.0.1:${(upstreamServer.address() as AddressInfo).port}`, caFile: pki.caCert, tokens });
+  front = createHttpServer((req, res) => {
+    void forwardHttp({
+      req, res, upstream, path: req.url ?? '/', longRunning: req.url === '/stream',
+      headers: { 'impersonate-group': ['a', 'b, c'], authorization: 'Bearer gateway-token' },
+      fail: (code, message) => { res.writeHead(code).end(message); },
+      beforeEnd: () => (beforeEndResult === 'ok' ? Promise.resolve() : Promise.reject(new Error('audit down'))),
+    });
+  });
+  front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    void forwardUpgrade({
+      req, socket, head, upstream, path: req.url ?? '/',
+      headers: { connection: 'Upgrade', upgrade: req.headers.upgrade ?? '', authorization: 'Bearer gateway-token' },
+      fail: (code) => { socket.end(`HTTP/1.1 ${code} Unavailable\r\n\r\n`); },
+    });
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  front.close();
+  upstreamServer.closeAllConnections();
+  upstreamServer.close();
+});
+
+describe('forwardHttp', () => {
+  it('sends each impersonated group as its own header line, never comma-joined', async () => {
+    const res = await fetch(`${frontUrl}/plain`);
+    expect(await res.text()).toBe('hello');
+    const raw = seen.at(-1)?.headers ?? [];
+    const groups = raw.filter((_v, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === 'impersonate-group');
+    expect(groups).toEqual(['a', 'b, c']);
+  });
+
+  it('keeps repeated response headers', async () => {
+    const res = await fetch(`${frontUrl}/plain`);
+    expect(res.headers.get('x-multi')).toBe('a, b');
+  });
+
+  it('streams: the first event arrives before the upstream finishes', async () => {
+    const res = await fetch(`${frontUrl}/stream`);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(streamEnded).toBe(false);
+    expect(new TextDecoder().decode(first.value)).toBe('{"type":"ADDED"}\n');
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe('{"type":"MODIFIED"}\n');
+    expect(streamEnded).toBe(true);
+  });
+
+  it('cuts the response instead of completing it when the final audit record fails', async () => {
+    beforeEndResult = 'fail';
+    try {
+      await expect(fetch(`${frontUrl}/plain`).then((r) => r.text())).rejects.toThrow();
+    } finally {
+      beforeEndResult = 'ok';
+    }
+  });
+});
+
+describe('forwardUpgrade', () => {
+  it('relays a SPDY (POST) upgrade and joins the sockets', async () => {
+    const port = (front.address() as AddressInfo).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('POST /api/v1/namespaces/ns/pods/p/exec HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (d: Buffer) => {
+        data += d.toString();
+        if (data.includes('\r\n\r\n') && !data.includes('echo:')) socket.write('ping');
+        if (data.includes('echo:ping')) { socket.end(); resolve(data); }
+      });
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 101 /);
+    expect(reply).toContain('echo:ping');
+    expect(seen.at(-1)?.method).toBe('POST');
+  });
+});
+
+describe('an unreachable upstream', () => {
+  it('answers 503 through the fail callback, and nothing hangs', async () => {
+    const tokens = { current: () => 't', loadedAt: 0, close: () => undefined };
+    const dead = createUpstream({ server: 'https://127.0.0.1:1', tokens });
+    const server = createHttpServer((req, res) => {
+      void forwardHttp({ req, res, upstream: dead, path: '/', longRunning: false, headers: {}, fail: (code, message) => { res.writeHead(code).end(message); } });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('the Kubernetes API server is unavailable');
+    server.close();
+  });
+});
