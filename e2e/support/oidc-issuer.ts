@@ -56,7 +56,8 @@ export async function startOidcIssuer(options: {
   });
   // Behind our own TLS server the provider sees https.
   provider.proxy = true;
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => { void callback(req, res); });
   return {
     issuer,
     audience,
