@@ -20,7 +20,6 @@ step "Applying the samples (config/samples)"
 k apply --server-side -k config/samples
 k get accessgateways,accesspolicies,approvalrequests -A
 
-eval "$(hack/cluster env)"
 cat <<TXT
 
 The control plane keeps running. Try:
