@@ -37,7 +37,8 @@ export interface GatewayConfig {
   readonly policy: {
     /** Namespace to read AccessPolicies from; '' means all namespaces. */
     readonly namespace: string;
-    readonly selector: Readonly<Record<string, string>>;
+    /** Kubernetes label selector syntax, e.g. "airlock.dev/gateway=ci,tier in (prod)"; '' selects all. */
+    readonly labelSelector: string;
     readonly defaultAction: DefaultAction;
   };
   readonly audit: {
@@ -241,7 +242,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
     },
     policy: {
       namespace: typeof policy['namespace'] === 'string' ? policy['namespace'] : '',
-      selector: r.stringMap(policy, 'selector', 'policy'),
+      labelSelector: r.string(policy, 'labelSelector', 'policy', ''),
       defaultAction: r.oneOf(policy, 'defaultAction', 'policy', ['Allow', 'Deny'] as const, 'Deny'),
     },
     audit: readAudit(r, root),

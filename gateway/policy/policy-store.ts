@@ -14,7 +14,8 @@ export interface PolicyStoreOptions {
   readonly kubeConfig: KubeConfig;
   /** '' watches every namespace. */
   readonly namespace: string;
-  readonly selector: Readonly<Record<string, string>>;
+  /** Label selector syntax; '' selects every AccessPolicy. */
+  readonly labelSelector: string;
   readonly onCompiled?: (compiled: CompiledPolicies) => void;
   readonly onError?: (error: unknown) => void;
   /** Coalesces bursts of events into one compile. */
@@ -27,14 +28,9 @@ export const GROUP = 'airlock.dev';
 export const VERSION = 'v1alpha1';
 export const PLURAL = 'accesspolicies';
 
-export function labelSelector(selector: Readonly<Record<string, string>>): string | undefined {
-  const parts = Object.entries(selector).map(([k, v]) => `${k}=${v}`);
-  return parts.length === 0 ? undefined : parts.join(',');
-}
-
 export async function watchPolicies(options: PolicyStoreOptions): Promise<PolicyStore> {
   const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
-  const selector = labelSelector(options.selector);
+  const selector = options.labelSelector === '' ? undefined : options.labelSelector;
   const path = options.namespace === ''
     ? `/apis/${GROUP}/${VERSION}/${PLURAL}`
     : `/apis/${GROUP}/${VERSION}/namespaces/${options.namespace}/${PLURAL}`;

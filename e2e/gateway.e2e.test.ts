@@ -1,0 +1,194 @@
+// The gateway on the real control plane, driven by the real kubectl: a CI identity with an OIDC
+// token from a real issuer, a ServiceAccount token, policies applied with kubectl, impersonation,
+// streaming, exec, and an audit trail that verifies and catches a changed byte.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { installCrds } from './support/crds.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
+import { CI_CLIENT, OTHER_CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
+
+const POLICY_NS = 'airlock-gw-e2e';
+const APP_NS = 'payments';
+
+let gw: TestGateway;
+let ciKubeconfig = '';
+let ciToken = '';
+
+async function asCaller(kubeconfig: string, args: readonly string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return kubectl(args, { kubeconfig, ...(input === undefined ? {} : { input }) });
+}
+
+async function auditRecords(): Promise<Record<string, unknown>[]> {
+  const text = await readFile(gw.auditFile, 'utf8');
+  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  await installCrds();
+  for (const ns of [POLICY_NS, APP_NS]) await kubectl(['create', 'namespace', ns]);
+  // RBAC for the CI identity itself (the gateway forwards as it; RBAC still decides upstream).
+  await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ci-edit', namespace: APP_NS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${CI_CLIENT.clientId}` }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'ci-view-namespaces' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'airlock-e2e-namespaces' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${CI_CLIENT.clientId}` }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'airlock-e2e-namespaces' },
+      rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'delete'] }] },
+  ] }) });
+  await kubectlOk(['apply', '-f', '-'], { input: stringify({
+    apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'payments-ci', namespace: POLICY_NS },
+    spec: {
+      subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
+      rules: [
+        { name: 'no-namespace-deletes', match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] }, action: 'Deny', message: 'CI may not delete namespaces; ask #platform' },
+        { name: 'deploy-payments', match: { apiGroups: ['', 'apps'], namespaces: [APP_NS] }, action: 'Allow' },
+        { name: 'read-namespaces', match: { verbs: ['get', 'list'], resources: ['namespaces'] }, action: 'Allow' },
+        { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
+      ],
+    },
+  }) });
+  gw = await startTestGateway({ name: 'e2e', policyNamespace: POLICY_NS });
+  ciToken = await gw.oidc.token(CI_CLIENT.clientId);
+  ciKubeconfig = await gw.kubeconfigFor(ciToken, 'ci');
+}, 120_000);
+
+afterAll(async () => {
+  await gw.stop();
+  await kubectl(['delete', 'namespace', POLICY_NS, APP_NS, '--wait=false']);
+});
+
+describe('gateway: a CI identity with an OIDC token', () => {
+  it('creates and reads objects its policy allows, as itself (RBAC applies upstream)', async () => {
+    const created = await asCaller(ciKubeconfig, ['create', 'configmap', 'release', '--from-literal=version=1.2.3', '-n', APP_NS]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('configmap/release created');
+    const got = await asCaller(ciKubeconfig, ['get', 'configmap', 'release', '-n', APP_NS, '-o', 'jsonpath={.data.version}']);
+    expect(got.stdout).toBe('1.2.3');
+    // The API server saw the CI identity, impersonated by the gateway.
+    const auditLog = inject('auditLog');
+    const events = (await readFile(auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as {
+      verb: string; objectRef?: { name?: string }; user: { username: string }; impersonatedUser?: { username: string; extra?: Record<string, string[]> };
+    });
+    const create = events.find((e) => e.verb === 'create' && e.objectRef?.name === 'release');
+    expect(create?.impersonatedUser?.username).toBe(`oidc:${CI_CLIENT.clientId}`);
+    expect(create?.user.username).toBe('system:serviceaccount:airlock-system:airlock-gateway-e2e');
+    expect(Object.keys(create?.impersonatedUser?.extra ?? {})).toContain('airlock.dev/audit-id');
+  });
+
+  it('is denied a namespace delete with the rule message, and the namespace stays', async () => {
+    const result = await asCaller(ciKubeconfig, ['delete', 'namespace', APP_NS]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('CI may not delete namespaces; ask #platform');
+    expect(result.stderr).toMatch(/forbidden/i);
+    expect((await kubectlOk(['get', 'namespace', APP_NS, '-o', 'name'])).trim()).toBe(`namespace/${APP_NS}`);
+  });
+
+  it('is denied by default outside its policy', async () => {
+    const result = await asCaller(ciKubeconfig, ['get', 'pods', '-n', 'kube-system']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/forbidden/i);
+  });
+
+  it('still meets Kubernetes RBAC for the real identity', async () => {
+    // Allowed by policy (deploy-payments covers apps in payments), but RBAC "edit" cannot create RoleBindings.
+    const result = await asCaller(ciKubeconfig, ['create', 'rolebinding', 'sneaky', '--clusterrole=admin', '--user=x', '-n', APP_NS]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`User "oidc:${CI_CLIENT.clientId}" cannot create resource "rolebindings"`);
+  });
+
+  it('discovers the API (api-resources) and asks auth can-i', async () => {
+    const resources = await asCaller(ciKubeconfig, ['api-resources', '--api-group=airlock.dev', '-o', 'name']);
+    expect(resources.stdout.trim().split('\n').sort()).toEqual(['accessgateways.airlock.dev', 'accesspolicies.airlock.dev', 'approvalrequests.airlock.dev']);
+    const canI = await asCaller(ciKubeconfig, ['auth', 'can-i', 'create', 'deployments', '-n', APP_NS]);
+    expect(canI.stdout.trim()).toBe('yes');
+  });
+
+  it('streams a watch: a change made after the watch started arrives', async () => {
+    const child = execFile(inject('kubectlPath'), ['get', 'configmaps', '-n', APP_NS, '-w', '-o', 'name', '--kubeconfig', ciKubeconfig]);
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+    await expect.poll(() => output, { timeout: 15_000 }).toContain('configmap/release');
+    await kubectlOk(['create', 'configmap', 'later', '-n', APP_NS]);
+    await expect.poll(() => output, { timeout: 15_000 }).toContain('configmap/later');
+    child.kill();
+  });
+
+  it('runs exec into a kwok pod through the gateway', async () => {
+    await kubectlOk(['run', 'shell', '--image=busybox', '--restart=Never', '-n', APP_NS, '--', 'sleep', '3600']);
+    await kubectlOk(['wait', '--for=condition=Ready', 'pod/shell', '-n', APP_NS, '--timeout=60s']);
+    const ws = await asCaller(ciKubeconfig, ['exec', 'shell', '-n', APP_NS, '--', 'echo', 'through the gateway']);
+    expect(ws.stdout).toBe('through the gateway\n');
+    const spdy = await kubectl(['exec', 'shell', '-n', APP_NS, '--', 'echo', 'over spdy'], { kubeconfig: ciKubeconfig, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
+    expect(spdy.stdout).toBe('over spdy\n');
+  });
+
+  it('follows logs', async () => {
+    const logs = await asCaller(ciKubeconfig, ['logs', 'shell', '-n', APP_NS]);
+    expect(logs.stdout).toContain('simulated container log');
+  });
+
+  it('another repository is denied everything', async () => {
+    const other = await gw.kubeconfigFor(await gw.oidc.token(OTHER_CI_CLIENT.clientId), 'other');
+    const result = await asCaller(other, ['get', 'configmaps', '-n', APP_NS]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/forbidden/i);
+  });
+});
+
+describe('gateway: authentication', () => {
+  it.each([
+    ['no token', ''],
+    ['a malformed token', 'not-a-jwt'],
+    ['alg none', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`],
+  ])('refuses %s with 401 and forwards nothing', async (_name, token) => {
+    const kubeconfig = await gw.kubeconfigFor(token, `bad-${_name.replace(/\W/g, '')}`);
+    const result = await asCaller(kubeconfig, ['get', 'configmaps', '-n', APP_NS]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Unauthorized|provide credentials/i);
+  });
+
+  it('accepts a ServiceAccount token through TokenReview, as that ServiceAccount', async () => {
+    await kubectlOk(['create', 'serviceaccount', 'deployer', '-n', APP_NS]);
+    await kubectlOk(['apply', '-f', '-'], { input: stringify({
+      apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'deployer', namespace: POLICY_NS },
+      spec: { subjects: [{ serviceAccount: { namespace: APP_NS, name: 'deployer' } }], rules: [{ name: 'read', match: { verbs: ['get', 'list'] }, action: 'Allow' }] },
+    }) });
+    const token = (await kubectlOk(['create', 'token', 'deployer', '-n', APP_NS])).trim();
+    const kubeconfig = await gw.kubeconfigFor(token, 'deployer');
+    await expect.poll(async () => (await asCaller(kubeconfig, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout, { timeout: 10_000 })
+      .toBe(`system:serviceaccount:${APP_NS}:deployer`);
+    // RBAC: the ServiceAccount has no role, so the API server itself refuses the list.
+    const list = await asCaller(kubeconfig, ['get', 'configmaps', '-n', APP_NS]);
+    expect(list.stderr).toContain(`User "system:serviceaccount:${APP_NS}:deployer" cannot list resource "configmaps"`);
+  });
+});
+
+describe('gateway: audit trail', () => {
+  it('records every request with both identities and the decision, and the chain verifies', async () => {
+    const records = await auditRecords();
+    const denied = records.find((r) => (r['decision'] as { action?: string } | undefined)?.action === 'Deny');
+    expect(denied).toBeDefined();
+    // No record carries the caller's token, whole or in part (its signature is the secret part).
+    expect(JSON.stringify(records)).not.toContain(ciToken.split('.')[2]);
+    const verify = await promisify(execFile)(process.execPath, ['gateway/audit/verify-cli.ts', gw.auditFile]).catch((e: { stdout: string; code: number }) => e);
+    expect(verify.stdout).toMatch(/^ok: \d+ records/);
+  });
+
+  it('names the first broken record when a byte changes', async () => {
+    const text = await readFile(gw.auditFile, 'utf8');
+    const lines = text.split('\n');
+    const target = Math.floor(lines.length / 2);
+    lines[target] = (lines[target] ?? '').replace('"verb":"', '"verb":"X');
+    const tampered = `${gw.auditFile}.tampered`;
+    await writeFile(tampered, lines.join('\n'));
+    const result = await promisify(execFile)(process.execPath, ['gateway/audit/verify-cli.ts', tampered]).then(
+      (r) => ({ code: 0, stdout: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${tampered}:${target + 1}`);
+  });
+});

@@ -1,0 +1,83 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadGatewayConfig, parseGatewayConfig } from './gateway-config.ts';
+
+const minimal = {
+  name: 'ci',
+  listen: { tlsCertFile: '/tls/tls.crt', tlsKeyFile: '/tls/tls.key' },
+  upstream: { server: 'https://kubernetes.default.svc', tokenFile: '/var/run/airlock/token' },
+  audit: { file: { path: '/var/log/airlock/audit.log' } },
+};
+
+function problems(raw: unknown): readonly string[] {
+  try {
+    parseGatewayConfig(raw);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('gateway configuration', () => {
+  it('fills defaults for a minimal file', () => {
+    const config = parseGatewayConfig(minimal);
+    expect(config).toMatchObject({
+      namespace: 'default',
+      listen: { address: '0.0.0.0', port: 8443 },
+      health: { port: 9090 },
+      policy: { namespace: '', labelSelector: '', defaultAction: 'Deny' },
+      audit: { level: 'Metadata', failurePolicy: 'FailClosed', file: { maxSizeMB: 100, maxFiles: 10 } },
+      authentication: { oidc: [], serviceAccountTokens: { enabled: true, audiences: [] } },
+      shutdownGraceSeconds: 30,
+    });
+  });
+
+  it('reports every problem at once, each naming its field', () => {
+    expect(problems({
+      listen: { port: 70_000 },
+      upstream: { server: 'http://plain' },
+      authentication: { oidc: [{ issuerURL: 'https://issuer', algorithms: ['HS256'] }], serviceAccountTokens: { enabled: 'yes' } },
+      policy: { defaultAction: 'Maybe' },
+      audit: { failurePolicy: 'Sometimes' },
+    })).toEqual([
+      '(root).name: required',
+      'listen.port: must be an integer from 0 to 65535',
+      'listen.tlsCertFile: required',
+      'listen.tlsKeyFile: required',
+      'upstream.server: must use https:',
+      'upstream.tokenFile: required',
+      'authentication.oidc[0].algorithms: "HS256" is not allowed; use RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512',
+      'authentication.oidc[0].usernamePrefix: required (use "" for none) so OIDC users cannot collide with cluster users',
+      'authentication.oidc[0].audiences: at least one audience is required',
+      'authentication.serviceAccountTokens.enabled: must be true or false',
+      'policy.defaultAction: must be one of Allow, Deny',
+      'audit: at least one sink (audit.file or audit.webhook) is required unless audit.level is None',
+      'audit.failurePolicy: must be one of FailClosed, FailOpen',
+    ]);
+  });
+
+  it.each([
+    ['an http OIDC issuer', { authentication: { oidc: [{ issuerURL: 'http://x', audiences: ['a'], usernamePrefix: '' }] } }, 'authentication.oidc[0].issuerURL: must use https:'],
+    ['no way to authenticate', { authentication: { serviceAccountTokens: { enabled: false } } }, 'authentication: no way to authenticate callers; configure authentication.oidc or enable serviceAccountTokens'],
+    ['a webhook URL that is not a URL', { audit: { webhook: { url: 'nope' } } }, 'audit.webhook.url: "nope" is not a URL'],
+  ])('refuses %s', (_name, patch, problem) => {
+    expect(problems({ ...minimal, ...patch })).toContain(problem);
+  });
+
+  it('allows an http issuer only when allowInsecureHttp is set (tests)', () => {
+    const config = parseGatewayConfig({ ...minimal, authentication: { oidc: [{ issuerURL: 'http://127.0.0.1:1', audiences: ['a'], usernamePrefix: '', allowInsecureHttp: true }] } });
+    expect(config.authentication.oidc[0]?.issuerURL).toBe('http://127.0.0.1:1');
+  });
+
+  it('loads a YAML file and says how to fix a missing one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-config-'));
+    await writeFile(join(dir, 'gw.yaml'), 'name: ci\nlisten: {tlsCertFile: /a, tlsKeyFile: /b}\nupstream: {server: "https://k", tokenFile: /t}\naudit: {level: None}\n');
+    expect((await loadGatewayConfig(join(dir, 'gw.yaml'))).name).toBe('ci');
+    await expect(loadGatewayConfig(join(dir, 'missing.yaml'))).rejects.toThrow('cannot read the file (ENOENT); pass --config with the path of a gateway config');
+    await writeFile(join(dir, 'bad.yaml'), 'name: [unclosed');
+    await expect(loadGatewayConfig(join(dir, 'bad.yaml'))).rejects.toThrow('not valid YAML');
+  });
+});
