@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { AccessGateway } from '../../crds/types.gen.ts';
+import { parseGatewayConfig } from '../../gateway/config/gateway-config.ts';
+import { durationMs, labelSelectorString, renderGatewayConfig } from './gateway-config.ts';
+
+const sample = parse(await readFile(new URL('../../config/samples/airlock_v1alpha1_accessgateway.yaml', import.meta.url), 'utf8')) as AccessGateway;
+
+describe('renderGatewayConfig', () => {
+  it('turns the sample AccessGateway into a config the gateway accepts', () => {
+    const raw = renderGatewayConfig(sample, { upstreamServer: 'https://kubernetes.default.svc' });
+    const config = parseGatewayConfig(raw, 'rendered');
+    expect(config.name).toBe('ci-gateway');
+    expect(config.policy).toEqual({ namespace: 'airlock-system', labelSelector: 'airlock.dev/gateway=ci-gateway', defaultAction: 'Deny' });
+    expect(config.authentication.oidc[0]).toMatchObject({ issuerURL: 'https://token.actions.githubusercontent.com', usernamePrefix: 'github:' });
+    expect(config.audit).toMatchObject({ failurePolicy: 'FailClosed', file: { path: '/var/log/airlock/audit.log' }, webhook: { flushIntervalMs: 1000 } });
+    expect(config.upstream.tokenFile).toBe('/var/run/airlock/credential/token');
+  });
+
+  it.each([
+    [{ matchLabels: { a: 'b' } }, 'a=b'],
+    [{ matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['prod', 'staging'] }] }, 'tier in (prod,staging)'],
+    [{ matchExpressions: [{ key: 'x', operator: 'Exists' as const }, { key: 'y', operator: 'DoesNotExist' as const }] }, 'x,!y'],
+    [undefined, ''],
+  ])('renders the policy selector %j as "%s"', (selector, expected) => {
+    expect(labelSelectorString(selector)).toBe(expected);
+  });
+
+  it.each([['1s', 1000], ['250ms', 250], ['1m30s', 90_000], ['2h', 7_200_000]])('reads duration %s as %d ms', (text, ms) => {
+    expect(durationMs(text)).toBe(ms);
+  });
+});

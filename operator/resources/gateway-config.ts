@@ -1,0 +1,80 @@
+// Renders an AccessGateway into the gateway's configuration file: the one place where the API
+// (crds/) meets the gateway's own config (gateway/config/). Pure; the reconciler stores the
+// result in a ConfigMap whose checksum rolls the Deployment.
+import type { AccessGateway } from '../../crds/types.gen.ts';
+
+/** Where the operator mounts what the gateway reads, inside the gateway pod. */
+export const GATEWAY_PATHS = {
+  config: '/etc/airlock/config/gateway.yaml',
+  configDir: '/etc/airlock/config',
+  credentialDir: '/var/run/airlock/credential',
+  tokenFile: '/var/run/airlock/credential/token',
+  tlsDir: '/var/run/airlock/tls',
+  upstreamCaDir: '/var/run/airlock/upstream-ca',
+  webhookCaDir: '/var/run/airlock/webhook-ca',
+} as const;
+
+export const GATEWAY_PORTS = { https: 8443, health: 9090 } as const;
+
+type Expression = { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] };
+
+/** matchLabels and matchExpressions in Kubernetes label selector syntax. */
+export function labelSelectorString(selector: AccessGateway['spec']['policySelector']): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (v !== undefined) parts.push(`${k}=${v}`);
+  for (const e of (selector?.matchExpressions ?? []) as Expression[]) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+/** "1s", "250ms", "1m30s" → milliseconds. */
+export function durationMs(text: string): number {
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) {
+    total += Number(n) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[unit ?? 's']!;
+  }
+  return total;
+}
+
+export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamServer: string }): Record<string, unknown> {
+  const { spec } = gateway;
+  const sinks = spec.audit?.sinks ?? [];
+  const file = sinks.find((s) => s.file !== undefined)?.file;
+  const webhook = sinks.find((s) => s.webhook !== undefined)?.webhook;
+  return {
+    name: gateway.metadata.name,
+    namespace: gateway.metadata.namespace,
+    listen: { address: '0.0.0.0', port: GATEWAY_PORTS.https, tlsCertFile: `${GATEWAY_PATHS.tlsDir}/tls.crt`, tlsKeyFile: `${GATEWAY_PATHS.tlsDir}/tls.key` },
+    health: { address: '0.0.0.0', port: GATEWAY_PORTS.health },
+    upstream: { server: spec.upstream?.server ?? options.upstreamServer, caFile: `${GATEWAY_PATHS.upstreamCaDir}/ca.crt`, tokenFile: GATEWAY_PATHS.tokenFile },
+    authentication: {
+      oidc: (spec.authentication?.oidc ?? []).map((o) => ({ ...o })),
+      serviceAccountTokens: {
+        enabled: spec.authentication?.serviceAccountTokens?.enabled ?? true,
+        audiences: spec.authentication?.serviceAccountTokens?.audiences ?? [],
+      },
+    },
+    policy: {
+      namespace: gateway.metadata.namespace,
+      labelSelector: labelSelectorString(spec.policySelector),
+      defaultAction: spec.defaultAction ?? 'Deny',
+    },
+    audit: {
+      level: spec.audit?.level ?? 'Metadata',
+      failurePolicy: spec.audit?.failurePolicy ?? 'FailClosed',
+      ...(file === undefined ? {} : { file: { path: file.path, maxSizeMB: file.maxSizeMB ?? 100, maxFiles: file.maxFiles ?? 10 } }),
+      ...(webhook === undefined ? {} : { webhook: {
+        url: webhook.url,
+        ...(webhook.caSecretRef === undefined ? {} : { caFile: `${GATEWAY_PATHS.webhookCaDir}/ca.crt` }),
+        batchSize: webhook.batchSize ?? 100,
+        flushIntervalMs: durationMs(webhook.flushInterval ?? '1s'),
+      } }),
+    },
+    shutdownGraceSeconds: 30,
+  };
+}

@@ -1,0 +1,52 @@
+// The gateway's RBAC, in one place: what a gateway needs and nothing more. It impersonates the
+// identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
+// AccessPolicies it enforces and manages its ApprovalRequests.
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+
+export const GATEWAY_CLUSTER_RULES: readonly PolicyRule[] = [
+  { apiGroups: [''], resources: ['users', 'groups', 'serviceaccounts'], verbs: ['impersonate'] },
+  // Extras the gateway adds so the API server's audit log joins its own, plus the caller's extras.
+  { apiGroups: ['authentication.k8s.io'], resources: ['userextras/*', 'uids'], verbs: ['impersonate'] },
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+  { apiGroups: ['airlock.dev'], resources: ['accesspolicies'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['airlock.dev'], resources: ['approvalrequests'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: ['airlock.dev'], resources: ['approvalrequests/status'], verbs: ['get', 'patch', 'update'] },
+];
+
+export interface GatewayIdentity {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+export function gatewayServiceAccountName(gateway: GatewayIdentity): string {
+  return `airlock-gateway-${gateway.name}`;
+}
+
+export function buildGatewayClusterRole(gateway: GatewayIdentity): Record<string, unknown> {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: {
+      name: `airlock-gateway-${gateway.namespace}-${gateway.name}`,
+      labels: { 'app.kubernetes.io/name': 'airlock-gateway', 'app.kubernetes.io/instance': gateway.name, 'app.kubernetes.io/managed-by': 'airlock' },
+    },
+    rules: GATEWAY_CLUSTER_RULES,
+  };
+}
+
+export function buildGatewayClusterRoleBinding(gateway: GatewayIdentity): Record<string, unknown> {
+  const name = `airlock-gateway-${gateway.namespace}-${gateway.name}`;
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name, labels: { 'app.kubernetes.io/name': 'airlock-gateway', 'app.kubernetes.io/instance': gateway.name, 'app.kubernetes.io/managed-by': 'airlock' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ kind: 'ServiceAccount', name: gatewayServiceAccountName(gateway), namespace: gateway.namespace }],
+  };
+}
