@@ -1,4 +1,4 @@
-// A real OpenID Connect provider (oidc-provider), in-process over HTTPS with a certificate from the
+// A real OpenID Connect provider (oidc-provider) for tests, the demo and benchmarks, in-process over HTTPS with a certificate from the
 // local CA. It issues JWT access tokens by client_credentials, shaped like a CI identity
 // (GitHub Actions-style claims), so tests drive the gateway with tokens a real issuer signed.
 import { createServer, request, type Server } from 'node:https';
