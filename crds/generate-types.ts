@@ -1,7 +1,7 @@
 // Generates crds/types.gen.ts from the CRD YAML, the single source of truth for the API.
 //   node crds/generate-types.ts          write the file
 //   node crds/generate-types.ts --check  exit 1 if it is stale
-// crds/types.test.ts runs the check in every test run.
+// crds/types.test.ts runs the same comparison in every unit test run.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
@@ -10,19 +10,39 @@ import { parse } from 'yaml';
 export const CRD_FILES = ['airlock.dev_accessgateways.yaml', 'airlock.dev_accesspolicies.yaml', 'airlock.dev_approvalrequests.yaml'];
 export const TYPES_FILE = fileURLToPath(new URL('types.gen.ts', import.meta.url));
 
-interface Crd {
+export interface CrdVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  schema: { openAPIV3Schema: JSONSchema & { properties: Record<string, JSONSchema> } };
+  subresources?: { status?: object; scale?: object };
+  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; priority?: number; description?: string }[];
+}
+
+export interface Crd {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
   spec: {
     group: string;
-    names: { kind: string; plural: string; shortNames?: string[] };
-    versions: { name: string; storage: boolean; schema: { openAPIV3Schema: { properties: Record<string, JSONSchema> } } }[];
+    scope: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: string[]; categories?: string[] };
+    versions: CrdVersion[];
   };
 }
 
+/** The CRDs, parsed strictly (a repeated key is an error, not a silently dropped rule). */
 export async function loadCrds(): Promise<Crd[]> {
-  return Promise.all(CRD_FILES.map(async (f) => parse(await readFile(new URL(f, import.meta.url), 'utf8')) as Crd));
+  return Promise.all(CRD_FILES.map(async (f) => parse(await readFile(new URL(f, import.meta.url), 'utf8'), { uniqueKeys: true }) as Crd));
 }
 
-/** Kubernetes-only keywords mean nothing to a type generator; drop them so output stays stable. */
+function storageVersion(crd: Crd): CrdVersion {
+  const version = crd.spec.versions.find((v) => v.storage);
+  if (version === undefined) throw new Error(`${crd.metadata.name}: no storage version`);
+  return version;
+}
+
+/** Kubernetes-only keywords mean nothing to a type generator; drop them so the output stays stable. */
 function plainSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(plainSchema);
   if (schema === null || typeof schema !== 'object') return schema;
@@ -31,6 +51,7 @@ function plainSchema(schema: unknown): unknown {
     if (k.startsWith('x-kubernetes-') || k === 'default') continue;
     out[k] = plainSchema(v);
   }
+  // A structural schema prunes unknown fields, so the type should not invite them either.
   if (out['type'] === 'object' && out['additionalProperties'] === undefined) out['additionalProperties'] = false;
   return out;
 }
@@ -41,37 +62,63 @@ async function typeOf(schema: JSONSchema, name: string): Promise<string> {
     additionalProperties: false,
     strictIndexSignatures: true,
     format: true,
-    maxItems: -1,
+    // Plain arrays, not non-empty tuples: callers build these from ordinary arrays.
+    ignoreMinAndMaxItems: true,
     declareExternallyReferenced: true,
   });
 }
 
-export async function renderTypes(): Promise<string> {
-  const parts = [
-    '// Generated from crds/*.yaml by crds/generate-types.ts; do not edit. Run `npm run generate`.',
-    "import type { V1ObjectMeta } from '@kubernetes/client-node';",
+async function kindTypes(crd: Crd, apiVersion: string): Promise<string[]> {
+  const { kind, listKind, plural } = crd.spec.names;
+  const props = storageVersion(crd).schema.openAPIV3Schema.properties;
+  const spec = props['spec'];
+  const status = props['status'];
+  if (spec === undefined) throw new Error(`${crd.metadata.name}: the schema has no spec`);
+  return [
+    `export const ${kind.toUpperCase()}_PLURAL = '${plural}';`,
+    await typeOf(spec, `${kind}Spec`),
+    ...(status === undefined ? [] : [await typeOf(status, `${kind}Status`)]),
+    `/** ${apiVersion} ${kind} (\`kubectl explain ${kind.toLowerCase()}\`). */`,
+    `export interface ${kind} {`,
+    `  apiVersion: '${apiVersion}';`,
+    `  kind: '${kind}';`,
+    '  metadata: V1ObjectMeta;',
+    `  spec: ${kind}Spec;`,
+    ...(status === undefined ? [] : [`  status?: ${kind}Status;`]),
+    '}',
+    '',
+    `export interface ${listKind} {`,
+    `  apiVersion: '${apiVersion}';`,
+    `  kind: '${listKind}';`,
+    '  metadata: V1ListMeta;',
+    `  items: ${kind}[];`,
+    '}',
     '',
   ];
+}
+
+/** The text of crds/types.gen.ts as the current YAML defines it. */
+export async function renderTypes(): Promise<string> {
   const crds = await loadCrds();
-  const group = crds[0]?.spec.group ?? '';
-  const version = crds[0]?.spec.versions.find((v) => v.storage)?.name ?? '';
-  parts.push(`export const GROUP = '${group}';`, `export const VERSION = '${version}';`, `export const API_VERSION = '${group}/${version}';`, '');
+  const first = crds[0];
+  if (first === undefined) throw new Error('no CRDs');
+  const group = first.spec.group;
+  const version = storageVersion(first).name;
+  const apiVersion = `${group}/${version}`;
+  const parts = [
+    '// Generated from crds/*.yaml by crds/generate-types.ts; do not edit. Run `npm run generate`.',
+    "import type { V1ListMeta, V1ObjectMeta } from '@kubernetes/client-node';",
+    '',
+    `export const GROUP = '${group}';`,
+    `export const VERSION = '${version}';`,
+    `export const API_VERSION = '${apiVersion}';`,
+    '',
+  ];
   for (const crd of crds) {
-    const { kind, plural } = crd.spec.names;
-    const props = crd.spec.versions.find((v) => v.storage)?.schema.openAPIV3Schema.properties ?? {};
-    parts.push(`export const ${kind.toUpperCase()}_PLURAL = '${plural}';`);
-    if (props['spec'] !== undefined) parts.push(await typeOf(props['spec'], `${kind}Spec`));
-    if (props['status'] !== undefined) parts.push(await typeOf(props['status'], `${kind}Status`));
-    parts.push(
-      `export interface ${kind} {`,
-      `  apiVersion: '${group}/${version}';`,
-      `  kind: '${kind}';`,
-      '  metadata: V1ObjectMeta;',
-      `  spec: ${kind}Spec;`,
-      ...(props['status'] === undefined ? [] : [`  status?: ${kind}Status;`]),
-      '}',
-      '',
-    );
+    if (crd.spec.group !== group || storageVersion(crd).name !== version) {
+      throw new Error(`${crd.metadata.name}: every CRD must be ${apiVersion}`);
+    }
+    parts.push(...(await kindTypes(crd, apiVersion)));
   }
   return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

@@ -1,5 +1,5 @@
 // Generated from crds/*.yaml by crds/generate-types.ts; do not edit. Run `npm run generate`.
-import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1ListMeta, V1ObjectMeta } from '@kubernetes/client-node';
 
 export const GROUP = 'airlock.dev';
 export const VERSION = 'v1alpha1';
@@ -11,93 +11,94 @@ export const ACCESSGATEWAY_PLURAL = 'accessgateways';
  */
 export interface AccessGatewaySpec {
   /**
-   * Number of gateway pods. With more than one, a PodDisruptionBudget keeps one serving. Default 2.
+   * Number of gateway pods (1 to 50). With more than one, a PodDisruptionBudget keeps one serving. Default 2.
    */
   replicas?: number;
   /**
-   * Container image of the gateway. Defaults to the operator's own image, which contains both.
+   * Container image of the gateway, e.g. ghcr.io/acme/airlock:0.1.0. Empty means the operator's own image, which contains both.
    */
   image?: string;
   /**
-   * The Kubernetes API server the gateway forwards to. Default, the cluster the gateway runs in.
+   * The Kubernetes API server the gateway forwards to. Absent means the cluster the gateway runs in (kubernetes.default.svc with the ServiceAccount CA).
    */
   upstream?: {
     /**
-     * HTTPS URL of the API server, e.g. https://kubernetes.default.svc. Empty means the cluster the gateway runs in.
+     * HTTPS URL of the API server, e.g. https://api.prod.example.com:6443. Absent means the cluster the gateway runs in.
      */
     server?: string;
     /**
-     * A Secret in this namespace whose `ca.crt` key holds the CA bundle that signs the API server's certificate. Empty means the cluster's own CA.
+     * A Secret in this namespace whose `ca.crt` key holds the CA bundle that signs the server's certificate. Needs server; absent means the system trust store.
      */
     caSecretRef?: {
       /**
-       * Name of the Secret.
+       * Name of the Secret, e.g. prod-apiserver-ca.
        */
       name: string;
     };
   };
   /**
-   * How callers prove who they are. At least one method must be enabled.
+   * How callers prove who they are. At least one method must stay enabled; absent means ServiceAccount tokens only.
    */
   authentication?: {
     /**
-     * OpenID Connect issuers whose JWTs are accepted, configured like kube-apiserver's structured authentication (JWTAuthenticator).
+     * OpenID Connect issuers whose JWTs are accepted, configured like kube-apiserver's structured authentication (JWTAuthenticator), one entry per issuer URL. Example, GitHub Actions: issuerURL https://token.actions.githubusercontent.com, audiences [https://airlock.example.com], usernamePrefix "github:".
      *
      * @maxItems 16
      */
     oidc?: {
       /**
-       * The issuer; a token's `iss` claim must equal it exactly. Discovery is read from {issuerURL}/.well-known/openid-configuration unless discoveryURL is set. Example https://token.actions.githubusercontent.com.
+       * The issuer; a token's `iss` claim must equal it exactly. Discovery is read from {issuerURL}/.well-known/openid-configuration unless discoveryURL is set. Must be https, e.g. https://token.actions.githubusercontent.com.
        */
       issuerURL: string;
       /**
-       * Where to read the discovery document when it is not served under the issuer URL.
+       * Where to read the discovery document when it is not served under the issuer URL (e.g. an in-cluster address of the issuer). The document's issuer must still equal issuerURL.
        */
       discoveryURL?: string;
       /**
-       * Accepted audiences; a token's `aud` must contain at least one.
+       * Accepted audiences; a token's `aud` must contain at least one, e.g. [https://airlock.example.com].
        *
        * @minItems 1
        * @maxItems 16
        */
-      audiences: [string, ...string[]];
+      audiences: string[];
       /**
        * Claim that holds the username. Default `sub`. With `email`, a present `email_verified` must be true.
        */
       usernameClaim?: string;
       /**
-       * Prefix added to every username from this issuer, so its users cannot collide with cluster users (e.g. "github:"). Required; "" means none.
+       * Prefix added to every username from this issuer, so its users cannot collide with cluster users, e.g. "github:". Required, so the choice is explicit; "" means none.
        */
       usernamePrefix: string;
       /**
-       * Claim that holds the groups (a string or a list of strings). Empty means no groups from the token.
+       * Claim that holds the groups (a string or a list of strings), e.g. groups. Absent means the token gives no groups.
        */
       groupsClaim?: string;
       /**
-       * Prefix added to every group from this issuer.
+       * Prefix added to every group from this issuer, e.g. "github:". Absent means none.
        */
       groupsPrefix?: string;
       /**
-       * Claims a token must carry with exactly these values, e.g. repository_owner=acme.
+       * Claims a token must carry with exactly these values, e.g. {repository_owner: acme} so that only one organisation's workflows get in.
        */
       requiredClaims?: {
         [k: string]: string | undefined;
       };
       /**
-       * Signature algorithms accepted. Default [RS256]. `none` and HMAC are never accepted.
+       * Signature algorithms accepted. Default [RS256]. `none` and HMAC algorithms are never accepted.
        *
+       * @minItems 1
        * @maxItems 9
        */
       algorithms?: ("RS256" | "RS384" | "RS512" | "ES256" | "ES384" | "ES512" | "PS256" | "PS384" | "PS512")[];
       /**
-       * Claims kept with the identity so AccessPolicy `claim` subjects can match them, e.g. [repository, ref, job_workflow_ref, environment] for GitHub Actions.
+       * Claims kept with the identity so AccessPolicy `claim` subjects can match them, e.g. [repository, ref, job_workflow_ref, environment] for GitHub Actions. Other claims are dropped after authentication.
        *
        * @maxItems 32
        */
       claimsForPolicy?: string[];
     }[];
     /**
-     * Accept Kubernetes ServiceAccount tokens (and any token the cluster accepts), checked with a TokenReview.
+     * Accept Kubernetes ServiceAccount tokens (and any other token the cluster accepts), checked with a TokenReview.
      */
     serviceAccountTokens?: {
       /**
@@ -105,7 +106,7 @@ export interface AccessGatewaySpec {
        */
       enabled?: boolean;
       /**
-       * Audiences the token must be valid for. Empty means the API server's own audience.
+       * Audiences a token must be valid for, e.g. [airlock]. Empty means the API server's own audience.
        *
        * @maxItems 16
        */
@@ -113,7 +114,7 @@ export interface AccessGatewaySpec {
     };
   };
   /**
-   * Which AccessPolicies this gateway enforces, by label. Empty selects every AccessPolicy in the gateway's namespace.
+   * Which AccessPolicies in the gateway's namespace this gateway enforces, by label, e.g. matchLabels {airlock.dev/gateway: ci-gateway}. Absent or empty selects every AccessPolicy in the namespace.
    */
   policySelector?: {
     /**
@@ -129,7 +130,7 @@ export interface AccessGatewaySpec {
      */
     matchExpressions?: {
       /**
-       * The label key.
+       * The label key, e.g. airlock.dev/team.
        */
       key: string;
       /**
@@ -137,7 +138,7 @@ export interface AccessGatewaySpec {
        */
       operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
       /**
-       * Values for In and NotIn; empty for Exists and DoesNotExist.
+       * Values for In and NotIn (at least one); must be empty for Exists and DoesNotExist.
        *
        * @maxItems 64
        */
@@ -149,9 +150,9 @@ export interface AccessGatewaySpec {
    */
   defaultAction?: "Allow" | "Deny";
   /**
-   * The audit trail every request writes, hash-chained so tampering is detectable, stored outside the cluster.
+   * The audit trail every request writes, hash-chained so tampering is detectable, stored outside the cluster. Required, so that running without one is a written choice (level None); any other level needs a sink.
    */
-  audit?: {
+  audit: {
     /**
      * None writes nothing; Metadata (default) records who, what, the decision and the outcome; Request adds the request body, masked.
      */
@@ -161,9 +162,9 @@ export interface AccessGatewaySpec {
      */
     failurePolicy?: "FailClosed" | "FailOpen";
     /**
-     * Where records go. Each sink names exactly one of file or webhook.
+     * Where records go, at most one file and one webhook. Each sink names exactly one of file or webhook.
      *
-     * @maxItems 8
+     * @maxItems 2
      */
     sinks?: {
       /**
@@ -171,7 +172,7 @@ export interface AccessGatewaySpec {
        */
       file?: {
         /**
-         * Absolute path of the log file inside the gateway pod.
+         * Absolute path of the log file inside the gateway pod, e.g. /var/log/airlock/audit.log.
          */
         path: string;
         /**
@@ -188,39 +189,39 @@ export interface AccessGatewaySpec {
        */
       webhook?: {
         /**
-         * The endpoint, e.g. https://audit.example.com/airlock.
+         * The endpoint, e.g. https://audit.example.com/airlock. Use https outside the cluster network.
          */
         url: string;
         /**
-         * A Secret in this namespace whose `ca.crt` signs the endpoint's certificate.
+         * A Secret in this namespace whose `ca.crt` key signs the endpoint's certificate. Absent means the system trust store.
          */
         caSecretRef?: {
           /**
-           * Name of the Secret.
+           * Name of the Secret, e.g. audit-collector-ca.
            */
           name: string;
         };
         /**
-         * Records per request. Default 100.
+         * Records per request (1 to 10000). Default 100.
          */
         batchSize?: number;
         /**
-         * Longest wait before a partial batch is sent, as a duration. Default 1s.
+         * Longest wait before a partial batch is sent, as a duration such as 500ms or 2s (at most 1m). Default 1s.
          */
         flushInterval?: string;
       };
     }[];
   };
   /**
-   * The gateway's own upstream credential, minted by the operator with the TokenRequest API and rotated before it expires.
+   * The gateway's own upstream credential, minted by the operator with the TokenRequest API and rotated before it expires. Callers never see it.
    */
   credentials?: {
     /**
-     * Lifetime of each token, as a duration (10m to 24h). Default 1h.
+     * Lifetime of each token, as a duration from 10m to 24h, e.g. 30m or 1h30m. Default 1h.
      */
     tokenTTL?: string;
     /**
-     * Percentage of the lifetime after which a new token is issued (10 to 90). Default 80.
+     * Percentage of the token's lifetime after which a new token is issued (10 to 90). Default 80, so a 1h token is replaced after 48m.
      */
     rotateAt?: number;
   };
@@ -229,16 +230,16 @@ export interface AccessGatewaySpec {
    */
   tls?: {
     /**
-     * OperatorManaged (default) issues a certificate for the Service names from an operator-managed CA and rotates it; Secret uses secretName.
+     * OperatorManaged (default) issues a certificate for the Service names from an operator-managed CA and rotates it; Secret serves the one in secretName (e.g. from cert-manager).
      */
     mode?: "OperatorManaged" | "Secret";
     /**
-     * A kubernetes.io/tls Secret in this namespace (mode Secret).
+     * A kubernetes.io/tls Secret in this namespace, e.g. ci-gateway-tls. Required with mode Secret, ignored otherwise.
      */
     secretName?: string;
   };
   /**
-   * How the gateway is exposed.
+   * How the gateway is exposed inside or outside the cluster.
    */
   service?: {
     /**
@@ -246,7 +247,7 @@ export interface AccessGatewaySpec {
      */
     type?: "ClusterIP" | "NodePort" | "LoadBalancer";
     /**
-     * Port callers connect to. Default 443.
+     * Port callers connect to (1 to 65535). Default 443.
      */
     port?: number;
   };
@@ -261,11 +262,11 @@ export interface AccessGatewayStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready (serving), CredentialsReady (a valid upstream token is mounted), PoliciesReady (selected policies accepted), Degraded (something needs a person).
+   * Ready (serving requests), CredentialsReady (a valid upstream token is mounted), PoliciesReady (every selected policy is accepted), Degraded (something needs a person; the message says what).
    *
    * @maxItems 16
    *
-   * Items: A condition in the standard Kubernetes shape.
+   * Items: A condition in the standard Kubernetes shape (metav1.Condition).
    */
   conditions?: {
     /**
@@ -285,7 +286,7 @@ export interface AccessGatewayStatus {
      */
     lastTransitionTime: string;
     /**
-     * A CamelCase reason a program can act on.
+     * A CamelCase reason a program can act on, e.g. TokenExpired.
      */
     reason: string;
     /**
@@ -294,7 +295,7 @@ export interface AccessGatewayStatus {
     message: string;
   }[];
   /**
-   * The URL callers put in their kubeconfig.
+   * The URL callers put in their kubeconfig, e.g. https://ci-gateway.airlock-system.svc:443.
    */
   endpoint?: string;
   /**
@@ -306,11 +307,11 @@ export interface AccessGatewayStatus {
    */
   readyReplicas?: number;
   /**
-   * Label selector of the gateway pods (for the scale subresource).
+   * Label selector of the gateway pods, for the scale subresource.
    */
   selector?: string;
   /**
-   * The upstream credential currently mounted.
+   * The upstream credential currently mounted (never the token itself).
    */
   credential?: {
     /**
@@ -328,12 +329,20 @@ export interface AccessGatewayStatus {
   };
 }
 
+/** airlock.dev/v1alpha1 AccessGateway (`kubectl explain accessgateway`). */
 export interface AccessGateway {
   apiVersion: 'airlock.dev/v1alpha1';
   kind: 'AccessGateway';
   metadata: V1ObjectMeta;
   spec: AccessGatewaySpec;
   status?: AccessGatewayStatus;
+}
+
+export interface AccessGatewayList {
+  apiVersion: 'airlock.dev/v1alpha1';
+  kind: 'AccessGatewayList';
+  metadata: V1ListMeta;
+  items: AccessGateway[];
 }
 
 export const ACCESSPOLICY_PLURAL = 'accesspolicies';
@@ -347,398 +356,204 @@ export interface AccessPolicySpec {
    * @minItems 1
    * @maxItems 64
    */
-  subjects: [
-    {
+  subjects: {
+    /**
+     * A user by exact username, as the gateway authenticated it (OIDC usernames carry their issuer's usernamePrefix).
+     */
+    user?: {
       /**
-       * A user by exact username, as the gateway authenticated it (OIDC usernames carry their issuer's prefix).
+       * The username, e.g. "github:repo:acme/payments:ref:refs/heads/main" or "alice@example.com".
        */
-      user?: {
-        /**
-         * The username, e.g. "github:repo:acme/payments:ref:refs/heads/main" or "alice@example.com".
-         */
-        name: string;
-      };
+      name: string;
+    };
+    /**
+     * Everyone in a group (OIDC groups carry their issuer's groupsPrefix).
+     */
+    group?: {
       /**
-       * Everyone in a group (OIDC groups carry their issuer's groups prefix).
+       * The group, e.g. "sre" or "system:serviceaccounts:ci".
        */
-      group?: {
-        /**
-         * The group, e.g. "sre" or "system:serviceaccounts:ci".
-         */
-        name: string;
-      };
+      name: string;
+    };
+    /**
+     * A Kubernetes ServiceAccount authenticated by its token (username system:serviceaccount:<namespace>:<name>).
+     */
+    serviceAccount?: {
       /**
-       * A Kubernetes ServiceAccount authenticated by its token.
+       * Namespace of the ServiceAccount, e.g. ci.
        */
-      serviceAccount?: {
-        /**
-         * Namespace of the ServiceAccount.
-         */
-        namespace: string;
-        /**
-         * Name of the ServiceAccount.
-         */
-        name: string;
-      };
+      namespace: string;
       /**
-       * Callers whose OIDC token carries a claim with one of the values, e.g. GitHub Actions' repository claim. The claim must be listed in the issuer's claimsForPolicy.
+       * Name of the ServiceAccount, e.g. deployer.
        */
-      claim?: {
-        /**
-         * Only tokens from this issuer URL match. Strongly recommended; empty matches every configured issuer.
-         */
-        issuer?: string;
-        /**
-         * The claim, e.g. repository, ref, job_workflow_ref, environment.
-         */
-        name: string;
-        /**
-         * The value the claim must have.
-         */
-        value?: string;
-        /**
-         * Values of which the claim must have one.
-         *
-         * @maxItems 64
-         */
-        values?: string[];
-      };
-    },
-    ...{
+      name: string;
+    };
+    /**
+     * Callers whose OIDC token carries a claim with the value (or one of the values), e.g. GitHub Actions' repository claim. The issuer must list the claim in its claimsForPolicy.
+     */
+    claim?: {
       /**
-       * A user by exact username, as the gateway authenticated it (OIDC usernames carry their issuer's prefix).
+       * Only tokens from this issuer URL match, e.g. https://token.actions.githubusercontent.com. Strongly recommended; absent matches every configured issuer.
        */
-      user?: {
-        /**
-         * The username, e.g. "github:repo:acme/payments:ref:refs/heads/main" or "alice@example.com".
-         */
-        name: string;
-      };
+      issuer?: string;
       /**
-       * Everyone in a group (OIDC groups carry their issuer's groups prefix).
+       * The claim, e.g. repository, ref, job_workflow_ref, environment.
        */
-      group?: {
-        /**
-         * The group, e.g. "sre" or "system:serviceaccounts:ci".
-         */
-        name: string;
-      };
+      name: string;
       /**
-       * A Kubernetes ServiceAccount authenticated by its token.
+       * The value the claim must have, e.g. acme/payments.
        */
-      serviceAccount?: {
-        /**
-         * Namespace of the ServiceAccount.
-         */
-        namespace: string;
-        /**
-         * Name of the ServiceAccount.
-         */
-        name: string;
-      };
+      value?: string;
       /**
-       * Callers whose OIDC token carries a claim with one of the values, e.g. GitHub Actions' repository claim. The claim must be listed in the issuer's claimsForPolicy.
+       * Values of which the claim must have one, e.g. [refs/heads/main, refs/heads/release].
+       *
+       * @minItems 1
+       * @maxItems 64
        */
-      claim?: {
-        /**
-         * Only tokens from this issuer URL match. Strongly recommended; empty matches every configured issuer.
-         */
-        issuer?: string;
-        /**
-         * The claim, e.g. repository, ref, job_workflow_ref, environment.
-         */
-        name: string;
-        /**
-         * The value the claim must have.
-         */
-        value?: string;
-        /**
-         * Values of which the claim must have one.
-         *
-         * @maxItems 64
-         */
-        values?: string[];
-      };
-    }[]
-  ];
+      values?: string[];
+    };
+  }[];
   /**
-   * Rules in order. Every matching rule counts; the strictest action wins (Deny, then RequireApproval, then Allow), and among equals the first rule is reported.
+   * Rules in order. Every matching rule counts; the strictest action wins (Deny, then RequireApproval, then Allow), and among equals the first rule is reported. Names are unique within the policy.
    *
    * @minItems 1
    * @maxItems 256
    */
-  rules: [
-    {
+  rules: {
+    /**
+     * A DNS label unique in this policy, shown in denials, approvals and audit records, e.g. deny-namespace-deletes.
+     */
+    name: string;
+    /**
+     * Which requests the rule covers. An absent field or empty list matches everything, and so does "*" in a list; the fields must all match.
+     */
+    match?: {
       /**
-       * A name unique in this policy, shown in denials, approvals and audit records.
+       * Kubernetes verbs, e.g. [get, list, watch]. exec, attach and portforward are `create` on the subresource (also over WebSocket).
+       *
+       * @maxItems 16
        */
-      name: string;
+      verbs?: (
+        | "*"
+        | "get"
+        | "list"
+        | "watch"
+        | "create"
+        | "update"
+        | "patch"
+        | "delete"
+        | "deletecollection"
+        | "impersonate"
+        | "proxy"
+        | "approve"
+        | "bind"
+        | "escalate"
+      )[];
       /**
-       * Which requests the rule covers. An empty or absent list matches everything; "*" in a list matches everything.
+       * API groups, e.g. ["", apps]; "" is the core group.
+       *
+       * @maxItems 32
        */
-      match?: {
-        /**
-         * Kubernetes verbs. exec, attach and portforward are `create` on the subresource (also over WebSocket).
-         *
-         * @maxItems 16
-         */
-        verbs?: (
-          | "*"
-          | "get"
-          | "list"
-          | "watch"
-          | "create"
-          | "update"
-          | "patch"
-          | "delete"
-          | "deletecollection"
-          | "impersonate"
-          | "proxy"
-          | "approve"
-          | "bind"
-          | "escalate"
-        )[];
-        /**
-         * API groups; "" is the core group.
-         *
-         * @maxItems 32
-         */
-        apiGroups?: string[];
-        /**
-         * Resources, optionally with a subresource ("pods/exec", "deployments/scale", "pods/*").
-         *
-         * @maxItems 32
-         */
-        resources?: string[];
-        /**
-         * Namespaces the request must target.
-         *
-         * @maxItems 64
-         */
-        namespaces?: string[];
-        /**
-         * Object names the request must target.
-         *
-         * @maxItems 64
-         */
-        names?: string[];
-        /**
-         * Non-resource paths such as /healthz or /version; a trailing * matches a prefix. A rule with nonResourceURLs matches only non-resource requests.
-         *
-         * @maxItems 32
-         */
-        nonResourceURLs?: string[];
-      };
+      apiGroups?: string[];
       /**
-       * Allow forwards the request; Deny refuses it with `message`; RequireApproval holds it until approvers decide (see approval).
+       * Resources (plural, lower case), optionally with a subresource, e.g. [pods/exec, deployments/scale, "pods/*"].
+       *
+       * @maxItems 32
        */
-      action: "Allow" | "Deny" | "RequireApproval";
+      resources?: string[];
       /**
-       * Shown to the caller when this rule denies or holds a request, e.g. "CI may not delete namespaces; ask
+       * Namespaces the request must target, e.g. [payments]. A cluster-scoped request never matches a rule that lists namespaces.
+       *
+       * @maxItems 64
        */
-      message?: string;
+      namespaces?: string[];
       /**
-       * Extra masking of response fields for requests this rule covers (Secret data is always masked unless exempt).
+       * Object names the request must target, e.g. [api].
+       *
+       * @maxItems 64
        */
-      mask?: {
-        /**
-         * Field paths to mask, e.g. ".data.*" on ConfigMaps or ".spec.template.spec.containers[*].env[*].value".
-         *
-         * @maxItems 32
-         */
-        fields?: string[];
-        /**
-         * Mask container env values whose name matches this regular expression, e.g. "(?i)(password|token|secret|key)".
-         */
-        envNamePattern?: string;
-        /**
-         * Let these subjects see Secret values unmasked (e.g. a controller that needs them). Default false.
-         */
-        exempt?: boolean;
-      };
+      names?: string[];
       /**
-       * Session recording for exec and attach. None; Optional (default; record when possible); Required (refuse a session that cannot be recorded).
+       * Non-resource paths such as /healthz or /version; a trailing * matches a prefix. A rule with nonResourceURLs matches only non-resource requests.
+       *
+       * @maxItems 32
        */
-      recording?: "None" | "Optional" | "Required";
+      nonResourceURLs?: string[];
+    };
+    /**
+     * Allow forwards the request; Deny refuses it with `message`; RequireApproval holds it until approvers decide (see approval).
+     */
+    action: "Allow" | "Deny" | "RequireApproval";
+    /**
+     * Shown to the caller when this rule denies or holds a request, e.g. "CI may not delete namespaces; ask #platform".
+     */
+    message?: string;
+    /**
+     * Extra masking of response fields for requests this rule covers. Secret data is always masked unless exempt.
+     */
+    mask?: {
       /**
-       * Who decides and how, for action RequireApproval.
+       * Field paths to mask, e.g. [".data.*"] on ConfigMaps or [".spec.template.spec.containers[*].env[*].value"].
+       *
+       * @maxItems 32
        */
-      approval?: {
-        /**
-         * Users and groups whose decision counts. Nobody decides their own request.
-         */
-        approvers: {
-          /**
-           * Usernames of approvers.
-           *
-           * @maxItems 64
-           */
-          users?: string[];
-          /**
-           * Groups whose members approve.
-           *
-           * @maxItems 32
-           */
-          groups?: string[];
-        };
-        /**
-         * Approvals needed; any deny decides at once. Default 1.
-         */
-        minApprovals?: number;
-        /**
-         * Wait (default) holds the request open until a decision; Reject answers at once with what to run, and the same request succeeds on retry once approved.
-         */
-        mode?: "Wait" | "Reject";
-        /**
-         * How long a request waits for a decision before it expires, as a duration. Default 15m.
-         */
-        timeout?: string;
-        /**
-         * How long an approval stays usable, as a duration. Default 10m.
-         */
-        grantTTL?: string;
-        /**
-         * Whether one approval covers repeats of the same request within grantTTL. Default false (used once).
-         */
-        reusable?: boolean;
-      };
-    },
-    ...{
+      fields?: string[];
       /**
-       * A name unique in this policy, shown in denials, approvals and audit records.
+       * Mask container env values whose name matches this regular expression, e.g. "(?i)(password|token|secret|key)".
        */
-      name: string;
+      envNamePattern?: string;
       /**
-       * Which requests the rule covers. An empty or absent list matches everything; "*" in a list matches everything.
+       * Let these subjects see Secret values unmasked (e.g. a controller that needs them). Default false.
        */
-      match?: {
+      exempt?: boolean;
+    };
+    /**
+     * Session recording for exec and attach. None; Optional (the default; record when the recorder is available); Required (refuse a session that cannot be recorded).
+     */
+    recording?: "None" | "Optional" | "Required";
+    /**
+     * Who decides and how. Required with action RequireApproval, not allowed otherwise.
+     */
+    approval?: {
+      /**
+       * Users and groups whose decision counts (at least one). Nobody decides their own request.
+       */
+      approvers: {
         /**
-         * Kubernetes verbs. exec, attach and portforward are `create` on the subresource (also over WebSocket).
-         *
-         * @maxItems 16
-         */
-        verbs?: (
-          | "*"
-          | "get"
-          | "list"
-          | "watch"
-          | "create"
-          | "update"
-          | "patch"
-          | "delete"
-          | "deletecollection"
-          | "impersonate"
-          | "proxy"
-          | "approve"
-          | "bind"
-          | "escalate"
-        )[];
-        /**
-         * API groups; "" is the core group.
-         *
-         * @maxItems 32
-         */
-        apiGroups?: string[];
-        /**
-         * Resources, optionally with a subresource ("pods/exec", "deployments/scale", "pods/*").
-         *
-         * @maxItems 32
-         */
-        resources?: string[];
-        /**
-         * Namespaces the request must target.
+         * Usernames of approvers, e.g. [alice@example.com].
          *
          * @maxItems 64
          */
-        namespaces?: string[];
+        users?: string[];
         /**
-         * Object names the request must target.
-         *
-         * @maxItems 64
-         */
-        names?: string[];
-        /**
-         * Non-resource paths such as /healthz or /version; a trailing * matches a prefix. A rule with nonResourceURLs matches only non-resource requests.
+         * Groups whose members approve, e.g. [sre].
          *
          * @maxItems 32
          */
-        nonResourceURLs?: string[];
+        groups?: string[];
       };
       /**
-       * Allow forwards the request; Deny refuses it with `message`; RequireApproval holds it until approvers decide (see approval).
+       * Approvals needed (1 to 10); any deny decides at once. Default 1.
        */
-      action: "Allow" | "Deny" | "RequireApproval";
+      minApprovals?: number;
       /**
-       * Shown to the caller when this rule denies or holds a request, e.g. "CI may not delete namespaces; ask
+       * Wait (default) holds the request open until a decision; Reject answers at once with the command to approve, and the same request succeeds on retry once approved.
        */
-      message?: string;
+      mode?: "Wait" | "Reject";
       /**
-       * Extra masking of response fields for requests this rule covers (Secret data is always masked unless exempt).
+       * How long a request waits for a decision before it expires, as a duration from 10s to 24h, e.g. 15m. Default 15m.
        */
-      mask?: {
-        /**
-         * Field paths to mask, e.g. ".data.*" on ConfigMaps or ".spec.template.spec.containers[*].env[*].value".
-         *
-         * @maxItems 32
-         */
-        fields?: string[];
-        /**
-         * Mask container env values whose name matches this regular expression, e.g. "(?i)(password|token|secret|key)".
-         */
-        envNamePattern?: string;
-        /**
-         * Let these subjects see Secret values unmasked (e.g. a controller that needs them). Default false.
-         */
-        exempt?: boolean;
-      };
+      timeout?: string;
       /**
-       * Session recording for exec and attach. None; Optional (default; record when possible); Required (refuse a session that cannot be recorded).
+       * How long an approval stays usable after it is given, as a duration from 10s to 24h. Default 10m.
        */
-      recording?: "None" | "Optional" | "Required";
+      grantTTL?: string;
       /**
-       * Who decides and how, for action RequireApproval.
+       * Whether one approval covers repeats of the same request within grantTTL. Default false (used once).
        */
-      approval?: {
-        /**
-         * Users and groups whose decision counts. Nobody decides their own request.
-         */
-        approvers: {
-          /**
-           * Usernames of approvers.
-           *
-           * @maxItems 64
-           */
-          users?: string[];
-          /**
-           * Groups whose members approve.
-           *
-           * @maxItems 32
-           */
-          groups?: string[];
-        };
-        /**
-         * Approvals needed; any deny decides at once. Default 1.
-         */
-        minApprovals?: number;
-        /**
-         * Wait (default) holds the request open until a decision; Reject answers at once with what to run, and the same request succeeds on retry once approved.
-         */
-        mode?: "Wait" | "Reject";
-        /**
-         * How long a request waits for a decision before it expires, as a duration. Default 15m.
-         */
-        timeout?: string;
-        /**
-         * How long an approval stays usable, as a duration. Default 10m.
-         */
-        grantTTL?: string;
-        /**
-         * Whether one approval covers repeats of the same request within grantTTL. Default false (used once).
-         */
-        reusable?: boolean;
-      };
-    }[]
-  ];
+      reusable?: boolean;
+    };
+  }[];
 }
 
 /**
@@ -750,11 +565,11 @@ export interface AccessPolicyStatus {
    */
   observedGeneration?: number;
   /**
-   * Accepted is True when every rule is valid and enforced; its message names the first bad rule otherwise.
+   * Accepted is True when every rule is valid and enforced; otherwise its message names the first bad rule.
    *
    * @maxItems 8
    *
-   * Items: A condition in the standard Kubernetes shape.
+   * Items: A condition in the standard Kubernetes shape (metav1.Condition).
    */
   conditions?: {
     /**
@@ -774,7 +589,7 @@ export interface AccessPolicyStatus {
      */
     lastTransitionTime: string;
     /**
-     * A CamelCase reason a program can act on.
+     * A CamelCase reason a program can act on, e.g. InvalidRule.
      */
     reason: string;
     /**
@@ -783,15 +598,18 @@ export interface AccessPolicyStatus {
     message: string;
   }[];
   /**
-   * Number of rules.
+   * Number of rules enforced.
    */
   ruleCount?: number;
   /**
    * AccessGateways (namespace/name) that enforce this policy.
+   *
+   * @maxItems 256
    */
   selectedBy?: string[];
 }
 
+/** airlock.dev/v1alpha1 AccessPolicy (`kubectl explain accesspolicy`). */
 export interface AccessPolicy {
   apiVersion: 'airlock.dev/v1alpha1';
   kind: 'AccessPolicy';
@@ -800,35 +618,51 @@ export interface AccessPolicy {
   status?: AccessPolicyStatus;
 }
 
+export interface AccessPolicyList {
+  apiVersion: 'airlock.dev/v1alpha1';
+  kind: 'AccessPolicyList';
+  metadata: V1ListMeta;
+  items: AccessPolicy[];
+}
+
 export const APPROVALREQUEST_PLURAL = 'approvalrequests';
 /**
- * What is asked, by whom, under which rule. Immutable once created.
+ * What is asked, by whom, under which rule. Written by the gateway once; immutable.
  */
 export interface ApprovalRequestSpec {
   /**
-   * Both identities of the request.
+   * Both identities of the request, so that the approval is used only by the caller it was granted to.
    */
   requester: {
     /**
-     * The authenticated caller.
+     * The authenticated caller, as the gateway saw it.
      */
     caller: {
       /**
-       * Username as the gateway authenticated it.
+       * Username as the gateway authenticated it, e.g. "github:repo:acme/payments:ref:refs/heads/main".
        */
       username: string;
       /**
-       * The caller's UID, if any.
+       * The caller's UID, if the authenticator gave one.
        */
       uid?: string;
       /**
-       * The caller's groups.
+       * The caller's groups, e.g. [system:authenticated].
        *
        * @maxItems 256
        */
       groups?: string[];
       /**
-       * How the caller authenticated (oidc, serviceaccount, token) and, for OIDC, the issuer.
+       * Extra attributes of the caller (as in Kubernetes UserInfo), e.g. the OIDC claims kept for policy.
+       */
+      extra?: {
+        /**
+         * @maxItems 32
+         */
+        [k: string]: string[] | undefined;
+      };
+      /**
+       * How the caller authenticated, e.g. "oidc https://token.actions.githubusercontent.com" or "serviceaccount".
        */
       authentication?: string;
     };
@@ -837,7 +671,7 @@ export interface ApprovalRequestSpec {
      */
     effective?: {
       /**
-       * The impersonated username.
+       * The impersonated username, e.g. deployer.
        */
       username: string;
       /**
@@ -849,7 +683,7 @@ export interface ApprovalRequestSpec {
     };
   };
   /**
-   * The request that will be forwarded if approved.
+   * The request that will be forwarded if approved. It names a resource (with verb, apiGroup, resource, namespace, name) or a non-resource path.
    */
   request: {
     /**
@@ -857,7 +691,7 @@ export interface ApprovalRequestSpec {
      */
     verb: string;
     /**
-     * API group; "" is the core group.
+     * API group, e.g. apps; "" is the core group.
      */
     apiGroup?: string;
     /**
@@ -865,31 +699,35 @@ export interface ApprovalRequestSpec {
      */
     apiVersion?: string;
     /**
-     * Resource, e.g. deployments.
+     * Resource, e.g. deployments. Absent for a non-resource request.
      */
-    resource: string;
+    resource?: string;
     /**
-     * Subresource, e.g. scale.
+     * Subresource, e.g. scale or exec.
      */
     subresource?: string;
     /**
-     * Target namespace; empty for cluster-scoped objects.
+     * Target namespace, e.g. prod; empty for cluster-scoped objects.
      */
     namespace?: string;
     /**
-     * Target object name; empty for collections.
+     * Target object name, e.g. api; empty for collections.
      */
     name?: string;
+    /**
+     * The path of a non-resource request, e.g. /metrics. Absent for a resource request.
+     */
+    path?: string;
     /**
      * What will happen, for a person, e.g. "scale deployment prod/api from 3 to 0 replicas".
      */
     summary: string;
     /**
-     * SHA-256 of the request body; a changed body needs a new approval.
+     * SHA-256 of the request body (of the empty body when there is none), e.g. "sha256:e3b0…"; a changed body needs a new approval.
      */
     bodyDigest: string;
     /**
-     * SHA-256 over requester, verb, path and body digest; how the gateway recognises the same request.
+     * SHA-256 over requester, verb, path and body digest, e.g. "sha256:0a1b…"; how the gateway recognises the same request on retry.
      */
     fingerprint: string;
   };
@@ -898,59 +736,59 @@ export interface ApprovalRequestSpec {
    */
   policy: {
     /**
-     * Namespace of the AccessPolicy.
+     * Namespace of the AccessPolicy, e.g. airlock-system.
      */
     namespace?: string;
     /**
-     * Name of the AccessPolicy.
+     * Name of the AccessPolicy, e.g. payments-ci.
      */
     name: string;
     /**
-     * Name of the rule.
+     * Name of the rule, e.g. scale-prod-needs-approval.
      */
     rule: string;
   };
   /**
-   * Who may decide, copied from the rule when the request was made.
+   * Who may decide (at least one user or group), copied from the rule when the request was made.
    */
   approvers: {
     /**
-     * Approver usernames.
+     * Approver usernames, e.g. [alice@example.com].
      *
      * @maxItems 64
      */
     users?: string[];
     /**
-     * Approver groups.
+     * Approver groups, e.g. [sre].
      *
      * @maxItems 32
      */
     groups?: string[];
   };
   /**
-   * Approvals needed; any deny decides. Default 1.
+   * Approvals needed (1 to 10); any deny decides at once. Default 1.
    */
   minApprovals?: number;
   /**
-   * Wait (the gateway holds the request open) or Reject (the caller retries once approved).
+   * Wait (default; the gateway holds the request open) or Reject (the caller retries once approved).
    */
   mode?: "Wait" | "Reject";
   /**
-   * The AccessGateway that created this request.
+   * Name of the AccessGateway (in this namespace) that created this request, e.g. ci-gateway.
    */
   gateway?: string;
   /**
-   * When a pending request expires.
+   * When a pending request expires (RFC 3339), e.g. 2030-01-01T00:15:00Z.
    */
   expiresAt: string;
   /**
-   * How long an approval stays usable, as a duration.
+   * How long an approval stays usable once given, as a duration. Default 10m.
    */
   grantTTL?: string;
 }
 
 /**
- * Decisions and where the request stands. Reviewers append decisions; only Airlock moves phase.
+ * Decisions and where the request stands. Reviewers append decisions; only the gateway and the operator move phase. Phase only moves forward: Pending to Approved, Denied or Expired; Approved to Consumed or Expired.
  */
 export interface ApprovalRequestStatus {
   /**
@@ -958,7 +796,7 @@ export interface ApprovalRequestStatus {
    */
   phase?: "Pending" | "Approved" | "Denied" | "Expired" | "Consumed";
   /**
-   * Decisions in the order they were made; append-only.
+   * Decisions in the order they were made; append-only, one per reviewer.
    *
    * @maxItems 64
    */
@@ -968,7 +806,7 @@ export interface ApprovalRequestStatus {
      */
     decision: "Approve" | "Deny";
     /**
-     * Username of the reviewer; must be the user who wrote the decision.
+     * Username of the reviewer; must be the user who wrote the decision (an admission policy checks it).
      */
     by: string;
     /**
@@ -994,7 +832,7 @@ export interface ApprovalRequestStatus {
     notAfter?: string;
   };
   /**
-   * The request that used the approval.
+   * The forwarded request that used the approval.
    */
   consumedBy?: {
     /**
@@ -1011,15 +849,15 @@ export interface ApprovalRequestStatus {
    */
   observedGeneration?: number;
   /**
-   * Standard conditions, e.g. Approved, Denied.
+   * Standard conditions, e.g. Approved, Denied, Expired.
    *
    * @maxItems 8
    *
-   * Items: A condition in the standard Kubernetes shape.
+   * Items: A condition in the standard Kubernetes shape (metav1.Condition).
    */
   conditions?: {
     /**
-     * The aspect this condition describes.
+     * The aspect this condition describes, e.g. Approved.
      */
     type: string;
     /**
@@ -1035,7 +873,7 @@ export interface ApprovalRequestStatus {
      */
     lastTransitionTime: string;
     /**
-     * A CamelCase reason a program can act on.
+     * A CamelCase reason a program can act on, e.g. ApprovedBySre.
      */
     reason: string;
     /**
@@ -1045,10 +883,18 @@ export interface ApprovalRequestStatus {
   }[];
 }
 
+/** airlock.dev/v1alpha1 ApprovalRequest (`kubectl explain approvalrequest`). */
 export interface ApprovalRequest {
   apiVersion: 'airlock.dev/v1alpha1';
   kind: 'ApprovalRequest';
   metadata: V1ObjectMeta;
   spec: ApprovalRequestSpec;
   status?: ApprovalRequestStatus;
+}
+
+export interface ApprovalRequestList {
+  apiVersion: 'airlock.dev/v1alpha1';
+  kind: 'ApprovalRequestList';
+  metadata: V1ListMeta;
+  items: ApprovalRequest[];
 }
