@@ -32,49 +32,59 @@ export function labelSelectorString(selector: AccessGateway['spec']['policySelec
   return parts.join(',');
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
 /** "1s", "250ms", "1m30s" → milliseconds. */
 export function durationMs(text: string): number {
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) {
-    total += Number(n) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[unit ?? 's']!;
-  }
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
   return total;
+}
+
+type Spec = AccessGateway['spec'];
+
+function renderAuthentication(spec: Spec): Record<string, unknown> {
+  return {
+    oidc: (spec.authentication?.oidc ?? []).map((o) => ({ ...o })),
+    serviceAccountTokens: {
+      enabled: spec.authentication?.serviceAccountTokens?.enabled ?? true,
+      audiences: spec.authentication?.serviceAccountTokens?.audiences ?? [],
+    },
+  };
+}
+
+function renderAudit(spec: Spec): Record<string, unknown> {
+  const sinks = spec.audit.sinks ?? [];
+  const file = sinks.find((s) => s.file !== undefined)?.file;
+  const webhook = sinks.find((s) => s.webhook !== undefined)?.webhook;
+  return {
+    level: spec.audit.level ?? 'Metadata',
+    failurePolicy: spec.audit.failurePolicy ?? 'FailClosed',
+    ...(file === undefined ? {} : { file: { path: file.path, maxSizeMB: file.maxSizeMB ?? 100, maxFiles: file.maxFiles ?? 10 } }),
+    ...(webhook === undefined ? {} : { webhook: {
+      url: webhook.url,
+      ...(webhook.caSecretRef === undefined ? {} : { caFile: `${GATEWAY_PATHS.webhookCaDir}/ca.crt` }),
+      batchSize: webhook.batchSize ?? 100,
+      flushIntervalMs: durationMs(webhook.flushInterval ?? '1s'),
+    } }),
+  };
 }
 
 export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamServer: string }): Record<string, unknown> {
   const { spec } = gateway;
-  const sinks = spec.audit?.sinks ?? [];
-  const file = sinks.find((s) => s.file !== undefined)?.file;
-  const webhook = sinks.find((s) => s.webhook !== undefined)?.webhook;
   return {
     name: gateway.metadata.name,
     namespace: gateway.metadata.namespace,
     listen: { address: '0.0.0.0', port: GATEWAY_PORTS.https, tlsCertFile: `${GATEWAY_PATHS.tlsDir}/tls.crt`, tlsKeyFile: `${GATEWAY_PATHS.tlsDir}/tls.key` },
     health: { address: '0.0.0.0', port: GATEWAY_PORTS.health },
     upstream: { server: spec.upstream?.server ?? options.upstreamServer, caFile: `${GATEWAY_PATHS.upstreamCaDir}/ca.crt`, tokenFile: GATEWAY_PATHS.tokenFile },
-    authentication: {
-      oidc: (spec.authentication?.oidc ?? []).map((o) => ({ ...o })),
-      serviceAccountTokens: {
-        enabled: spec.authentication?.serviceAccountTokens?.enabled ?? true,
-        audiences: spec.authentication?.serviceAccountTokens?.audiences ?? [],
-      },
-    },
+    authentication: renderAuthentication(spec),
     policy: {
       namespace: gateway.metadata.namespace,
       labelSelector: labelSelectorString(spec.policySelector),
       defaultAction: spec.defaultAction ?? 'Deny',
     },
-    audit: {
-      level: spec.audit?.level ?? 'Metadata',
-      failurePolicy: spec.audit?.failurePolicy ?? 'FailClosed',
-      ...(file === undefined ? {} : { file: { path: file.path, maxSizeMB: file.maxSizeMB ?? 100, maxFiles: file.maxFiles ?? 10 } }),
-      ...(webhook === undefined ? {} : { webhook: {
-        url: webhook.url,
-        ...(webhook.caSecretRef === undefined ? {} : { caFile: `${GATEWAY_PATHS.webhookCaDir}/ca.crt` }),
-        batchSize: webhook.batchSize ?? 100,
-        flushIntervalMs: durationMs(webhook.flushInterval ?? '1s'),
-      } }),
-    },
+    audit: renderAudit(spec),
     shutdownGraceSeconds: 30,
   };
 }
