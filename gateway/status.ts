@@ -1,0 +1,125 @@
+// Kubernetes `Status` answers, shaped and worded as kube-apiserver's own (apimachinery
+// api/errors, apiserver responsewriters), because kubectl and client-go branch on `reason` and
+// `code` and print `message`: a gateway refusal must read like an API server refusal. Fields are
+// in the API server's JSON order so answers compare byte for byte.
+import { BearerTokenError } from './strip-client-headers.ts';
+import { ImpersonationHeaderError } from './impersonation-headers.ts';
+import { RequestInfoError } from './request-target.ts';
+import { ImpersonationForbiddenError } from './resolve-identity.ts';
+
+export type StatusReason =
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout';
+
+export interface StatusCause {
+  readonly reason?: string;
+  readonly message?: string;
+  readonly field?: string;
+}
+
+export interface StatusDetails {
+  readonly name?: string;
+  readonly group?: string;
+  /** For a Forbidden answer, the resource (without its subresource), as the API server sets it. */
+  readonly kind?: string;
+  readonly causes?: readonly StatusCause[];
+  readonly retryAfterSeconds?: number;
+}
+
+export interface Status {
+  readonly kind: 'Status';
+  readonly apiVersion: 'v1';
+  readonly metadata: Readonly<Record<string, never>>;
+  readonly status: 'Failure';
+  readonly message: string;
+  readonly reason: StatusReason;
+  readonly details?: StatusDetails;
+  /** The HTTP status code to answer with. */
+  readonly code: number;
+}
+
+function failure(code: number, reason: StatusReason, message: string, details?: StatusDetails): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details === undefined ? {} : { details }), code };
+}
+
+/** 400: the request cannot be read (a bad path, bad impersonation headers). */
+export function badRequest(message: string): Status {
+  return failure(400, 'BadRequest', message);
+}
+
+/** 401, worded as the API server words it whatever went wrong; the reason belongs in the log. */
+export function unauthorized(): Status {
+  return failure(401, 'Unauthorized', 'Unauthorized');
+}
+
+/** What a refused request tried to do, in the policy model's terms. */
+export interface ForbiddenRequest {
+  readonly resourceRequest: boolean;
+  readonly verb: string;
+  readonly apiGroup: string;
+  readonly resource: string;
+  readonly subresource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly path: string;
+}
+
+function forbiddenWhat(user: string, r: ForbiddenRequest): string {
+  if (!r.resourceRequest) return `User ${JSON.stringify(user)} cannot ${r.verb} path ${JSON.stringify(r.path)}`;
+  const resource = r.subresource === '' ? r.resource : `${r.resource}/${r.subresource}`;
+  const scope = r.namespace === '' ? 'at the cluster scope' : `in the namespace ${JSON.stringify(r.namespace)}`;
+  return `User ${JSON.stringify(user)} cannot ${r.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(r.apiGroup)} ${scope}`;
+}
+
+/**
+ * 403 as the API server's authorizer writes it, e.g. `pods "web" is forbidden: User "bob" cannot
+ * delete resource "pods" in API group "" in the namespace "prod": <reason>`.
+ */
+export function forbidden(user: string, request: ForbiddenRequest, reason = ''): Status {
+  const why = reason === '' ? forbiddenWhat(user, request) : `${forbiddenWhat(user, request)}: ${reason}`;
+  if (!request.resourceRequest || request.resource === '') return failure(403, 'Forbidden', `forbidden: ${why}`, {});
+  const qualified = request.apiGroup === '' ? request.resource : `${request.resource}.${request.apiGroup}`;
+  const subject = request.name === '' ? qualified : `${qualified} ${JSON.stringify(request.name)}`;
+  return failure(403, 'Forbidden', `${subject} is forbidden: ${why}`, {
+    ...(request.name === '' ? {} : { name: request.name }),
+    ...(request.apiGroup === '' ? {} : { group: request.apiGroup }),
+    kind: request.resource,
+  });
+}
+
+/** 429; the caller also sends `Retry-After` with the same number of seconds. */
+export function tooManyRequests(retryAfterSeconds: number, message = 'Too many requests, please try again later.'): Status {
+  return failure(429, 'TooManyRequests', message, { retryAfterSeconds });
+}
+
+/** 500 with a fixed message: what failed inside the gateway stays in its log. */
+export function internalError(): Status {
+  return failure(500, 'InternalError', 'Internal error occurred: the gateway could not process the request');
+}
+
+/** 503, or 502 when the API server answered with something that is not HTTP. */
+export function serviceUnavailable(message: string, code: 502 | 503 = 503): Status {
+  return failure(code, 'ServiceUnavailable', message);
+}
+
+/** 504, worded as apimachinery's NewTimeoutError. */
+export function gatewayTimeout(message: string, retryAfterSeconds = 0): Status {
+  return failure(504, 'Timeout', `Timeout: ${message}`, retryAfterSeconds > 0 ? { retryAfterSeconds } : {});
+}
+
+/**
+ * The one place a failed stage becomes an answer. A fixed set of errors is known; anything else is
+ * a 500 that tells the client nothing (the caller logs the error itself).
+ */
+export function statusForError(error: unknown): Status {
+  if (error instanceof RequestInfoError || error instanceof ImpersonationHeaderError) return badRequest(error.message);
+  if (error instanceof BearerTokenError) return unauthorized();
+  if (error instanceof ImpersonationForbiddenError) {
+    const [first] = error.refused;
+    if (first === undefined) return internalError();
+    return forbidden(error.caller, {
+      resourceRequest: true, verb: first.verb, apiGroup: first.group, resource: first.resource,
+      subresource: first.subresource ?? '', namespace: first.namespace ?? '', name: first.name, path: '',
+    });
+  }
+  return internalError();
+}
