@@ -2,6 +2,7 @@
 // token from a real issuer, a ServiceAccount token, policies applied with kubectl, impersonation,
 // streaming, exec, and an audit trail that verifies and catches a changed byte.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -48,6 +49,7 @@ beforeAll(async () => {
         { name: 'no-namespace-deletes', match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] }, action: 'Deny', message: 'CI may not delete namespaces; ask #platform' },
         { name: 'deploy-payments', match: { apiGroups: ['', 'apps'], namespaces: [APP_NS] }, action: 'Allow' },
         { name: 'read-namespaces', match: { verbs: ['get', 'list'], resources: ['namespaces'] }, action: 'Allow' },
+        { name: 'self-review', match: { verbs: ['create'], apiGroups: ['authorization.k8s.io', 'authentication.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews'] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
       ],
     },
@@ -141,8 +143,22 @@ describe('gateway: a CI identity with an OIDC token', () => {
 });
 
 describe('gateway: authentication', () => {
+  it('answers a request without a token with a 401 Status', async () => {
+    const { request } = await import('node:https');
+    const answer = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request(`${gw.url}/api/v1/namespaces/${APP_NS}/configmaps`, { ca: readFileSync(gw.caFile) }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('end', () => { resolve({ code: res.statusCode ?? 0, body }); });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.code).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+
   it.each([
-    ['no token', ''],
     ['a malformed token', 'not-a-jwt'],
     ['alg none', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`],
   ])('refuses %s with 401 and forwards nothing', async (_name, token) => {
@@ -156,7 +172,10 @@ describe('gateway: authentication', () => {
     await kubectlOk(['create', 'serviceaccount', 'deployer', '-n', APP_NS]);
     await kubectlOk(['apply', '-f', '-'], { input: stringify({
       apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'deployer', namespace: POLICY_NS },
-      spec: { subjects: [{ serviceAccount: { namespace: APP_NS, name: 'deployer' } }], rules: [{ name: 'read', match: { verbs: ['get', 'list'] }, action: 'Allow' }] },
+      spec: { subjects: [{ serviceAccount: { namespace: APP_NS, name: 'deployer' } }], rules: [
+        { name: 'read', match: { verbs: ['get', 'list'] }, action: 'Allow' },
+        { name: 'whoami', match: { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] }, action: 'Allow' },
+      ] },
     }) });
     const token = (await kubectlOk(['create', 'token', 'deployer', '-n', APP_NS])).trim();
     const kubeconfig = await gw.kubeconfigFor(token, 'deployer');
@@ -171,11 +190,11 @@ describe('gateway: authentication', () => {
 describe('gateway: audit trail', () => {
   it('records every request with both identities and the decision, and the chain verifies', async () => {
     const records = await auditRecords();
-    const denied = records.find((r) => (r['decision'] as { action?: string } | undefined)?.action === 'Deny');
+    const denied = records.find((r) => (r['decision'] as { action?: string } | undefined)?.action === 'deny');
     expect(denied).toBeDefined();
     // No record carries the caller's token, whole or in part (its signature is the secret part).
     expect(JSON.stringify(records)).not.toContain(ciToken.split('.')[2]);
-    const verify = await promisify(execFile)(process.execPath, ['gateway/audit/verify-cli.ts', gw.auditFile]).catch((e: { stdout: string; code: number }) => e);
+    const verify = await promisify(execFile)(process.execPath, ['gateway/audit/verify-cli.ts', gw.auditFile]).catch((e: unknown) => e as { stdout: string });
     expect(verify.stdout).toMatch(/^ok: \d+ records/);
   });
 
@@ -187,7 +206,7 @@ describe('gateway: audit trail', () => {
     const tampered = `${gw.auditFile}.tampered`;
     await writeFile(tampered, lines.join('\n'));
     const result = await promisify(execFile)(process.execPath, ['gateway/audit/verify-cli.ts', tampered]).then(
-      (r) => ({ code: 0, stdout: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }));
+      (r) => ({ code: 0, stdout: r.stdout }), (e: unknown) => e as { code: number; stdout: string });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`${tampered}:${target + 1}`);
   });

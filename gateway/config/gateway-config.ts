@@ -102,11 +102,11 @@ class Reader {
     return value;
   }
 
-  oneOf<T extends string>(raw: Raw, key: string, path: string, allowed: readonly T[], fallback: T): T {
-    const value = raw[key] ?? fallback;
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${path}.${key}: must be one of ${allowed.join(', ')}`);
-      return fallback;
+  oneOf<T extends string>(raw: Raw, key: string, path: string, choice: { allowed: readonly T[]; fallback: T }): T {
+    const value = raw[key] ?? choice.fallback;
+    if (typeof value !== 'string' || !(choice.allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${path}.${key}: must be one of ${choice.allowed.join(', ')}`);
+      return choice.fallback;
     }
     return value as T;
   }
@@ -179,7 +179,7 @@ function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   const a = r.object(raw['audit'], 'audit');
   const file = a['file'] === undefined ? undefined : r.object(a['file'], 'audit.file');
   const webhook = a['webhook'] === undefined ? undefined : r.object(a['webhook'], 'audit.webhook');
-  const level = r.oneOf(a, 'level', 'audit', ['None', 'Metadata', 'Request'] as const, 'Metadata');
+  const level = r.oneOf(a, 'level', 'audit', { allowed: ['None', 'Metadata', 'Request'] as const, fallback: 'Metadata' });
   if (level !== 'None' && file === undefined && webhook === undefined) {
     r.problems.push('audit: at least one sink (audit.file or audit.webhook) is required unless audit.level is None');
   }
@@ -187,7 +187,7 @@ function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   const webhookCa = webhook === undefined ? undefined : r.optionalString(webhook, 'caFile', 'audit.webhook');
   return {
     level,
-    failurePolicy: r.oneOf(a, 'failurePolicy', 'audit', ['FailClosed', 'FailOpen'] as const, 'FailClosed'),
+    failurePolicy: r.oneOf(a, 'failurePolicy', 'audit', { allowed: ['FailClosed', 'FailOpen'] as const, fallback: 'FailClosed' }),
     ...(file === undefined ? {} : { file: {
       path: r.string(file, 'path', 'audit.file'),
       maxSizeMB: r.number(file, 'maxSizeMB', 'audit.file', { fallback: 100, min: 1, max: 100_000 }),
@@ -243,7 +243,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
     policy: {
       namespace: typeof policy['namespace'] === 'string' ? policy['namespace'] : '',
       labelSelector: r.string(policy, 'labelSelector', 'policy', ''),
-      defaultAction: r.oneOf(policy, 'defaultAction', 'policy', ['Allow', 'Deny'] as const, 'Deny'),
+      defaultAction: r.oneOf(policy, 'defaultAction', 'policy', { allowed: ['Allow', 'Deny'] as const, fallback: 'Deny' }),
     },
     audit: readAudit(r, root),
     shutdownGraceSeconds: r.number(root, 'shutdownGraceSeconds', '(root)', { fallback: 30, min: 0, max: 3600 }),

@@ -91,9 +91,9 @@ describe('forwardHttp', () => {
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(streamEnded).toBe(false);
-    expect(new TextDecoder().decode(first.value)).toBe('{"type":"ADDED"}\n');
+    expect(new TextDecoder().decode(first.value as Uint8Array)).toBe('{"type":"ADDED"}\n');
     let rest = '';
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value as Uint8Array);
     expect(rest).toBe('{"type":"MODIFIED"}\n');
     expect(streamEnded).toBe(true);
   });
@@ -141,5 +141,22 @@ describe('an unreachable upstream', () => {
     expect(res.status).toBe(503);
     expect(await res.text()).toBe('the Kubernetes API server is unavailable');
     server.close();
+  });
+});
+
+describe('upstreamTarget', () => {
+  const up = { url: new URL('https://10.0.0.1:6443/prefix/') };
+  it.each([
+    ['/api/v1/pods?watch=1', '/prefix/api/v1/pods?watch=1'],
+    ['/\\evil.example/api', '/prefix/\\evil.example/api'],
+    ['/a/../b', '/prefix/a/../b'],
+  ])('keeps the host and appends %s as a string', async (path, expected) => {
+    const { upstreamTarget } = await import('../upstream/upstream-client.ts');
+    expect(upstreamTarget(up, path)).toEqual({ protocol: 'https:', hostname: '10.0.0.1', port: '6443', path: expected });
+  });
+
+  it.each(['//evil.example/api', 'https://evil.example/api', 'api/v1'])('refuses the request target %s', async (path) => {
+    const { upstreamTarget } = await import('../upstream/upstream-client.ts');
+    expect(() => upstreamTarget(up, path)).toThrow('refusing to forward a request target that is not an absolute path');
   });
 });

@@ -2,7 +2,7 @@
 // watch, `logs -f` and large lists flow as the API server writes them.
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Upstream } from '../upstream/upstream-client.ts';
+import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -61,7 +61,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       // Long-running requests end when the API server ends them (watch timeoutSeconds, exec exit).
       ...(input.longRunning ? {} : { timeout: 120_000 }),
     };
-    const upstreamReq = request(new URL(input.path, upstream.url), options, (upstreamRes) => {
+    const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
       res.flushHeaders();
       upstreamRes.pipe(res, { end: false });

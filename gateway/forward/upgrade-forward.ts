@@ -5,7 +5,7 @@
 import { request } from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Upstream } from '../upstream/upstream-client.ts';
+import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 
 export interface UpgradeOutcome {
   readonly code: number;
@@ -53,7 +53,8 @@ export function forwardUpgrade(input: UpgradeInput): Promise<UpgradeOutcome> {
       settled = true;
       resolve({ code, bytesIn, bytesOut, durationMs: performance.now() - started, ...(upstreamError === undefined ? {} : { upstreamError }) });
     };
-    const upstreamReq = request(new URL(input.path, upstream.url), {
+    const upstreamReq = request({
+      ...upstreamTarget(upstream, input.path),
       method: req.method ?? 'GET',
       // A dedicated connection: an upgraded socket never returns to the pool.
       agent: false,

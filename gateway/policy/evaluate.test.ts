@@ -23,6 +23,8 @@ const oidcCaller = (username: string, claims: Record<string, unknown> = {}, grou
 const input = (caller: AuthenticatedCaller, req = request(), effective: UserInfo = caller.user): DecisionInput =>
   ({ request: req, caller, effective });
 
+const saCaller: AuthenticatedCaller = { user: user('system:serviceaccount:ci:deployer'), method: 'serviceaccount' };
+
 const ci: SubjectSource = { claim: { issuer: 'https://token.actions.githubusercontent.com', name: 'repository', value: 'acme/payments' } };
 
 const policies = compilePolicies([
@@ -56,11 +58,11 @@ describe('evaluatePolicy', () => {
     ['an SRE may do anything', oidcCaller('alice', {}, ['sre']), request({ verb: 'delete', resource: 'secrets' }), 'Allow', 'everything'],
     ['deny overrides allow regardless of order (exec in prod)', oidcCaller('alice', {}, ['sre']), request({ verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'prod' }), 'Deny', 'no-exec-in-prod'],
     ['exec elsewhere stays allowed', oidcCaller('alice', {}, ['sre']), request({ verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'dev' }), 'Allow', 'everything'],
-    ['a ServiceAccount subject matches its username', { user: user('system:serviceaccount:ci:deployer'), method: 'serviceaccount' } as AuthenticatedCaller, request({ verb: 'list', name: '' }), 'Allow', 'read-only'],
-    ['a ServiceAccount cannot write with a read-only rule', { user: user('system:serviceaccount:ci:deployer'), method: 'serviceaccount' } as AuthenticatedCaller, request({ verb: 'delete' }), 'Deny', undefined],
+    ['a ServiceAccount subject matches its username', saCaller, request({ verb: 'list', name: '' }), 'Allow', 'read-only'],
+    ['a ServiceAccount cannot write with a read-only rule', saCaller, request({ verb: 'delete' }), 'Deny', undefined],
     ['a non-resource URL with a wildcard suffix', oidcCaller('anyone'), request({ resourceRequest: false, verb: 'get', path: '/openapi/v3/apis', resource: '', namespace: '', name: '' }), 'Allow', 'healthz'],
     ['a non-resource rule does not match resource requests', oidcCaller('anyone'), request(), 'Deny', undefined],
-  ] as const)('%s', (_name, caller, req, action, ruleName) => {
+  ] as const)('%s', (...[, caller, req, action, ruleName]) => {
     const decision = evaluatePolicy(policies, input(caller, req), 'Deny');
     expect(decision.action).toBe(action);
     expect(decision.matched?.rule).toBe(ruleName);

@@ -14,6 +14,18 @@ export interface Upstream {
   postJson<T>(path: string, body: unknown, timeoutMs?: number): Promise<T>;
 }
 
+/**
+ * Where a forwarded request goes: the upstream's host with the caller's path appended as a string.
+ * Never `new URL(path, base)`: Node accepts request targets like `//evil.example/api`, which URL
+ * resolution would turn into another host (with the gateway's token), and it would also resolve
+ * `..` so the forwarded path could differ from the one policy decided on.
+ */
+export function upstreamTarget(upstream: Pick<Upstream, 'url'>, path: string): { protocol: string; hostname: string; port: string; path: string } {
+  if (!path.startsWith('/') || path.startsWith('//')) throw new UpstreamError('upstream_status', 'refusing to forward a request target that is not an absolute path');
+  const base = upstream.url.pathname.replace(/\/$/, '');
+  return { protocol: upstream.url.protocol, hostname: upstream.url.hostname, port: upstream.url.port, path: `${base}${path}` };
+}
+
 export class UpstreamError extends Error {
   readonly code: 'upstream_unavailable' | 'upstream_status' | 'upstream_timeout';
   readonly status: number | undefined;

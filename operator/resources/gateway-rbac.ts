@@ -1,6 +1,8 @@
 // The gateway's RBAC, in one place: what a gateway needs and nothing more. It impersonates the
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
 // AccessPolicies it enforces and manages its ApprovalRequests.
+import { FORWARDED_EXTRAS } from '../../gateway/forwarded-extras.ts';
+
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
@@ -10,8 +12,8 @@ export interface PolicyRule {
 
 export const GATEWAY_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['users', 'groups', 'serviceaccounts'], verbs: ['impersonate'] },
-  // Extras the gateway adds so the API server's audit log joins its own, plus the caller's extras.
-  { apiGroups: ['authentication.k8s.io'], resources: ['userextras/*', 'uids'], verbs: ['impersonate'] },
+  // RBAC matches `userextras/<key>` exactly, so each forwarded extra key is named.
+  { apiGroups: ['authentication.k8s.io'], resources: [...FORWARDED_EXTRAS.map((k) => `userextras/${k}`), 'uids'], verbs: ['impersonate'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
   { apiGroups: ['airlock.dev'], resources: ['accesspolicies'], verbs: ['get', 'list', 'watch'] },

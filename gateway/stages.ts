@@ -1,0 +1,229 @@
+// Builds the pipeline's stages from the configuration: the adapters between the request
+// pipeline (handler.ts) and the modules that do the work. Each stage is a few lines here; the
+// logic lives in the module it names.
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/gateway-config.ts';
+import type { Answer, AuditEvent, ParsedRequest, PipelineStages, Refusal } from './handler.ts';
+import type { GatewayMetrics } from './observe/metrics.ts';
+import type { PolicyStore } from './policy/policy-store.ts';
+import { evaluatePolicy } from './policy/evaluate.ts';
+import { resolveRequestInfo } from './request-info.ts';
+import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
+import { impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
+import { resolveEffectiveIdentity, subjectAccessReviewer } from './resolve-identity.ts';
+import { forbidden, gatewayTimeout, serviceUnavailable, statusForError, unauthorized, type Status } from './status.ts';
+import { createAuthenticator } from './authenticate/authenticator-chain.ts';
+import { createOidcAuthenticator } from './authenticate/oidc.ts';
+import { createTokenReviewAuthenticator } from './authenticate/token-review.ts';
+import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from './authenticate/identity.ts';
+import { MissingCredentialError } from './upstream/token-source.ts';
+import { EXTRA_AUDIT_ID, EXTRA_CALLER, EXTRA_GATEWAY, forwardableExtras } from './forwarded-extras.ts';
+import { UpstreamError, type Upstream } from './upstream/upstream-client.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import { openAuditLog } from './audit-setup.ts';
+import { AuditWriteError } from './audit/errors.ts';
+import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
+
+export interface StageDependencies {
+  readonly config: GatewayConfig;
+  readonly upstream: Upstream;
+  readonly policies: PolicyStore;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+}
+
+export interface GatewayStages extends PipelineStages {
+  close(): Promise<void>;
+}
+
+
+function distinct(req: IncomingMessage): Readonly<Record<string, readonly string[] | undefined>> {
+  return req.headersDistinct;
+}
+
+function parse(req: IncomingMessage): ParsedRequest {
+  const info = resolveRequestInfo(req.method ?? '', req.url ?? '');
+  if (info instanceof Error) throw info;
+  return {
+    longRunning: info.isLongRunning,
+    attributes: {
+      resourceRequest: info.isResourceRequest, verb: info.policyVerb, apiGroup: info.apiGroup, resource: info.resource,
+      subresource: info.subresource, namespace: info.namespace, name: info.name, path: info.path,
+    },
+  };
+}
+
+function auditUserOf(user: UserInfo): AuditUser {
+  return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: user.groups, extra: user.extra };
+}
+
+function sourceIPs(req: IncomingMessage): string[] {
+  return req.socket.remoteAddress === undefined ? [] : [req.socket.remoteAddress];
+}
+
+export function answerFor(refusal: Refusal, log: Logger): Answer {
+  const status = statusOf(refusal, log);
+  return { code: status.code, body: status };
+}
+
+function statusOf(refusal: Refusal, log: Logger): Status {
+  switch (refusal.kind) {
+    case 'decision': {
+      const { decision, parsed, effective } = refusal;
+      const why = decision.action === 'RequireApproval'
+        ? `approval required by ${decision.reason}${decision.message === undefined ? '' : `: ${decision.message}`}`
+        : decision.message ?? decision.reason;
+      return forbidden(effective.username, parsed.attributes, `denied by Airlock: ${why}`);
+    }
+    case 'not-ready': return serviceUnavailable(`the gateway is not ready: ${refusal.what}`);
+    case 'upstream': return refusal.code === 504 ? gatewayTimeout(refusal.message) : serviceUnavailable(refusal.message, refusal.code);
+    case 'error': return statusForStageError(refusal.error, log);
+  }
+}
+
+function statusForStageError(error: unknown, log: Logger): Status {
+  if (error instanceof AuthenticationError) {
+    // The reason stays in the log (it never contains the token); the client learns only 401.
+    log.info({ code: error.code, reason: error.reason }, 'authentication refused');
+    return unauthorized();
+  }
+  if (error instanceof AuditWriteError) {
+    log.error({ err: error }, 'audit record not written; request refused (FailClosed)');
+    return serviceUnavailable('the audit log is unavailable, so the gateway refuses requests (audit failurePolicy FailClosed)');
+  }
+  if (error instanceof MissingCredentialError) {
+    log.error({ err: error }, 'no upstream credential');
+    return serviceUnavailable('the gateway has no upstream credential yet');
+  }
+  if (error instanceof UpstreamError) {
+    log.warn({ err: error }, 'API server call failed');
+    return serviceUnavailable('the Kubernetes API server is unavailable');
+  }
+  const status = statusForError(error);
+  if (status.code === 500) log.error({ err: error }, 'unexpected error in the request pipeline');
+  return status;
+}
+
+function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller; gateway: string; token: string }): OutgoingHttpHeaders {
+  const upgrade = req.headers.upgrade !== undefined;
+  const { headers } = sanitizeClientHeaders(req.rawHeaders, { keepUpgrade: upgrade });
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = (headers[i] ?? '').toLowerCase();
+    const value = headers[i + 1] ?? '';
+    const existing = out[name];
+    out[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  const extra: Record<string, readonly string[]> = {
+    ...forwardableExtras(effective.extra),
+    [EXTRA_AUDIT_ID]: [context.auditID],
+    [EXTRA_GATEWAY]: [context.gateway],
+    ...(effective.username === context.caller.user.username ? {} : { [EXTRA_CALLER]: [context.caller.user.username] }),
+  };
+  return {
+    ...out,
+    ...impersonationHeadersFor({ ...effective, extra }),
+    authorization: `Bearer ${context.token}`,
+    'audit-id': context.auditID,
+    'x-forwarded-for': sourceIPs(req).join(', '),
+  };
+}
+
+type RecordInput = Parameters<typeof buildAuditRecord>[0];
+
+function identityFields(event: AuditEvent): Partial<RecordInput> {
+  return {
+    ...(event.caller === undefined ? {} : {
+      caller: auditUserOf(event.caller.user),
+      authentication: { method: event.caller.method, ...(event.caller.issuer === undefined ? {} : { issuer: event.caller.issuer }) },
+    }),
+    ...(event.effective === undefined ? {} : { effective: auditUserOf(event.effective) }),
+  };
+}
+
+function decisionFields(event: AuditEvent): Partial<RecordInput> {
+  const decision = event.decision;
+  if (decision === undefined) return {};
+  return { decision: {
+    action: toAuditAction(decision.action), reason: decision.reason,
+    ...(decision.matched === undefined ? {} : { policy: { namespace: decision.matched.namespace, name: decision.matched.name }, rule: decision.matched.rule }),
+  } };
+}
+
+function requestFields(event: AuditEvent): Pick<RecordInput, 'verb' | 'sourceIPs'> & Partial<RecordInput> {
+  const attributes = event.parsed?.attributes;
+  const userAgent = event.req.headers['user-agent'];
+  return {
+    verb: attributes?.verb ?? (event.req.method ?? '').toLowerCase(),
+    sourceIPs: sourceIPs(event.req),
+    ...(userAgent === undefined ? {} : { userAgent }),
+    ...(attributes?.resourceRequest === true ? { objectRef: {
+      resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace,
+      name: attributes.name, apiGroup: attributes.apiGroup,
+    } } : {}),
+  };
+}
+
+function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent) => Promise<void> {
+  const gateway = { name: config.name, namespace: config.namespace, replica: hostname() };
+  return async (event) => {
+    const record = buildAuditRecord({
+      level: config.audit.level,
+      stage: event.stage,
+      auditID: event.auditID,
+      requestURI: event.req.url ?? '',
+      ...requestFields(event),
+      ...identityFields(event),
+      ...decisionFields(event),
+      ...(event.code === undefined ? {} : { responseStatus: { code: event.code } }),
+      requestReceived: event.startedAt,
+      stageTimestamp: new Date(),
+      ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
+      gateway,
+    });
+    if (record !== undefined) await audit.record(record);
+  };
+}
+
+export async function buildStages(deps: StageDependencies): Promise<GatewayStages> {
+  const { config, upstream, policies, metrics, log } = deps;
+  const oidc = config.authentication.oidc.map((o) => createOidcAuthenticator(o, {
+    onIssuerProblem: (issuer, error) => { log.warn({ issuer, err: error }, 'OIDC issuer problem'); },
+  }));
+  for (const o of oidc) void o.warmUp();
+  const tokenReview = config.authentication.serviceAccountTokens.enabled
+    ? createTokenReviewAuthenticator({
+      review: (review) => upstream.postJson('/apis/authentication.k8s.io/v1/tokenreviews', review),
+      audiences: config.authentication.serviceAccountTokens.audiences,
+    })
+    : undefined;
+  const authenticator = createAuthenticator({ oidc, ...(tokenReview === undefined ? {} : { tokenReview }) });
+  const reviewer = subjectAccessReviewer((path, body) => upstream.postJson(path, body));
+  const audit = await openAuditLog(config.audit, { log, metrics });
+  return {
+    parse,
+    authenticate: async (req) => {
+      const token = extractBearerToken(distinct(req)) ?? '';
+      try {
+        const caller = await authenticator.authenticate(token);
+        metrics.authentications.inc({ method: caller.method, result: 'success' });
+        return caller;
+      } catch (error) {
+        metrics.authentications.inc({ method: 'unknown', result: error instanceof AuthenticationError ? error.code : 'error' });
+        throw error;
+      }
+    },
+    resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
+    decide: (parsed, caller, effective) => (policies.ready()
+      ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
+      : undefined),
+    audit: auditStage(audit, config),
+    upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
+      ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),
+    }),
+    answerFor: (refusal) => answerFor(refusal, log),
+    close: () => audit.close(),
+  };
+}
