@@ -40,6 +40,15 @@ beforeAll(async () => {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${CI_CLIENT.clientId}` }] },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'airlock-e2e-namespaces' },
       rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'delete'] }] },
+    // The CI identity may impersonate one bot user and one group, nothing else.
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'airlock-e2e-impersonate' },
+      rules: [
+        { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['deployer-bot'] },
+        { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['deployers'] },
+      ] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'ci-impersonate' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'airlock-e2e-impersonate' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `oidc:${CI_CLIENT.clientId}` }] },
   ] }) });
   await kubectlOk(['apply', '-f', '-'], { input: stringify({
     apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'payments-ci', namespace: POLICY_NS },
@@ -139,6 +148,83 @@ describe('gateway: a CI identity with an OIDC token', () => {
     const result = await asCaller(other, ['get', 'configmaps', '-n', APP_NS]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/forbidden/i);
+  });
+});
+
+async function rawGet(path: string, headers: [string, string][]): Promise<{ code: number; body: string }> {
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request(`${gw.url}${path}`, { ca: readFileSync(gw.caFile) }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => { resolve({ code: res.statusCode ?? 0, body }); });
+    });
+    // appendHeader keeps repeated and oddly-cased header lines as the caller sent them.
+    for (const [name, value] of headers) req.appendHeader(name, value);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('gateway: impersonation', () => {
+  const whoami = async (args: string[]): Promise<{ stdout: string; stderr: string; code: number }> =>
+    asCaller(ciKubeconfig, ['auth', 'whoami', '-o', 'json', ...args]);
+
+  it('lets the caller act as a user it may impersonate, keeping both identities', async () => {
+    const result = await whoami(['--as=deployer-bot', '--as-group=deployers']);
+    expect(result.stderr).toBe('');
+    const info = (JSON.parse(result.stdout) as { status: { userInfo: { username: string; groups: string[]; extra: Record<string, string[]> } } }).status.userInfo;
+    expect(info.username).toBe('deployer-bot');
+    expect(info.groups).toEqual(['deployers', 'system:authenticated']);
+    expect(info.extra['airlock.dev/caller']).toEqual([`oidc:${CI_CLIENT.clientId}`]);
+  });
+
+  it.each([
+    ['a user it may not impersonate', ['--as=cluster-admin'], 'users "cluster-admin" is forbidden'],
+    ['a group it may not impersonate', ['--as=deployer-bot', '--as-group=system:masters'], 'groups "system:masters" is forbidden'],
+    ['a uid', ['--as=deployer-bot', '--as-uid=1234'], 'uids.authentication.k8s.io "1234" is forbidden'],
+  ])('refuses %s with 403 naming it', async (_name, args, message) => {
+    // get --raw prints the Status message (auth whoami hides it).
+    const result = await asCaller(ciKubeconfig, ['get', '--raw', '/apis/authentication.k8s.io/v1', ...args]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain(`User "oidc:${CI_CLIENT.clientId}" cannot impersonate`);
+  });
+
+  it.each([
+    ['upper-case header names', [['IMPERSONATE-USER', 'cluster-admin']], 403],
+    ['a mixed-case extra header', [['Impersonate-User', 'deployer-bot'], ['impersonate-EXTRA-scopes', 'admin']], 403],
+    ['two Impersonate-User lines', [['Impersonate-User', 'deployer-bot'], ['Impersonate-User', 'cluster-admin']], 400],
+    ['a group without a user', [['Impersonate-Group', 'deployers']], 400],
+  ] as [string, [string, string][], number][])('checks %s like the API server (%s)', async (_name, headers, code) => {
+    const answer = await rawGet('/apis/authentication.k8s.io/v1', [['Authorization', `Bearer ${ciToken}`], ...headers]);
+    expect(answer.code).toBe(code);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', code });
+  });
+
+  it('never forwards a client Impersonate header it did not check: a comma in a group is one group', async () => {
+    const answer = await rawGet('/apis/authentication.k8s.io/v1', [
+      ['Authorization', `Bearer ${ciToken}`], ['Impersonate-User', 'deployer-bot'], ['Impersonate-Group', 'deployers, system:masters'],
+    ]);
+    expect(answer.code).toBe(403);
+    expect((JSON.parse(answer.body) as { message: string }).message).toContain('groups "deployers, system:masters" is forbidden');
+  });
+});
+
+describe('gateway: policy changes', () => {
+  it('applies an edited AccessPolicy within a second, with no restart', async () => {
+    const before = await asCaller(ciKubeconfig, ['get', 'secrets', '-n', APP_NS]);
+    expect(before.code).toBe(0);
+    await kubectlOk(['apply', '-f', '-'], { input: stringify({
+      apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'no-secrets', namespace: POLICY_NS },
+      spec: { subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }], rules: [{ name: 'no-secrets', match: { resources: ['secrets'] }, action: 'Deny', message: 'secrets are off limits' }] },
+    }) });
+    const applied = Date.now();
+    await expect.poll(async () => (await asCaller(ciKubeconfig, ['get', 'secrets', '-n', APP_NS])).stderr, { timeout: 5_000, interval: 50 })
+      .toContain('secrets are off limits');
+    process.stderr.write(`[e2e] policy change in effect after ${Date.now() - applied} ms\n`);
+    await kubectlOk(['delete', 'accesspolicy', 'no-secrets', '-n', POLICY_NS]);
+    await expect.poll(async () => (await asCaller(ciKubeconfig, ['get', 'secrets', '-n', APP_NS])).code, { timeout: 5_000, interval: 50 }).toBe(0);
   });
 });
 
