@@ -1,0 +1,241 @@
+// One audit record per request stage, modelled on the apiserver's audit.k8s.io/v1 Event. The
+// gateway builds it from what the pipeline established; the sinks add the chain fields (seq,
+// prevHash, hash) when they append it.
+//
+// Masking is the caller's job: `requestObject` must already have policy-masked values replaced.
+// `buildAuditRecord` is a second line of defence only: it copies named fields (never a header map
+// or the whole request), redacts credential-shaped fields and values, and never keeps a request
+// body for resources whose bodies are credentials (Secrets, TokenReviews, ServiceAccount tokens).
+
+export const AUDIT_API_VERSION = 'audit.airlock.dev/v1';
+
+export type AuditLevel = 'None' | 'Metadata' | 'Request';
+
+/**
+ * RequestReceived: written (durably, under FailClosed) before the request is forwarded.
+ * ResponseStarted: long-running requests (watch, exec, logs -f) once the response has begun.
+ * ResponseComplete: the outcome. Panic: the gateway failed while handling the request.
+ */
+export type AuditStage = 'RequestReceived' | 'ResponseStarted' | 'ResponseComplete' | 'Panic';
+
+export interface AuditObjectRef {
+  readonly resource?: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly apiGroup?: string;
+  readonly apiVersion?: string;
+}
+
+export interface AuditUser {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface AuditAuthentication {
+  readonly method: 'oidc' | 'serviceaccount' | 'token';
+  readonly issuer?: string;
+}
+
+export type AuditAction = 'allow' | 'deny' | 'require-approval';
+
+export interface AuditDecision {
+  readonly action: AuditAction;
+  /** Absent when the gateway's default action decided. */
+  readonly policy?: { readonly namespace: string; readonly name: string };
+  readonly rule?: string;
+  readonly reason: string;
+}
+
+export interface AuditGateway {
+  readonly name: string;
+  readonly namespace: string;
+  /** The pod (replica) that wrote the record: each replica keeps its own chain. */
+  readonly replica: string;
+}
+
+/** The fields a sink adds when it appends a record to its hash chain (see hash-chain.ts). */
+export interface ChainFields {
+  /** Position in the chain, from 1, continuing across rotated files. */
+  readonly seq: number;
+  /** The hash of the entry before this one (64 zeros for the first entry of a chain). */
+  readonly prevHash: string;
+  /** sha256(prevHash + canonical JSON of this entry without `hash`), hex. */
+  readonly hash: string;
+}
+
+/** A record as the gateway builds it, before a sink chains it. */
+export interface UnchainedAuditRecord {
+  readonly kind: 'AuditRecord';
+  readonly apiVersion: typeof AUDIT_API_VERSION;
+  /** Also sent upstream as the `Audit-ID` header, so the apiserver's audit log joins this one. */
+  readonly auditID: string;
+  readonly stage: AuditStage;
+  readonly level: Exclude<AuditLevel, 'None'>;
+  readonly requestURI: string;
+  readonly verb: string;
+  readonly objectRef?: AuditObjectRef;
+  readonly sourceIPs: readonly string[];
+  readonly userAgent?: string;
+  /** Who authenticated. */
+  readonly caller?: AuditUser;
+  /** Whom the request acts as (the caller, or whom the caller impersonates). */
+  readonly effective?: AuditUser;
+  readonly authentication?: AuditAuthentication;
+  readonly decision?: AuditDecision;
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
+  readonly responseStatus?: { readonly code: number; readonly reason?: string };
+  /** Only at level Request; already masked by the caller. */
+  readonly requestObject?: unknown;
+  readonly requestReceivedTimestamp: string;
+  readonly stageTimestamp: string;
+  readonly latencyMs?: number;
+  readonly gateway: AuditGateway;
+}
+
+/** A record as it is written: the content plus its place in the chain. */
+export type AuditRecord = UnchainedAuditRecord & ChainFields;
+
+export interface AuditRecordInput {
+  readonly level: AuditLevel;
+  readonly stage: AuditStage;
+  readonly auditID: string;
+  readonly requestURI: string;
+  readonly verb: string;
+  readonly objectRef?: AuditObjectRef;
+  readonly sourceIPs: readonly string[];
+  readonly userAgent?: string;
+  readonly caller?: AuditUser;
+  readonly effective?: AuditUser;
+  readonly authentication?: AuditAuthentication;
+  readonly decision?: AuditDecision;
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
+  readonly responseStatus?: { readonly code: number; readonly reason?: string };
+  readonly requestObject?: unknown;
+  readonly requestReceived: Date;
+  readonly stageTimestamp: Date;
+  readonly latencyMs?: number;
+  readonly gateway: AuditGateway;
+}
+
+export const REDACTED = '[REDACTED]';
+
+/** Field names whose values are credentials wherever they appear in a request body. */
+const CREDENTIAL_KEYS = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'token', 'bearertoken', 'access_token', 'id_token',
+  'refresh_token', 'client_secret', 'password',
+]);
+const BEARER_VALUE = /^\s*bearer\s/i;
+const JWT_VALUE = /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*$/;
+
+/** Resources whose request bodies are credentials: their records never carry a body. */
+const BODY_NEVER_RECORDED = new Set(['secrets', 'tokenreviews', 'serviceaccounts/token', 'tokenrequests']);
+
+/** Maps the policy engine's action to the record's spelling. */
+export function toAuditAction(action: 'Allow' | 'Deny' | 'RequireApproval'): AuditAction {
+  return action === 'Allow' ? 'allow' : action === 'Deny' ? 'deny' : 'require-approval';
+}
+
+/** Builds the record for one stage, or `undefined` at level None. Throws TypeError on bad input. */
+export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord | undefined {
+  if (input.level === 'None') return undefined;
+  checkInput(input);
+  const objectRef = input.objectRef === undefined ? undefined : compactObjectRef(input.objectRef);
+  const keepBody = input.level === 'Request' && input.requestObject !== undefined && !bodyIsCredential(objectRef);
+  return {
+    kind: 'AuditRecord',
+    apiVersion: AUDIT_API_VERSION,
+    auditID: input.auditID,
+    stage: input.stage,
+    level: input.level,
+    requestURI: input.requestURI,
+    verb: input.verb,
+    ...(objectRef === undefined ? {} : { objectRef }),
+    sourceIPs: [...input.sourceIPs],
+    ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
+    ...(input.caller === undefined ? {} : { caller: copyUser(input.caller) }),
+    ...(input.effective === undefined ? {} : { effective: copyUser(input.effective) }),
+    ...(input.authentication === undefined ? {} : { authentication: copyAuthentication(input.authentication) }),
+    ...(input.decision === undefined ? {} : { decision: copyDecision(input.decision) }),
+    ...(input.approvalRequest === undefined ? {} : { approvalRequest: { namespace: input.approvalRequest.namespace, name: input.approvalRequest.name } }),
+    ...(input.responseStatus === undefined ? {} : { responseStatus: copyStatus(input.responseStatus) }),
+    ...(keepBody ? { requestObject: redactCredentials(input.requestObject) } : {}),
+    requestReceivedTimestamp: input.requestReceived.toISOString(),
+    stageTimestamp: input.stageTimestamp.toISOString(),
+    ...(input.latencyMs === undefined ? {} : { latencyMs: input.latencyMs }),
+    gateway: { name: input.gateway.name, namespace: input.gateway.namespace, replica: input.gateway.replica },
+  };
+}
+
+function checkInput(input: AuditRecordInput): void {
+  const problems: string[] = [];
+  if (input.auditID === '') problems.push('auditID is empty');
+  if (Number.isNaN(input.requestReceived.getTime())) problems.push('requestReceived is not a valid date');
+  if (Number.isNaN(input.stageTimestamp.getTime())) problems.push('stageTimestamp is not a valid date');
+  if (input.latencyMs !== undefined && !Number.isFinite(input.latencyMs)) problems.push('latencyMs is not a finite number');
+  if (input.responseStatus !== undefined && !Number.isInteger(input.responseStatus.code)) problems.push('responseStatus.code is not an integer');
+  if (problems.length > 0) throw new TypeError(`invalid audit record input: ${problems.join('; ')}`);
+}
+
+function compactObjectRef(ref: AuditObjectRef): AuditObjectRef | undefined {
+  const out: Record<string, string> = {};
+  for (const key of ['resource', 'subresource', 'namespace', 'name', 'apiGroup', 'apiVersion'] as const) {
+    const value = ref[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function bodyIsCredential(ref: AuditObjectRef | undefined): boolean {
+  if (ref?.resource === undefined) return false;
+  const resource = ref.resource.toLowerCase();
+  const withSub = ref.subresource === undefined ? resource : `${resource}/${ref.subresource.toLowerCase()}`;
+  return BODY_NEVER_RECORDED.has(resource) || BODY_NEVER_RECORDED.has(withSub);
+}
+
+function copyUser(user: AuditUser): AuditUser {
+  const extra: Record<string, string[]> = {};
+  for (const [key, values] of Object.entries(user.extra)) setOwn(extra, key, [...values]);
+  return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: [...user.groups], extra };
+}
+
+function copyAuthentication(a: AuditAuthentication): AuditAuthentication {
+  return { method: a.method, ...(a.issuer === undefined ? {} : { issuer: a.issuer }) };
+}
+
+function copyDecision(d: AuditDecision): AuditDecision {
+  return {
+    action: d.action,
+    ...(d.policy === undefined ? {} : { policy: { namespace: d.policy.namespace, name: d.policy.name } }),
+    ...(d.rule === undefined ? {} : { rule: d.rule }),
+    reason: d.reason,
+  };
+}
+
+function copyStatus(s: { readonly code: number; readonly reason?: string }): { code: number; reason?: string } {
+  return { code: s.code, ...(s.reason === undefined ? {} : { reason: s.reason }) };
+}
+
+/**
+ * A copy of a JSON value with credential-named fields and credential-shaped strings replaced by
+ * `[REDACTED]`. Only plain JSON survives (what a parsed request body holds).
+ */
+export function redactCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return BEARER_VALUE.test(value) || JWT_VALUE.test(value) ? REDACTED : value;
+  if (Array.isArray(value)) return value.map((item) => redactCredentials(item));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      setOwn(out, key, CREDENTIAL_KEYS.has(key.toLowerCase()) ? REDACTED : redactCredentials(item));
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Defines an own property even for keys like `__proto__` that a parsed body may carry. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

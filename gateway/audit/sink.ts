@@ -1,0 +1,14 @@
+// What the audit log writes to. A sink resolves `write` only once the record is as safe as the
+// sink can make it (fsynced, or acknowledged by the receiver) and rejects with an AuditSinkError
+// otherwise; it never drops a record silently.
+import type { UnchainedAuditRecord } from './record.ts';
+
+export interface AuditSink {
+  /** Low-cardinality name for metrics and logs: `file`, `webhook`. */
+  readonly name: string;
+  write(record: UnchainedAuditRecord): Promise<void>;
+  /** Records accepted and not yet settled. */
+  queueDepth(): number;
+  /** Writes or sends everything accepted so far, then releases the sink; later writes reject. */
+  close(): Promise<void>;
+}
