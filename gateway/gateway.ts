@@ -131,7 +131,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       tokens.close();
       upstream.agent.destroy();
       log.info('gateway stopped');
-      destination?.end();
+      // Late log lines (a watch ending after the API server went away) must not hit a closed
+      // stream: the file stream is left to close with the process.
     },
   };
 }

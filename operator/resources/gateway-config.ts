@@ -2,6 +2,7 @@
 // (crds/) meets the gateway's own config (gateway/config/). Pure; the reconciler stores the
 // result in a ConfigMap whose checksum rolls the Deployment.
 import type { AccessGateway } from '../../crds/types.gen.ts';
+import { upstreamCaSource } from './gateway-names.ts';
 
 /** Where the operator mounts what the gateway reads, inside the gateway pod. */
 export const GATEWAY_PATHS = {
@@ -77,7 +78,12 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
     namespace: gateway.metadata.namespace,
     listen: { address: '0.0.0.0', port: GATEWAY_PORTS.https, tlsCertFile: `${GATEWAY_PATHS.tlsDir}/tls.crt`, tlsKeyFile: `${GATEWAY_PATHS.tlsDir}/tls.key` },
     health: { address: '0.0.0.0', port: GATEWAY_PORTS.health },
-    upstream: { server: spec.upstream?.server ?? options.upstreamServer, caFile: `${GATEWAY_PATHS.upstreamCaDir}/ca.crt`, tokenFile: GATEWAY_PATHS.tokenFile },
+    upstream: {
+      server: spec.upstream?.server ?? options.upstreamServer,
+      // Without a CA source (a remote server with a publicly trusted certificate), system roots.
+      ...(upstreamCaSource(gateway) === undefined ? {} : { caFile: `${GATEWAY_PATHS.upstreamCaDir}/ca.crt` }),
+      tokenFile: GATEWAY_PATHS.tokenFile,
+    },
     authentication: renderAuthentication(spec),
     policy: {
       namespace: gateway.metadata.namespace,

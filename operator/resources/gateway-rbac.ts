@@ -2,6 +2,7 @@
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
 // AccessPolicies it enforces and manages its ApprovalRequests.
 import { FORWARDED_EXTRAS } from '../../gateway/forwarded-extras.ts';
+import { standardLabels } from './labels.ts';
 
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
@@ -26,6 +27,10 @@ export interface GatewayIdentity {
   readonly namespace: string;
 }
 
+function asRef(gateway: GatewayIdentity): Parameters<typeof standardLabels>[0] {
+  return { apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: gateway.name, namespace: gateway.namespace } };
+}
+
 export function gatewayServiceAccountName(gateway: GatewayIdentity): string {
   return `airlock-gateway-${gateway.name}`;
 }
@@ -36,7 +41,7 @@ export function buildGatewayClusterRole(gateway: GatewayIdentity): Record<string
     kind: 'ClusterRole',
     metadata: {
       name: `airlock-gateway-${gateway.namespace}-${gateway.name}`,
-      labels: { 'app.kubernetes.io/name': 'airlock-gateway', 'app.kubernetes.io/instance': gateway.name, 'app.kubernetes.io/managed-by': 'airlock' },
+      labels: standardLabels(asRef(gateway)),
     },
     rules: GATEWAY_CLUSTER_RULES,
   };
@@ -47,7 +52,7 @@ export function buildGatewayClusterRoleBinding(gateway: GatewayIdentity): Record
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name, labels: { 'app.kubernetes.io/name': 'airlock-gateway', 'app.kubernetes.io/instance': gateway.name, 'app.kubernetes.io/managed-by': 'airlock' } },
+    metadata: { name, labels: standardLabels(asRef(gateway)) },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', name: gatewayServiceAccountName(gateway), namespace: gateway.namespace }],
   };
