@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the project needs beyond Go, npm and git: openssl (certificates for the local
+# control plane) and lua5.1 (the Argo CD health checks are Lua 5.1, tested with the interpreter).
+set -euo pipefail
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v lua5.1 >/dev/null || missing+=(lua5.1)
+if ((${#missing[@]} > 0)); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing ${missing[*]} with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
