@@ -2,7 +2,7 @@
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
 // AccessPolicies it enforces and manages its ApprovalRequests.
 import { FORWARDED_EXTRAS } from '../../gateway/forwarded-extras.ts';
-import { standardLabels } from './labels.ts';
+import { GATEWAY_APP_NAME, LABELS, MANAGED_BY, PART_OF } from './labels.ts';
 
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
@@ -27,8 +27,9 @@ export interface GatewayIdentity {
   readonly namespace: string;
 }
 
-function asRef(gateway: GatewayIdentity): Parameters<typeof standardLabels>[0] {
-  return { apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: gateway.name, namespace: gateway.namespace } };
+/** The standard labels (labels.ts) from a name alone: cluster-scoped RBAC has no gateway object. */
+function rbacLabels(gateway: GatewayIdentity): Record<string, string> {
+  return { [LABELS.name]: GATEWAY_APP_NAME, [LABELS.instance]: gateway.name, [LABELS.managedBy]: MANAGED_BY, [LABELS.partOf]: PART_OF };
 }
 
 export function gatewayServiceAccountName(gateway: GatewayIdentity): string {
@@ -41,7 +42,7 @@ export function buildGatewayClusterRole(gateway: GatewayIdentity): Record<string
     kind: 'ClusterRole',
     metadata: {
       name: `airlock-gateway-${gateway.namespace}-${gateway.name}`,
-      labels: standardLabels(asRef(gateway)),
+      labels: rbacLabels(gateway),
     },
     rules: GATEWAY_CLUSTER_RULES,
   };
@@ -52,7 +53,7 @@ export function buildGatewayClusterRoleBinding(gateway: GatewayIdentity): Record
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name, labels: standardLabels(asRef(gateway)) },
+    metadata: { name, labels: rbacLabels(gateway) },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', name: gatewayServiceAccountName(gateway), namespace: gateway.namespace }],
   };
