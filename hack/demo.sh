@@ -20,6 +20,9 @@ step "Applying the samples (config/samples)"
 k apply --server-side -k config/samples
 k get accessgateways,accesspolicies,approvalrequests -A
 
+step "A CI identity through an Airlock gateway (allowed, denied, audited)"
+node_modules/.bin/node hack/demo-gateway.ts
+
 cat <<TXT
 
 The control plane keeps running. Try:
@@ -27,5 +30,6 @@ The control plane keeps running. Try:
   kubectl explain accesspolicy.spec.rules     # the API documents itself
   kubectl get airlock -A                      # every Airlock object (category "airlock")
   kubectl run shell --image=busybox -- sleep 1d && kubectl exec shell -- uname -a   # kwok runs it locally
+  node hack/demo-gateway.ts --keep            # run the demo gateway and keep it up to try kubectl through it
   hack/cluster down                           # stop everything
 TXT
