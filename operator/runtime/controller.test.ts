@@ -1,0 +1,222 @@
+import { ApiException, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { sleep } from './clock.ts';
+import { runController, type ControllerInformer, type Reconcile } from './controller.ts';
+import { createFakeClock, type FakeClock } from './fake-clock.ts';
+import { createFakeInformer, type FakeInformer } from './fake-informer.ts';
+import { getByKey, keyOf, ownerKeys, parseKey } from './object-key.ts';
+
+interface LogLine { level: number; msg: string; key?: string; error?: string; controller?: string; informer?: string; restartInMs?: number }
+
+function capture(): { log: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s) as LogLine); } });
+  return { log, lines };
+}
+
+// client-node's models are classes (a lint rule keeps literals out of class-typed places).
+const meta = (fields: Partial<V1ObjectMeta>): V1ObjectMeta => Object.assign(new V1ObjectMeta(), fields);
+const owner = (kind: string, apiVersion: string, name: string): V1OwnerReference =>
+  Object.assign(new V1OwnerReference(), { apiVersion, kind, name, uid: `uid-${name}` });
+const pod = (name: string, owners: V1OwnerReference[]): V1Pod =>
+  Object.assign(new V1Pod(), { metadata: meta({ name, namespace: 'ns', ownerReferences: owners }) });
+let version = 0;
+const cm = (name: string, data: Record<string, string> = {}, namespace = 'ns'): V1ConfigMap =>
+  Object.assign(new V1ConfigMap(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta({ name, namespace, resourceVersion: String(++version) }), data });
+
+interface Setup {
+  readonly clock: FakeClock;
+  readonly configMaps: FakeInformer<V1ConfigMap>;
+  readonly lines: LogLine[];
+  /** Each reconcile: the key, the fake time, and what the cache held then. */
+  readonly seen: { key: string; at: number; data: Record<string, string> | undefined }[];
+}
+
+function setup(options: { reconcile?: (key: string, obj: V1ConfigMap | undefined, clock: FakeClock) => ReturnType<Reconcile>; resyncMs?: number; extra?: ControllerInformer[]; initial?: V1ConfigMap[] } = {}): Setup & { controller: ReturnType<typeof runController> } {
+  const clock = createFakeClock(0);
+  const configMaps = createFakeInformer<V1ConfigMap>(options.initial ?? []);
+  const { log, lines } = capture();
+  const seen: Setup['seen'] = [];
+  const controller = runController({
+    name: 'test', log, clock,
+    informers: [{ name: 'configmaps', informer: configMaps }, ...(options.extra ?? [])],
+    ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
+    reconcile: async (key) => {
+      const obj = getByKey(configMaps, key);
+      seen.push({ key, at: clock.now(), data: obj?.data });
+      return options.reconcile === undefined ? {} : options.reconcile(key, obj, clock);
+    },
+  });
+  return { clock, configMaps, lines, seen, controller };
+}
+
+describe('object keys', () => {
+  it.each([
+    [{ namespace: 'ns', name: 'a' }, 'ns/a'],
+    [{ name: 'cluster-scoped' }, 'cluster-scoped'],
+    [{ namespace: '', name: 'b' }, 'b'],
+  ])('keys %j as %s and parses it back', (ref, key) => {
+    expect(keyOf(ref)).toBe(key);
+    expect(keyOf(parseKey(key))).toBe(key);
+  });
+
+  it.each([
+    { owners: [['AccessGateway', 'airlock.dev/v1alpha1', 'gw']], keys: ['ns/gw'] },
+    { owners: [['AccessGateway', 'airlock.dev/v1', 'gw']], keys: ['ns/gw'] },
+    { owners: [['AccessGateway', 'airlock.dev/v1alpha1', 'a'], ['AccessGateway', 'airlock.dev/v1alpha1', 'b']], keys: ['ns/a', 'ns/b'] },
+    { owners: [['AccessGateway', 'other.dev/v1alpha1', 'gw']], keys: [] },
+    { owners: [['ReplicaSet', 'apps/v1', 'rs']], keys: [] },
+    { owners: [], keys: [] },
+  ] as const)('maps an object owned by $owners to keys $keys', ({ owners, keys }) => {
+    const owned = pod('p', owners.map(([kind, apiVersion, name]) => owner(kind, apiVersion, name)));
+    expect(ownerKeys({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway' })(owned)).toEqual(keys);
+  });
+});
+
+describe('runController: events to keys', () => {
+  it('reconciles the key of every added, updated and deleted object, reading the cache by key', async () => {
+    const s = setup({ initial: [cm('a', { v: '1' })] });
+    await s.clock.advance(1);
+    s.configMaps.apply(cm('a', { v: '2' }));
+    await s.clock.advance(1);
+    s.configMaps.remove('ns', 'a');
+    await s.clock.advance(1);
+    expect(s.seen.map((x) => [x.key, x.data])).toEqual([['ns/a', { v: '1' }], ['ns/a', { v: '2' }], ['ns/a', undefined]]);
+  });
+
+  it('merges a burst of updates during a reconcile into one more reconcile that sees the last version', async () => {
+    const s = setup({ reconcile: async (_k, _o, clock) => { await sleep(clock, 100); return {}; } });
+    s.configMaps.apply(cm('a', { v: '0' }));
+    await s.clock.advance(10);
+    for (let i = 1; i <= 20; i += 1) s.configMaps.apply(cm('a', { v: String(i) }));
+    await s.clock.advance(1000);
+    expect(s.seen.map((x) => x.data?.['v'])).toEqual(['0', '20']);
+  });
+
+  it('queues owners\' keys for changes to owned objects', async () => {
+    const pods = createFakeInformer<V1Pod>();
+    const s = setup({ extra: [{ name: 'pods', informer: pods, mapToKeys: ownerKeys({ apiVersion: 'v1', kind: 'ConfigMap' }) }] });
+    await s.clock.advance(1);
+    pods.apply(pod('p', [owner('ConfigMap', 'v1', 'owner')]));
+    await s.clock.advance(1);
+    expect(s.seen.map((x) => x.key)).toEqual(['ns/owner']);
+  });
+
+  it('holds reconciles until every informer has synced', async () => {
+    const pods = createFakeInformer<V1Pod>();
+    pods.failNextStarts(1, Object.assign(new Error('Forbidden'), { statusCode: 403 }));
+    const s = setup({ initial: [cm('a')], extra: [{ name: 'pods', informer: pods }] });
+    await s.clock.advance(999);
+    expect(s.controller.hasSynced()).toBe(false);
+    expect(s.seen).toEqual([]);
+    await s.clock.advance(1);
+    expect(s.controller.hasSynced()).toBe(true);
+    expect(s.seen.map((x) => x.key)).toEqual(['ns/a']);
+  });
+});
+
+describe('runController: results', () => {
+  it('forgets a key after success and reconciles it again after requeueAfterMs', async () => {
+    const s = setup({ reconcile: () => Promise.resolve({ requeueAfterMs: 500 }) });
+    s.configMaps.apply(cm('a'));
+    await s.clock.advance(1600);
+    expect(s.seen.map((x) => x.at)).toEqual([0, 500, 1000, 1500]);
+    expect(s.controller.queue.numRequeues('ns/a')).toBe(0);
+  });
+
+  it('retries a failing reconcile with growing backoff and logs each failure as an error', async () => {
+    const s = setup({ reconcile: () => Promise.reject(new Error('no route to host')) });
+    s.configMaps.apply(cm('a'));
+    await s.clock.advance(5 + 10 + 20);
+    expect(s.seen.map((x) => x.at)).toEqual([0, 5, 15, 35]);
+    const errors = s.lines.filter((l) => l.level === 50);
+    expect(errors).toHaveLength(4);
+    expect(errors[0]).toMatchObject({ controller: 'test', key: 'ns/a', msg: 'reconcile failed; retrying with backoff', error: 'Error: no route to host' });
+  });
+
+  it('requeues a 409 Conflict quietly: debug log only, and the backoff resets on success', async () => {
+    let conflicts = 2;
+    const s = setup({ reconcile: () => {
+      if (conflicts-- > 0) return Promise.reject(new ApiException(409, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }), {}));
+      return Promise.resolve({});
+    } });
+    s.configMaps.apply(cm('a'));
+    await s.clock.advance(100);
+    expect(s.seen.map((x) => x.at)).toEqual([0, 5, 15]);
+    expect(s.lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(s.lines.filter((l) => l.msg === 'reconcile conflicted; requeued')).toHaveLength(2);
+    expect(s.controller.queue.numRequeues('ns/a')).toBe(0);
+  });
+
+  it.each([
+    { body: JSON.stringify({ kind: 'Status', reason: 'Invalid', message: 'spec.x: Invalid value' }), logged: 'HTTP 422 Invalid: spec.x: Invalid value' },
+    { body: { reason: 'Invalid', message: 'spec.x: Invalid value' }, logged: 'HTTP 422 Invalid: spec.x: Invalid value' },
+    { body: '<html>bad gateway</html>', logged: 'HTTP 422' },
+    { body: undefined, logged: 'HTTP 422' },
+  ])('logs an ApiException with body $body as "$logged", never its headers', async ({ body, logged }) => {
+    const s = setup({ reconcile: () => Promise.reject(new ApiException(422, 'Unknown API Status Code!', body, { 'x-secret': 'hunter2' })) });
+    s.configMaps.apply(cm('a'));
+    await s.clock.advance(1);
+    expect(s.lines.find((l) => l.level === 50)?.error).toBe(logged);
+    expect(JSON.stringify(s.lines)).not.toContain('hunter2');
+  });
+});
+
+describe('runController: resync, informer restarts, stop', () => {
+  it.each([
+    { resyncMs: 1000, advance: 3500, reconciles: 2 + 3 * 2 },
+    { resyncMs: 0, advance: 3500, reconciles: 2 },
+  ])('with resyncMs $resyncMs reconciles 2 cached objects $reconciles times in $advance ms', async ({ resyncMs, advance, reconciles }) => {
+    const s = setup({ resyncMs, initial: [cm('a'), cm('b')] });
+    await s.clock.advance(advance);
+    expect(s.seen.length).toBe(reconciles);
+  });
+
+  it('restarts an informer stopped by an error after 1 s, 2 s, 4 s, and resets the backoff once it runs', async () => {
+    const s = setup();
+    await s.clock.advance(1);
+    const forbidden = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    s.configMaps.failNextStarts(2, forbidden);
+    s.configMaps.fail(Object.assign(new Error('Internal Server Error'), { statusCode: 500 }));
+    await s.clock.advance(999);
+    expect(s.configMaps.starts).toBe(1);
+    await s.clock.advance(1);
+    expect(s.configMaps.starts).toBe(2);
+    await s.clock.advance(2000);
+    expect(s.configMaps.starts).toBe(3);
+    await s.clock.advance(4000);
+    expect(s.configMaps.starts).toBe(4);
+    expect(s.configMaps.running).toBe(true);
+    s.configMaps.fail(new Error('socket hang up'));
+    await s.clock.advance(1000);
+    expect(s.configMaps.starts).toBe(5);
+    expect(s.lines.filter((l) => l.msg.startsWith('informer stopped')).map((l) => [l.informer, l.restartInMs, l.error]))
+      .toEqual([['configmaps', 1000, 'Error (HTTP 500): Internal Server Error'], ['configmaps', 2000, 'Error (HTTP 403): Forbidden'], ['configmaps', 4000, 'Error (HTTP 403): Forbidden'], ['configmaps', 1000, 'Error: socket hang up']]);
+  });
+
+  it('stops: informers stop, no restart or resync follows, in-flight reconciles get an aborted signal', async () => {
+    let signal: AbortSignal | undefined;
+    const clock = createFakeClock(0);
+    const informer = createFakeInformer<V1ConfigMap>([cm('a')]);
+    const controller = runController({
+      name: 'test', log: capture().log, clock, resyncMs: 1000, informers: [{ name: 'configmaps', informer }],
+      reconcile: async (_key, s) => { signal = s; await sleep(clock, 50, s); return {}; },
+    });
+    await clock.advance(10);
+    const stopped = controller.stop(1000);
+    expect(signal?.aborted).toBe(true);
+    await clock.advance(1);
+    expect(await stopped).toBe(true);
+    expect(informer.running).toBe(false);
+    informer.fail(new Error('late'));
+    await clock.advance(10_000);
+    expect(informer.starts).toBe(1);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('rejects a negative resyncMs with a TypeError', () => {
+    expect(() => runController({ name: 'bad', log: capture().log, informers: [], reconcile: () => Promise.resolve({}), resyncMs: -1 }))
+      .toThrow(new TypeError('controller bad: resyncMs must be 0 or a positive number, got -1'));
+  });
+});
