@@ -6,6 +6,7 @@ import { BearerTokenError } from './strip-client-headers.ts';
 import { ImpersonationHeaderError } from './impersonation-headers.ts';
 import { RequestInfoError } from './request-target.ts';
 import { ImpersonationForbiddenError } from './resolve-identity.ts';
+import type { RequestAttributes } from './policy/model.ts';
 
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout';
@@ -51,17 +52,8 @@ export function unauthorized(): Status {
   return failure(401, 'Unauthorized', 'Unauthorized');
 }
 
-/** What a refused request tried to do, in the policy model's terms. */
-export interface ForbiddenRequest {
-  readonly resourceRequest: boolean;
-  readonly verb: string;
-  readonly apiGroup: string;
-  readonly resource: string;
-  readonly subresource: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly path: string;
-}
+/** What a refused request tried to do: the policy model's request attributes. */
+export type ForbiddenRequest = RequestAttributes;
 
 function forbiddenWhat(user: string, r: ForbiddenRequest): string {
   if (!r.resourceRequest) return `User ${JSON.stringify(user)} cannot ${r.verb} path ${JSON.stringify(r.path)}`;
