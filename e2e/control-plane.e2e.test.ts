@@ -68,6 +68,28 @@ describe('local control plane', () => {
     expect(logs).toContain('simulated container log');
   });
 
+  it('enforces a ValidatingAdmissionPolicy (CEL over request.userInfo)', async () => {
+    const name = `deny-marked-${ns.name}`;
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name }, spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] },
+        validations: [{ expression: "!has(object.metadata.labels) || !('blocked' in object.metadata.labels)", messageExpression: "'blocked for ' + request.userInfo.username" }],
+      } },
+      { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name }, spec: {
+        policyName: name, validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } },
+      } },
+    ] }) });
+    try {
+      await expect.poll(async () => (await kubectl(['create', '-f', '-'], { namespace: ns.name, input: JSON.stringify({
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'vap-', labels: { blocked: 'yes' } },
+      }) })).stderr, { timeout: 20_000, interval: 250 }).toContain('blocked for airlock-admin');
+    } finally {
+      await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', name]);
+    }
+  });
+
   it("writes the API server's own audit log", async (context) => {
     const auditLog = inject('auditLog');
     context.skip(auditLog === '', 'this provider does not expose the API server audit log');
