@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
 import { K8S_VERSION } from './support/versions.ts';
+import { roundTripThroughPortForward } from './support/port-forward.ts';
 
 describe('local control plane', () => {
   const ns = useTestNamespace('cp');
@@ -59,6 +60,13 @@ describe('local control plane', () => {
     const failing = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'exit 3'], { namespace: ns.name });
     expect(failing.code).not.toBe(0);
     expect(failing.stderr).toContain('exit status 3');
+  });
+
+  it('port-forwards to a kwok pod, which echoes', async () => {
+    await kubectlOk(['run', 'echo', '--image=busybox', '--restart=Never'], { namespace: ns.name });
+    await kubectlOk(['wait', '--for=condition=Ready', 'pod/echo', '--timeout=90s'], { namespace: ns.name });
+    const answer = await roundTripThroughPortForward({ path: inject('kubectlPath'), kubeconfig: inject('kubeconfig') }, { namespace: ns.name, pod: 'echo', port: 8080 }, 'ping-through-kwok');
+    expect(answer).toBe('ping-through-kwok');
   });
 
   it('serves container logs through kwok', async () => {

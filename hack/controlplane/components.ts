@@ -166,7 +166,8 @@ rules:
   - level: Metadata
 `;
 
-/** kwok simulation: exec runs the command on this machine; logs serve a file. */
+/** kwok simulation: exec runs the command on this machine; logs serve a file; port-forward to any
+ * port echoes what it receives (`cat`), so a test can prove bytes travel both ways. */
 export function kwokSimulation(layout: Layout): string {
   return `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
@@ -188,6 +189,14 @@ spec:
   logs:
     - logsFile: ${kwokLogsFile(layout)}
       follow: true
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata:
+  name: airlock-local-port-forward
+spec:
+  forwards:
+    - command: [cat]
 `;
 }
 
