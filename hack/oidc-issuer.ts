@@ -2,7 +2,8 @@
 // local CA. It issues JWT access tokens by client_credentials, shaped like a CI identity
 // (GitHub Actions-style claims), so tests drive the gateway with tokens a real issuer signed.
 import { createServer, request, type Server } from 'node:https';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 
@@ -18,6 +19,11 @@ export interface OidcIssuer {
   readonly audience: string;
   /** A fresh JWT access token for the client. */
   token(clientId: string): Promise<string>;
+  /** Signs arbitrary claims with the issuer's own key (tests of expired, not-yet-valid or
+   * wrongly addressed tokens that a well-behaved issuer would never hand out). */
+  sign(claims: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  /** The issuer's public signing key, as a PEM (for forging attempts such as HS256-with-public-key). */
+  readonly publicKeyPem: string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +67,8 @@ export async function startOidcIssuer(options: {
   return {
     issuer,
     audience,
+    publicKeyPem: createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString(),
+    sign: (claims, header) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'e2e-1', typ: 'at+jwt', ...header }).sign(privateKey),
     token: async (clientId) => {
       const client = byClient.get(clientId);
       if (client === undefined) throw new Error(`no OIDC client ${clientId}`);

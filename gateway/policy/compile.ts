@@ -21,7 +21,8 @@ export interface SubjectSource {
 
 export interface RuleSource {
   readonly name: string;
-  readonly match: {
+  /** Absent: the rule matches every request of its subjects. */
+  readonly match?: {
     readonly verbs?: readonly string[];
     readonly apiGroups?: readonly string[];
     readonly resources?: readonly string[];
@@ -45,6 +46,8 @@ export interface CompiledRule {
   readonly namespaces: ReadonlySet<string> | undefined;
   readonly names: ReadonlySet<string> | undefined;
   readonly nonResourceURLs: readonly string[] | undefined;
+  /** A rule that names no resource or path: it also covers non-resource requests. */
+  readonly anyPath: boolean;
 }
 
 /** Rules of one subject bucket, indexed by "apiGroup/resource" with "*" wildcards. */
@@ -67,10 +70,17 @@ function asSet(values: readonly string[] | undefined): ReadonlySet<string> | und
 }
 
 /** "pods/exec" → {resource: "pods", subresource: "exec"} keys; group "" is the core group. */
+function namesNoTarget(rule: RuleSource): boolean {
+  const m = rule.match ?? {};
+  return [m.apiGroups, m.resources, m.namespaces, m.names, m.nonResourceURLs].every((list) => list === undefined || list.length === 0);
+}
+
 function resourceKeys(rule: RuleSource): string[] {
-  if (rule.match.nonResourceURLs !== undefined && rule.match.nonResourceURLs.length > 0) return ['#nonresource'];
-  const groups = rule.match.apiGroups === undefined || rule.match.apiGroups.length === 0 ? [ALL] : rule.match.apiGroups;
-  const resources = rule.match.resources === undefined || rule.match.resources.length === 0 ? [ALL] : rule.match.resources;
+  const match = rule.match ?? {};
+  if (match.nonResourceURLs !== undefined && match.nonResourceURLs.length > 0) return ['#nonresource'];
+  if (namesNoTarget(rule)) return ['*/*', '#nonresource'];
+  const groups = match.apiGroups === undefined || match.apiGroups.length === 0 ? [ALL] : match.apiGroups;
+  const resources = match.resources === undefined || match.resources.length === 0 ? [ALL] : match.resources;
   return groups.flatMap((g) => resources.map((r) => `${g}/${r}`));
 }
 
@@ -114,6 +124,7 @@ function key(policy: PolicySource): string {
 }
 
 function compileRule(policy: PolicySource, rule: RuleSource, order: number): CompiledRule {
+  const match = rule.match ?? {};
   return {
     order,
     policyNamespace: policy.metadata.namespace ?? '',
@@ -121,10 +132,11 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
     name: rule.name,
     action: rule.action,
     message: rule.message,
-    verbs: asSet(rule.match.verbs),
-    namespaces: asSet(rule.match.namespaces),
-    names: asSet(rule.match.names),
-    nonResourceURLs: rule.match.nonResourceURLs !== undefined && rule.match.nonResourceURLs.length > 0 ? rule.match.nonResourceURLs : undefined,
+    verbs: asSet(match.verbs),
+    namespaces: asSet(match.namespaces),
+    names: asSet(match.names),
+    nonResourceURLs: match.nonResourceURLs !== undefined && match.nonResourceURLs.length > 0 ? match.nonResourceURLs : undefined,
+    anyPath: namesNoTarget(rule),
   };
 }
 

@@ -62,6 +62,7 @@ describe('evaluatePolicy', () => {
     ['a ServiceAccount cannot write with a read-only rule', saCaller, request({ verb: 'delete' }), 'Deny', undefined],
     ['a non-resource URL with a wildcard suffix', oidcCaller('anyone'), request({ resourceRequest: false, verb: 'get', path: '/openapi/v3/apis', resource: '', namespace: '', name: '' }), 'Allow', 'healthz'],
     ['a non-resource rule does not match resource requests', oidcCaller('anyone'), request(), 'Deny', undefined],
+    ['a rule naming no resource or path also covers non-resource paths', oidcCaller('alice', {}, ['sre']), request({ resourceRequest: false, verb: 'get', path: '/metrics', resource: '', namespace: '', name: '' }), 'Allow', 'everything'],
   ] as const)('%s', (...[, caller, req, action, ruleName]) => {
     const decision = evaluatePolicy(policies, input(caller, req), 'Deny');
     expect(decision.action).toBe(action);
@@ -99,6 +100,13 @@ describe('evaluatePolicy', () => {
     ]);
     expect(compiled.rejected).toEqual([{ policy: 'airlock/bad', problem: 'each subject names exactly one of user, group, serviceAccount, claim' }]);
     expect(evaluatePolicy(compiled, input(oidcCaller('a')), 'Deny').matched?.name).toBe('good');
+  });
+
+  it('treats a rule without match as matching every request of its subjects (the CRD allows it)', () => {
+    const compiled = compilePolicies([{ metadata: { namespace: 'a', name: 'p' }, spec: { subjects: [{ user: { name: 'u' } }], rules: [{ name: 'all', action: 'Allow' }] } }]);
+    expect(evaluatePolicy(compiled, input(oidcCaller('u'), request({ verb: 'delete', resource: 'secrets' })), 'Deny').matched?.rule).toBe('all');
+    const version = request({ resourceRequest: false, verb: 'get', path: '/version', resource: '', namespace: '', name: '' });
+    expect(evaluatePolicy(compiled, input(oidcCaller('u'), version), 'Deny').matched?.rule).toBe('all');
   });
 
   it('stays indexed: 10k rules for other subjects do not change the answer', () => {

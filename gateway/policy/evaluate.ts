@@ -13,7 +13,7 @@ function ruleMatches(rule: CompiledRule, request: RequestAttributes): boolean {
   if (rule.nonResourceURLs !== undefined) {
     return !request.resourceRequest && rule.nonResourceURLs.some((u) => (u.endsWith('*') ? request.path.startsWith(u.slice(0, -1)) : request.path === u));
   }
-  if (!request.resourceRequest) return false;
+  if (!request.resourceRequest) return rule.anyPath;
   if (rule.namespaces !== undefined && !rule.namespaces.has(request.namespace)) return false;
   if (rule.names !== undefined && !rule.names.has(request.name)) return false;
   return true;
