@@ -1,0 +1,89 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AccessGateway } from '../../crds/types.gen.ts';
+import { ApiException } from '@kubernetes/client-node';
+import { sampleGateway } from '../resources/testdata/gateway.ts';
+import { reconcileAccessGateway, type AccessGatewayDeps } from './accessgateway.ts';
+import type { WrittenStatus } from './gateway-status.ts';
+
+interface Recorder {
+  applied: { kind: string; name: string }[];
+  deleted: { kind: string; name: string }[];
+  statuses: WrittenStatus[];
+}
+
+function fakeDeps(gateway: AccessGateway | undefined, deploymentStatus: Record<string, number>): { deps: AccessGatewayDeps; rec: Recorder } {
+  const rec: Recorder = { applied: [], deleted: [], statuses: [] };
+  const describe = (o: KubernetesObject): { kind: string; name: string } => ({ kind: o.kind ?? '', name: o.metadata?.name ?? '' });
+  const deps: AccessGatewayDeps = {
+    objects: {
+      patch: <T extends KubernetesObject>(obj: T) => {
+        rec.applied.push(describe(obj));
+        // The Deployment as the API server stores it: generation 1, status as given.
+        const stored = obj.kind === 'Deployment' ? JSON.parse(JSON.stringify(obj)) as { metadata: { generation?: number }; status?: object } : undefined;
+        if (stored !== undefined) {
+          stored.metadata.generation = 1;
+          stored.status = { observedGeneration: 1, ...deploymentStatus };
+        }
+        return Promise.resolve((stored ?? obj) as T);
+      },
+      delete: (obj: KubernetesObject) => {
+        rec.deleted.push(describe(obj));
+        return Promise.reject(new ApiException(404, 'not found', '', {}));
+      },
+    },
+    writeStatus: (_ref, status) => { rec.statuses.push(status); return Promise.resolve(); },
+    getGateway: () => gateway,
+    clock: { now: () => Date.parse('2026-01-01T00:00:00Z'), setTimer: () => () => undefined },
+    log: pino({ level: 'silent' }),
+    defaultImage: 'airlock:test',
+  };
+  return { deps, rec };
+}
+
+const gateway = (): AccessGateway => sampleGateway((g) => { g.metadata.generation = 4; });
+
+describe('reconcileAccessGateway', () => {
+  it('applies every owned object in order and writes status once', async () => {
+    const gw = gateway();
+    const { deps, rec } = fakeDeps(gw, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    expect(rec.applied.map((a) => a.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service']));
+    expect(rec.applied[0]?.kind).toBe('ServiceAccount');
+    expect(rec.statuses).toHaveLength(1);
+    const status = rec.statuses[0];
+    expect(status?.observedGeneration).toBe(4);
+    expect(status?.readyReplicas).toBe(2);
+    const byType = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(byType['Ready']?.status).toBe('True');
+    expect(byType['CredentialsReady']?.status).toBe('False');
+    expect(byType['Degraded']?.reason).toBe('TLSNotImplemented');
+  });
+
+  it('does not write status again when nothing changed', async () => {
+    const first = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', first.deps);
+    const written = first.rec.statuses[0];
+    const again = fakeDeps(sampleGateway((g) => { g.metadata.generation = 4; if (written !== undefined) g.status = written; }), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', again.deps);
+    expect(again.rec.statuses).toHaveLength(0);
+  });
+
+  it('reports pods not ready while the Deployment catches up', async () => {
+    const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 1, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    expect(rec.statuses[0]?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodsNotReady' });
+  });
+
+  it('deletes the cluster RBAC of a gateway that is gone, and nothing else', async () => {
+    const { deps, rec } = fakeDeps(undefined, {});
+    await reconcileAccessGateway('team-a/ci', deps);
+    expect(rec.deleted).toEqual([
+      { kind: 'ClusterRoleBinding', name: 'airlock-gateway-team-a-ci' },
+      { kind: 'ClusterRole', name: 'airlock-gateway-team-a-ci' },
+    ]);
+    expect(rec.applied).toEqual([]);
+    expect(rec.statuses).toEqual([]);
+  });
+});

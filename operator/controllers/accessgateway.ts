@@ -1,0 +1,125 @@
+// The AccessGateway reconciler: builds every owned object from the spec (pure builders in
+// operator/resources), applies them with server-side apply under one field manager, reads the
+// Deployment the apply returned, and writes status once through the status subresource. It never
+// writes the gateway's spec, labels or annotations. Namespaced children carry an owner reference
+// and go with the gateway by garbage collection; the cluster-scoped RBAC cannot, so a gateway
+// found gone has its ClusterRole and ClusterRoleBinding deleted here.
+//
+// Not yet done here (status says so): issuing the serving certificate (no X.509 issuer in the
+// project), minting and rotating the upstream token, validating AccessPolicies, Events.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AccessGateway } from '../../crds/types.gen.ts';
+import { applyObject, type ObjectApi } from '../apply.ts';
+import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
+import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
+import { gatewayNameProblem, gatewayResourceNames } from '../resources/gateway-names.ts';
+import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../resources/gateway-rbac.ts';
+import type { Deployment } from '../resources/k8s-types.ts';
+import { selectorLabels } from '../resources/labels.ts';
+import { isNotFound } from '../runtime/api-errors.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { ReconcileResult } from '../runtime/controller.ts';
+import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
+import { mergeConditions, type DesiredCondition } from './conditions.ts';
+import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, type WrittenStatus } from './gateway-status.ts';
+
+export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
+
+/** The status subresource write, as a structural slice of CustomObjectsApi plus its content type. */
+export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;
+
+export interface AccessGatewayDeps {
+  /** Server-side apply and delete of any kind. */
+  readonly objects: ObjectApi & { delete(spec: KubernetesObject): Promise<unknown> };
+  readonly writeStatus: StatusWriter;
+  /** The informer cache's view of the gateway at `key`, undefined when it is gone. */
+  readonly getGateway: (key: string) => AccessGateway | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly defaultImage: string;
+}
+
+export async function reconcileAccessGateway(key: string, deps: AccessGatewayDeps): Promise<ReconcileResult> {
+  const gateway = deps.getGateway(key);
+  if (gateway === undefined) {
+    await deleteClusterRbac(parseKey(key), deps);
+    return {};
+  }
+  // Being deleted: garbage collection takes the children; the RBAC goes once the gateway is gone.
+  if (gateway.metadata.deletionTimestamp !== undefined) return {};
+  const problem = gatewayNameProblem(gateway.metadata.name ?? '');
+  if (problem !== undefined) {
+    await writeStatusIfChanged(gateway, { conditions: invalidSpecConditions(problem) }, deps);
+    return {};
+  }
+  const deployment = await applyAll(gateway, deps);
+  const names = gatewayResourceNames(gateway);
+  const facts = deploymentFacts(deployment);
+  const pending = { tlsSecret: gateway.spec.tls?.mode === 'Secret' ? undefined : names.tlsSecret, credentialSecret: names.credentialSecret };
+  await writeStatusIfChanged(gateway, {
+    conditions: gatewayConditions(facts, pending),
+    endpoint: gatewayEndpoint(gateway),
+    replicas: facts.replicas,
+    readyReplicas: facts.readyReplicas,
+  }, deps);
+  return {};
+}
+
+/** Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns the Deployment as stored. */
+async function applyAll(gateway: AccessGateway, deps: AccessGatewayDeps): Promise<Deployment | undefined> {
+  const objects = buildGatewayObjects(gateway, { defaultImage: deps.defaultImage });
+  let deployment: Deployment | undefined;
+  for (const desired of gatewayObjectList(objects)) {
+    const applied = await applyObject<KubernetesObject>(deps.objects, desired);
+    if (desired === objects.deployment) deployment = applied as unknown as Deployment;
+  }
+  if (objects.podDisruptionBudget === undefined) {
+    const name = gatewayResourceNames(gateway).podDisruptionBudget;
+    await deleteIfPresent(deps, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace: gateway.metadata.namespace ?? '' } });
+  }
+  return deployment;
+}
+
+/** The cluster-scoped RBAC of a gateway that no longer exists, by the names its builders give. */
+async function deleteClusterRbac(ref: ObjectRef, deps: AccessGatewayDeps): Promise<void> {
+  const identity = { name: ref.name, namespace: ref.namespace ?? '' };
+  for (const built of [buildGatewayClusterRoleBinding(identity), buildGatewayClusterRole(identity)]) {
+    const removed = await deleteIfPresent(deps, built);
+    if (removed) deps.log.info({ key: `${identity.namespace}/${identity.name}`, kind: built['kind'] }, 'deleted cluster RBAC of a deleted gateway');
+  }
+}
+
+/** Deletes a plain JSON object (apiVersion, kind, metadata name/namespace); false when it was not there. */
+async function deleteIfPresent(deps: AccessGatewayDeps, obj: object): Promise<boolean> {
+  try {
+    await deps.objects.delete(obj);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+interface StatusFacts {
+  readonly conditions: readonly DesiredCondition[];
+  readonly endpoint?: string;
+  readonly replicas?: number;
+  readonly readyReplicas?: number;
+}
+
+/** The one status write of a reconcile, skipped when it would change nothing. */
+async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<void> {
+  const generation = gateway.metadata.generation;
+  const now = new Date(deps.clock.now());
+  const next: WrittenStatus = {
+    observedGeneration: generation ?? 0,
+    conditions: mergeConditions(gateway.status?.conditions, facts.conditions, { now, generation }),
+    selector: Object.entries(selectorLabels(gateway)).map(([k, v]) => `${k}=${v}`).join(','),
+    ...(facts.endpoint === undefined ? {} : { endpoint: facts.endpoint }),
+    ...(facts.replicas === undefined ? {} : { replicas: facts.replicas }),
+    ...(facts.readyReplicas === undefined ? {} : { readyReplicas: facts.readyReplicas }),
+  };
+  if (!statusChanged(gateway, next)) return;
+  await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+}

@@ -1,0 +1,39 @@
+// The one helper every status write goes through: metav1.Condition semantics, where
+// lastTransitionTime moves only when a condition's status changes (a new reason or message alone
+// keeps it), so `kubectl describe` and Argo CD show how long a state has lasted.
+import type { AccessGatewayStatus } from '../../crds/types.gen.ts';
+
+export type Condition = NonNullable<AccessGatewayStatus['conditions']>[number];
+
+export interface DesiredCondition {
+  readonly type: string;
+  readonly status: Condition['status'];
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * The conditions to write: `desired` in its order, each keeping the previous lastTransitionTime
+ * when its status is unchanged; conditions of other types are kept as they were.
+ */
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  desired: readonly DesiredCondition[],
+  at: { readonly now: Date; readonly generation: number | undefined },
+): Condition[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c]));
+  const written = desired.map((want): Condition => {
+    const had = before.get(want.type);
+    const lastTransitionTime = had !== undefined && had.status === want.status ? had.lastTransitionTime : at.now.toISOString();
+    return {
+      type: want.type,
+      status: want.status,
+      ...(at.generation === undefined ? {} : { observedGeneration: at.generation }),
+      lastTransitionTime,
+      reason: want.reason,
+      message: want.message,
+    };
+  });
+  const kept = (previous ?? []).filter((c) => !desired.some((d) => d.type === c.type));
+  return [...written, ...kept];
+}

@@ -1,0 +1,70 @@
+// Wires the AccessGateway controller to a cluster: informers on AccessGateways (all namespaces)
+// and on the Deployments the operator manages (mapped to their owning gateway), the reconciler's
+// API clients, and the work-queue metrics. One call per leadership term: a new term builds new
+// informers, so nothing cached in an old term survives into the next.
+import {
+  AppsV1Api, CustomObjectsApi, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
+  type KubeConfig, type KubernetesListObject, type V1Deployment,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AccessGateway } from '../../crds/types.gen.ts';
+import { FIELD_MANAGER } from '../apply.ts';
+import { LABELS, MANAGED_BY } from '../resources/labels.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { runController, type Controller, type ControllerInformer } from '../runtime/controller.ts';
+import { getByKey, ownerKeys } from '../runtime/object-key.ts';
+import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
+import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
+
+export interface GatewayControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly log: Logger;
+  readonly defaultImage: string;
+  readonly metrics?: WorkQueueMetrics;
+  /** Every cached object is reconciled again this often. Default 10 minutes. */
+  readonly resyncMs?: number;
+}
+
+export const DEFAULT_RESYNC_MS = 10 * 60_000;
+
+function statusWriter(custom: CustomObjectsApi): StatusWriter {
+  return (ref, status) => custom.patchNamespacedCustomObjectStatus(
+    { group: ACCESS_GATEWAY.group, version: ACCESS_GATEWAY.version, plural: ACCESS_GATEWAY.plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export function startGatewayController(options: GatewayControllerOptions): Controller {
+  const kc = options.kubeConfig;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const { group, version, plural } = ACCESS_GATEWAY;
+  const gateways = makeInformer<AccessGateway & { metadata: NonNullable<AccessGateway['metadata']> }>(
+    kc,
+    `/apis/${group}/${version}/${plural}`,
+    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<AccessGateway>>,
+  );
+  const managed = `${LABELS.managedBy}=${MANAGED_BY}`;
+  const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: managed }), managed);
+  const informers: ControllerInformer[] = [
+    { name: 'accessgateways', informer: gateways },
+    { name: 'deployments', informer: deployments, mapToKeys: ownerKeys({ apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }) },
+  ];
+  const log = options.log;
+  return runController({
+    name: 'accessgateway',
+    informers,
+    log,
+    resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    reconcile: (key) => reconcileAccessGateway(key, {
+      objects,
+      writeStatus: statusWriter(custom),
+      getGateway: (k) => getByKey(gateways, k),
+      clock: systemClock,
+      log,
+      defaultImage: options.defaultImage,
+    }),
+  });
+}
