@@ -2,7 +2,8 @@
 // a sample AccessGateway becomes its ServiceAccount, config, Deployment, Services, PDB and cluster
 // RBAC; kwok runs the pods so status reports the real Deployment; a replica change scales without a
 // rollout and a config change rolls out once; the operator never writes the gateway's spec, labels
-// or annotations; deleting the gateway removes everything it owned.
+// or annotations; the upstream token is minted into the credential Secret and accepted by the API
+// server; deleting the gateway removes everything it owned.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -79,7 +80,7 @@ async function getObj(kind: string, name: string, namespace?: string): Promise<O
 const GATEWAY = 'ci-gateway';
 const NAMESPACED = [
   ['serviceaccount', `airlock-gateway-${GATEWAY}`], ['configmap', `${GATEWAY}-config`], ['deployment', GATEWAY],
-  ['service', GATEWAY], ['service', `${GATEWAY}-metrics`], ['poddisruptionbudget', GATEWAY],
+  ['service', GATEWAY], ['service', `${GATEWAY}-metrics`], ['poddisruptionbudget', GATEWAY], ['secret', `${GATEWAY}-credential`],
 ] as const;
 
 const gone = (kind: string, name: string, namespace?: string) => async (): Promise<true | undefined> =>
@@ -128,6 +129,22 @@ async function replicaSets(namespace: string): Promise<number> {
   return list.items.length;
 }
 
+/** A bound token for the gateway's ServiceAccount in its credential Secret, accepted by the API server. */
+async function expectCredential(namespace: string, gw: Obj): Promise<void> {
+  expect(condition(gw, 'CredentialsReady')).toMatchObject({ status: 'True', reason: 'TokenIssued' });
+  const credential = gw.status?.['credential'] as { issuedAt: string; expiresAt: string; rotateAfter: string };
+  const lifetime = Date.parse(credential.expiresAt) - Date.parse(credential.issuedAt);
+  expect(lifetime).toBeGreaterThan(55 * 60_000); // tokenTTL 1h in the sample
+  expect(Date.parse(credential.rotateAfter)).toBeLessThan(Date.parse(credential.expiresAt));
+  const secret = await getObj('secret', `${GATEWAY}-credential`, namespace);
+  expect(secret?.metadata.annotations?.['airlock.dev/credential-expires-at']).toBe(credential.expiresAt);
+  const token = Buffer.from(secret?.data?.['token'] ?? '', 'base64').toString('utf8');
+  // Only the token: the admin kubeconfig's client certificate would authenticate first.
+  const server = await kubectlOk(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+  const whoami = JSON.parse(await kubectlOk(['auth', 'whoami', '-o', 'json', `--server=${server}`, '--insecure-skip-tls-verify', `--token=${token}`], { kubeconfig: '/dev/null' })) as { status: { userInfo: { username: string } } };
+  expect(whoami.status.userInfo.username).toBe(`system:serviceaccount:${namespace}:airlock-gateway-${GATEWAY}`);
+}
+
 /** The operator wrote status only: spec, labels and annotations stay the user's. */
 async function expectOnlyStatusWritten(namespace: string): Promise<void> {
   const gw = await getObj('accessgateway', GATEWAY, namespace);
@@ -171,6 +188,7 @@ describe('AccessGateway operator', () => {
     expect(ready.status?.['endpoint']).toBe(`https://${GATEWAY}.${namespace}.svc:443`);
     expect(ready.status?.conditions?.map((c) => c.type).sort()).toEqual(['CredentialsReady', 'Degraded', 'PoliciesReady', 'Ready']);
     expect(condition(ready, 'Degraded')?.reason).toBe('TLSNotImplemented');
+    await expectCredential(namespace, ready);
     await expectProbes(started);
 
     // Scaling: the Deployment follows without replacing pods (no rollout).

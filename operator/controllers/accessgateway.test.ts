@@ -8,13 +8,15 @@ import { reconcileAccessGateway, type AccessGatewayDeps } from './accessgateway.
 import type { WrittenStatus } from './gateway-status.ts';
 
 interface Recorder {
+  minted: number;
+  store: Map<string, KubernetesObject>;
   applied: { kind: string; name: string }[];
   deleted: { kind: string; name: string }[];
   statuses: WrittenStatus[];
 }
 
 function fakeDeps(gateway: AccessGateway | undefined, deploymentStatus: Record<string, number>): { deps: AccessGatewayDeps; rec: Recorder } {
-  const rec: Recorder = { applied: [], deleted: [], statuses: [] };
+  const rec: Recorder = { minted: 0, store: new Map(), applied: [], deleted: [], statuses: [] };
   const describe = (o: KubernetesObject): { kind: string; name: string } => ({ kind: o.kind ?? '', name: o.metadata?.name ?? '' });
   const deps: AccessGatewayDeps = {
     objects: {
@@ -26,12 +28,24 @@ function fakeDeps(gateway: AccessGateway | undefined, deploymentStatus: Record<s
           stored.metadata.generation = 1;
           stored.status = { observedGeneration: 1, ...deploymentStatus };
         }
-        return Promise.resolve((stored ?? obj) as T);
+        const kept = JSON.parse(JSON.stringify(stored ?? obj)) as KubernetesObject & { metadata: { uid?: string } };
+        kept.metadata.uid = 'uid-1';
+        rec.store.set(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`, kept);
+        return Promise.resolve(kept as T);
+      },
+      read: (obj: KubernetesObject) => {
+        const found = rec.store.get(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`);
+        return found === undefined ? Promise.reject(new ApiException(404, 'not found', '', {})) : Promise.resolve(found);
       },
       delete: (obj: KubernetesObject) => {
         rec.deleted.push(describe(obj));
         return Promise.reject(new ApiException(404, 'not found', '', {}));
       },
+    },
+    mintToken: (_ref, request) => {
+      rec.minted += 1;
+      expect(request.spec?.boundObjectRef).toEqual({ apiVersion: 'v1', kind: 'Secret', name: 'ci-gateway-credential', uid: 'uid-1' });
+      return Promise.resolve({ token: `token-${rec.minted}`, expiresAt: new Date(Date.parse('2026-01-01T01:00:00Z')) });
     },
     writeStatus: (_ref, status) => { rec.statuses.push(status); return Promise.resolve(); },
     getGateway: () => gateway,
@@ -57,8 +71,26 @@ describe('reconcileAccessGateway', () => {
     expect(status?.readyReplicas).toBe(2);
     const byType = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c]));
     expect(byType['Ready']?.status).toBe('True');
-    expect(byType['CredentialsReady']?.status).toBe('False');
+    expect(byType['CredentialsReady']).toMatchObject({ status: 'True', reason: 'TokenIssued' });
+    expect(status?.credential).toEqual({ issuedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T01:00:00.000Z', rotateAfter: '2026-01-01T00:48:00.000Z' });
+    expect(rec.minted).toBe(1);
+    expect(rec.store.get('Secret/ci-gateway-credential')?.metadata?.annotations?.['airlock.dev/credential-expires-at']).toBe('2026-01-01T01:00:00.000Z');
     expect(byType['Degraded']?.reason).toBe('TLSNotImplemented');
+  });
+
+  it('requeues for the rotation time and keeps a token that is not due', async () => {
+    const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    expect(await reconcileAccessGateway('ns/x', deps)).toEqual({ requeueAfterMs: 48 * 60_000 });
+    await reconcileAccessGateway('ns/x', deps);
+    expect(rec.minted).toBe(1);
+  });
+
+  it('mints a new token once the rotation time has come', async () => {
+    const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    const later = { ...deps, clock: { now: () => Date.parse('2026-01-01T00:50:00Z'), setTimer: () => () => undefined } };
+    await reconcileAccessGateway('ns/x', later);
+    expect(rec.minted).toBe(2);
   });
 
   it('does not write status again when nothing changed', async () => {
@@ -66,7 +98,9 @@ describe('reconcileAccessGateway', () => {
     await reconcileAccessGateway('ns/x', first.deps);
     const written = first.rec.statuses[0];
     const again = fakeDeps(sampleGateway((g) => { g.metadata.generation = 4; if (written !== undefined) g.status = written; }), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    for (const [k, v] of first.rec.store) again.rec.store.set(k, v);
     await reconcileAccessGateway('ns/x', again.deps);
+    expect(again.rec.minted).toBe(0);
     expect(again.rec.statuses).toHaveLength(0);
   });
 

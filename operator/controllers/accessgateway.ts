@@ -5,12 +5,13 @@
 // and go with the gateway by garbage collection; the cluster-scoped RBAC cannot, so a gateway
 // found gone has its ClusterRole and ClusterRoleBinding deleted here.
 //
-// Not yet done here (status says so): issuing the serving certificate (no X.509 issuer in the
-// project), minting and rotating the upstream token, validating AccessPolicies, Events.
+// The upstream token is minted and rotated here (credential.ts); the reconcile requeues itself for
+// the rotation time. Not yet done (status says so): issuing the serving certificate (no X.509
+// issuer in the project), the forced-rotation annotation, validating AccessPolicies, Events.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AccessGateway } from '../../crds/types.gen.ts';
-import { applyObject, type ObjectApi } from '../apply.ts';
+import { applyObject } from '../apply.ts';
 import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
 import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
 import { gatewayNameProblem, gatewayResourceNames } from '../resources/gateway-names.ts';
@@ -22,6 +23,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
 import { mergeConditions, type DesiredCondition } from './conditions.ts';
+import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
 import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, type WrittenStatus } from './gateway-status.ts';
 
 export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
@@ -31,7 +33,8 @@ export type StatusWriter = (ref: { namespace: string; name: string }, status: Wr
 
 export interface AccessGatewayDeps {
   /** Server-side apply and delete of any kind. */
-  readonly objects: ObjectApi & { delete(spec: KubernetesObject): Promise<unknown> };
+  readonly objects: CredentialDeps['objects'] & { delete(spec: KubernetesObject): Promise<unknown> };
+  readonly mintToken: TokenMinter;
   readonly writeStatus: StatusWriter;
   /** The informer cache's view of the gateway at `key`, undefined when it is gone. */
   readonly getGateway: (key: string) => AccessGateway | undefined;
@@ -54,16 +57,20 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     return {};
   }
   const deployment = await applyAll(gateway, deps);
+  const now = new Date(deps.clock.now());
+  const credential = await ensureCredential(gateway, deps, now);
+  if (credential.minted) deps.log.info({ key, expiresAt: credential.expiresAt.toISOString() }, 'minted the upstream token');
   const names = gatewayResourceNames(gateway);
   const facts = deploymentFacts(deployment);
-  const pending = { tlsSecret: gateway.spec.tls?.mode === 'Secret' ? undefined : names.tlsSecret, credentialSecret: names.credentialSecret };
+  const pending = { tlsSecret: gateway.spec.tls?.mode === 'Secret' ? undefined : names.tlsSecret };
   await writeStatusIfChanged(gateway, {
-    conditions: gatewayConditions(facts, pending),
+    conditions: gatewayConditions(facts, pending, { secret: names.credentialSecret, ...credential }),
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
     readyReplicas: facts.readyReplicas,
+    credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
   }, deps);
-  return {};
+  return { requeueAfterMs: Math.max(1000, credential.rotateAfter.getTime() - now.getTime()) };
 }
 
 /** Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns the Deployment as stored. */
@@ -106,6 +113,7 @@ interface StatusFacts {
   readonly endpoint?: string;
   readonly replicas?: number;
   readonly readyReplicas?: number;
+  readonly credential?: WrittenStatus['credential'];
 }
 
 /** The one status write of a reconcile, skipped when it would change nothing. */
@@ -119,6 +127,7 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
     ...(facts.endpoint === undefined ? {} : { endpoint: facts.endpoint }),
     ...(facts.replicas === undefined ? {} : { replicas: facts.replicas }),
     ...(facts.readyReplicas === undefined ? {} : { readyReplicas: facts.readyReplicas }),
+    ...(facts.credential === undefined ? {} : { credential: facts.credential }),
   };
   if (!statusChanged(gateway, next)) return;
   await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);

@@ -43,10 +43,15 @@ export function readyCondition(facts: DeploymentFacts): DesiredCondition {
 export interface Pending {
   /** The serving certificate Secret the operator would issue but cannot (no X.509 issuer yet). */
   readonly tlsSecret: string | undefined;
-  readonly credentialSecret: string;
 }
 
-export function gatewayConditions(facts: DeploymentFacts, pending: Pending): DesiredCondition[] {
+export interface CredentialFacts {
+  readonly secret: string;
+  readonly expiresAt: Date;
+  readonly rotateAfter: Date;
+}
+
+export function gatewayConditions(facts: DeploymentFacts, pending: Pending, credential: CredentialFacts): DesiredCondition[] {
   const degraded: DesiredCondition = pending.tlsSecret === undefined
     ? { type: GATEWAY_CONDITIONS.degraded, status: 'False', reason: 'AsExpected', message: 'Nothing needs attention.' }
     : {
@@ -59,9 +64,9 @@ export function gatewayConditions(facts: DeploymentFacts, pending: Pending): Des
     readyCondition(facts),
     {
       type: GATEWAY_CONDITIONS.credentialsReady,
-      status: 'False',
-      reason: 'CredentialNotImplemented',
-      message: `This operator does not mint the upstream token yet; the Secret ${pending.credentialSecret} is not written.`,
+      status: 'True',
+      reason: 'TokenIssued',
+      message: `The upstream token in Secret ${credential.secret} expires at ${credential.expiresAt.toISOString()}; it is replaced after ${credential.rotateAfter.toISOString()}.`,
     },
     { type: GATEWAY_CONDITIONS.policiesReady, status: 'Unknown', reason: 'NotEvaluated', message: 'This operator does not validate AccessPolicies yet.' },
     degraded,
@@ -77,7 +82,7 @@ export function invalidSpecConditions(problem: string): DesiredCondition[] {
 }
 
 /** The status fields this operator writes (others, e.g. credential, are left alone). */
-export type WrittenStatus = Required<Pick<AccessGatewayStatus, 'observedGeneration' | 'conditions'>> & Pick<AccessGatewayStatus, 'endpoint' | 'replicas' | 'readyReplicas' | 'selector'>;
+export type WrittenStatus = Required<Pick<AccessGatewayStatus, 'observedGeneration' | 'conditions'>> & Pick<AccessGatewayStatus, 'endpoint' | 'replicas' | 'readyReplicas' | 'selector' | 'credential'>;
 
 /** Whether writing `next` would change anything in the gateway's current status. */
 export function statusChanged(gateway: AccessGateway, next: WrittenStatus): boolean {

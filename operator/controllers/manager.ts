@@ -3,7 +3,7 @@
 // API clients, and the work-queue metrics. One call per leadership term: a new term builds new
 // informers, so nothing cached in an old term survives into the next.
 import {
-  AppsV1Api, CustomObjectsApi, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
   type KubeConfig, type KubernetesListObject, type V1Deployment,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { runController, type Controller, type ControllerInformer } from '../runt
 import { getByKey, ownerKeys } from '../runtime/object-key.ts';
 import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
+import type { TokenMinter } from './credential.ts';
 
 export interface GatewayControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -32,6 +33,18 @@ function statusWriter(custom: CustomObjectsApi): StatusWriter {
     { group: ACCESS_GATEWAY.group, version: ACCESS_GATEWAY.version, plural: ACCESS_GATEWAY.plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+}
+
+function tokenMinter(core: CoreV1Api): TokenMinter {
+  return async (ref, request) => {
+    // A plain JSON body of the same shape as the client-node model (its serializer walks fields by name).
+    const body = request as unknown as AuthenticationV1TokenRequest;
+    const answer = await core.createNamespacedServiceAccountToken({ namespace: ref.namespace, name: ref.serviceAccount, body });
+    const token = answer.status?.token ?? '';
+    const expiresAt = answer.status?.expirationTimestamp;
+    if (token === '' || expiresAt === undefined) throw new Error(`TokenRequest for ${ref.namespace}/${ref.serviceAccount} answered without a token`);
+    return { token, expiresAt: new Date(expiresAt) };
+  };
 }
 
 export function startGatewayController(options: GatewayControllerOptions): Controller {
@@ -61,6 +74,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
     reconcile: (key) => reconcileAccessGateway(key, {
       objects,
       writeStatus: statusWriter(custom),
+      mintToken: tokenMinter(kc.makeApiClient(CoreV1Api)),
       getGateway: (k) => getByKey(gateways, k),
       clock: systemClock,
       log,
