@@ -7,7 +7,7 @@ import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts'
 const policy = (name: string, subjects: SubjectSource[], rules: RuleSource[], namespace = 'airlock'): PolicySource =>
   ({ metadata: { namespace, name }, spec: { subjects, rules } });
 
-const rule = (name: string, action: RuleSource['action'], match: RuleSource['match'], message?: string): RuleSource =>
+const rule = (name: string, action: RuleSource['action'], match: NonNullable<RuleSource['match']>, message?: string): RuleSource =>
   ({ name, action, match, ...(message === undefined ? {} : { message }) });
 
 const request = (overrides: Partial<RequestAttributes> = {}): RequestAttributes => ({
