@@ -2,6 +2,7 @@
 // SIGTERM, then SIGKILL after a grace period, and waits for the exit so no port stays held.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Component } from './components.ts';
 
@@ -38,7 +39,6 @@ export async function stopProcess(process: RunningProcess, graceMs = 10_000): Pr
 /** True when a pid is alive and its command line mentions `marker` (guards against pid reuse). */
 export async function isOurProcess(pid: number, marker: string): Promise<boolean> {
   try {
-    const { readFile } = await import('node:fs/promises');
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline.includes(marker);
   } catch {
