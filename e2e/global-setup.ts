@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBinaries, startControlPlane } from '../hack/controlplane/index.ts';
+import { attachControlPlane, ensureBinaries, startControlPlane } from '../hack/controlplane/index.ts';
 import { startK3s } from './providers/k3s.ts';
 
 declare module 'vitest' {
@@ -26,6 +26,15 @@ const log = (message: string): void => { process.stderr.write(`[e2e] ${message}\
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const binaries = await ensureBinaries();
   const kubectlPath = join(binaries.binDir, 'kubectl');
+  const sharedDir = process.env['AIRLOCK_E2E_CLUSTER_DIR'];
+  if (sharedDir !== undefined && sharedDir !== '') {
+    // A control plane started by `hack/cluster up` (state dir .airlock/cluster), shared by several runs.
+    const cp = await attachControlPlane(sharedDir);
+    if (cp === undefined) throw new Error(`no running control plane in AIRLOCK_E2E_CLUSTER_DIR=${sharedDir}; run hack/cluster up`);
+    log(`using the running control plane in ${sharedDir} at ${cp.server}`);
+    provideAll(project, { kubeconfig: cp.kubeconfig, kubectlPath, auditLog: cp.state.auditLog ?? '', clusterDir: sharedDir, provider: 'local' });
+    return () => Promise.resolve();
+  }
   const given = process.env['AIRLOCK_E2E_KUBECONFIG'];
   if (given !== undefined && given !== '') {
     log(`using the cluster in AIRLOCK_E2E_KUBECONFIG=${given}`);
