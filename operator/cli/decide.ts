@@ -1,0 +1,93 @@
+// Appends the current user's decision to an ApprovalRequest, the way `kubectl approve` does: read,
+// check what the user can fix before writing, then a merge patch of status carrying the
+// resourceVersion read (optimistic concurrency: another reviewer's write in between is a 409, and
+// we read again and retry). The admission policy has the last word; its message is shown as is.
+import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import { phaseOf, isExpired } from './approval-view.ts';
+import { apiFailure, type ApiFailure, type ApprovalApi, type UserInfo } from './kube-session.ts';
+import { CliError } from './subcommand.ts';
+
+export type Verdict = 'Approve' | 'Deny';
+
+export const MAX_CONFLICT_RETRIES = 5;
+
+export interface DecideOptions {
+  readonly api: ApprovalApi;
+  readonly namespace: string;
+  readonly name: string;
+  readonly verdict: Verdict;
+  readonly reason?: string;
+  readonly now: () => Date;
+  /** How the user invoked us, for hints ("kubectl airlock"). */
+  readonly prog: string;
+  /** Called once with the request as read, before anything is written (to show what is decided). */
+  readonly beforeWrite?: (apr: ApprovalRequest, user: UserInfo) => void;
+}
+
+export interface DecideResult {
+  readonly user: UserInfo;
+  readonly request: ApprovalRequest;
+  /** Writes lost to another writer and retried. */
+  readonly conflicts: number;
+}
+
+const seconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function checkDecidable(apr: ApprovalRequest, user: UserInfo, options: DecideOptions): void {
+  const ref = `ApprovalRequest ${options.namespace}/${options.name}`;
+  const mine = apr.status?.decisions?.find((d) => d.by === user.username);
+  if (mine !== undefined) throw new CliError(`you (${user.username}) already decided ${ref}: ${mine.decision} at ${mine.at}; a decision cannot be changed`);
+  const phase = phaseOf(apr);
+  if (phase !== 'Pending') throw new CliError(`${ref} is already ${phase}; decisions are taken only while it is Pending`);
+  if (isExpired(apr, options.now())) {
+    throw new CliError(`${ref} expired at ${apr.spec.expiresAt}; the requester must send the request again to ask for a new approval`);
+  }
+}
+
+/** One line for a refused write: the admission policy's own words, or what to do about RBAC. */
+export function explainFailure(failure: ApiFailure, context: { user?: UserInfo; namespace: string; name: string; prog: string }): string {
+  const policy = /ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request: (.*)$/s.exec(failure.message);
+  if (policy?.[1] !== undefined) return policy[1].trim();
+  if (failure.code === 404) {
+    return `ApprovalRequest "${context.name}" not found in namespace "${context.namespace}"; list pending ones with: ${context.prog} list -n ${context.namespace}`;
+  }
+  if (failure.code === 403 && / cannot (get|patch|update|list) resource "approvalrequests/.test(failure.message)) {
+    const who = context.user?.username ?? 'you';
+    return `${who} may not read or decide ApprovalRequests in namespace "${context.namespace}"; ask an administrator to bind the ClusterRole airlock-approvalrequest-approver (docs/approvals.md)`;
+  }
+  if (failure.code === 401) return 'the API server did not accept your credentials (HTTP 401); log in again, or choose another --context';
+  return `the API server refused (HTTP ${failure.code}${failure.reason === undefined ? '' : ` ${failure.reason}`}): ${failure.message.split('\n')[0] ?? ''}`;
+}
+
+async function orExplained<T>(call: Promise<T>, context: Parameters<typeof explainFailure>[1]): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    const failure = apiFailure(error);
+    if (failure === undefined) throw error;
+    throw new CliError(explainFailure(failure, context), { cause: error });
+  }
+}
+
+export async function decide(options: DecideOptions): Promise<DecideResult> {
+  const { api, namespace, name } = options;
+  const context = { namespace, name, prog: options.prog };
+  const user = await orExplained(api.whoami(), context);
+  const known = { ...context, user };
+  for (let conflicts = 0; conflicts <= MAX_CONFLICT_RETRIES; conflicts += 1) {
+    const apr = await orExplained(api.get(namespace, name), known);
+    if (conflicts === 0) options.beforeWrite?.(apr, user);
+    checkDecidable(apr, user, options);
+    const decision = { decision: options.verdict, by: user.username, ...(options.reason === undefined ? {} : { reason: options.reason }), at: seconds(options.now()) };
+    const patch = { metadata: { resourceVersion: apr.metadata.resourceVersion }, status: { decisions: [...(apr.status?.decisions ?? []), decision] } };
+    try {
+      return { user, request: await api.patchStatus(namespace, name, patch), conflicts };
+    } catch (error) {
+      const failure = apiFailure(error);
+      if (failure?.code === 409) continue;
+      if (failure === undefined) throw error;
+      throw new CliError(explainFailure(failure, known), { cause: error });
+    }
+  }
+  throw new CliError(`ApprovalRequest ${namespace}/${name} kept changing while we wrote (${MAX_CONFLICT_RETRIES + 1} conflicts); run the command again`);
+}
