@@ -3,6 +3,9 @@
 // operator ServiceAccounts. Every rule is tried allowed and refused. RBAC lets the people write
 // status (the shipped approver role's rules); the policy decides what they may write.
 import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { ApprovalRequest } from '../crds/types.gen.ts';
@@ -224,6 +227,28 @@ describe('ApprovalRequest integrity: spec and creation', () => {
   it('keeps labels editable', async () => {
     const name = await prepare();
     await kubectlOk(['label', 'apr', name, 'airlock.dev/reviewed=true'], { namespace: fx.namespace });
+  });
+
+  it('compiles without type-checking warnings', async () => {
+    const read = async (): Promise<{ observedGeneration?: number; typeChecking?: { expressionWarnings?: unknown[] } }> => (JSON.parse(
+      await kubectlOk(['get', 'validatingadmissionpolicy', `airlock-e2e-integrity-${fx.namespace}`, '-o', 'jsonpath={.status}']) || '{}') as object);
+    await expect.poll(async () => (await read()).observedGeneration, { timeout: 30_000 }).toBe(1);
+    expect((await read()).typeChecking?.expressionWarnings ?? []).toEqual([]);
+  });
+
+  it('follows the namespace set in config/default (kustomize replacement)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-kustomize-'));
+    try {
+      await cp('crds', join(dir, 'crds'), { recursive: true });
+      await cp('config', join(dir, 'config'), { recursive: true });
+      const file = join(dir, 'config', 'default', 'kustomization.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^namespace: airlock-system$/m, 'namespace: team-airlock'));
+      const built = await kubectlOk(['kustomize', join(dir, 'config', 'default')]);
+      expect(built).toContain("'system:serviceaccount:team-airlock:airlock-operator'");
+      expect(built).not.toContain(':airlock-system:');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('is what config/default installs, naming the operator in the namespace of its ServiceAccount', async () => {
