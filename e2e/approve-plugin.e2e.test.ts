@@ -3,9 +3,11 @@
 // has: PATH here holds no node at all), each person with their own kubeconfig (client
 // certificate), against the real API server with the integrity policy in force.
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { approvalRequest, setUpApprovalFixture, type ApprovalFixture, type Identity, type RequestOptions } from './support/approval-identities.ts';
 import { kubectl, kubectlOk, type KubectlResult } from './support/kubectl.ts';
@@ -98,6 +100,17 @@ describe('kubectl approve / kubectl airlock, discovered by kubectl on PATH', () 
     await kubectlOk(['patch', 'apr', name, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Approved"}}'], { kubeconfig: fx.kubeconfigs.operator, namespace: fx.namespace });
     expectOneErrorLine(await kubectlAs('bob', ['approve', name, '-n', fx.namespace]), `ApprovalRequest ${fx.namespace}/${name} is already Approved`);
     expectOneErrorLine(await kubectlAs('alice', ['approve', name, '-n', fx.namespace]), `you (${fx.usernames.alice}) already decided ApprovalRequest ${fx.namespace}/${name}`);
+  });
+
+  it('says when it cannot reach the API server, and where it tried', async () => {
+    // alice's kubeconfig without the cluster's CA: TLS refuses the server's certificate.
+    const config = parse(await readFile(fx.kubeconfigs.alice, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
+    for (const c of config.clusters) delete c.cluster['certificate-authority-data'];
+    const file = join(fx.dir, 'no-ca.kubeconfig');
+    await writeFile(file, stringify(config), { mode: 0o600 });
+    const result = await kubectl(['approve', 'x'], { kubeconfig: file, env: { PATH: `${BIN_DIR}:/usr/bin:/bin` } });
+    expectOneErrorLine(result, `cannot reach the API server at ${fx.server}: `);
+    expect(result.stderr).toContain('check KUBECONFIG, --kubeconfig and --context');
   });
 
   it('says a request has expired', async () => {

@@ -1,6 +1,9 @@
 // The user's own connection, found as kubectl finds it: --kubeconfig, else KUBECONFIG (a list of
 // files, merged), else ~/.kube/config; --context, else the current context; --namespace, else the
 // context's namespace, else "default". Only the calls the approval commands make are exposed.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import {
   ApiException,
   AuthenticationV1Api,
@@ -51,8 +54,17 @@ export function apiFailure(error: unknown): ApiFailure | undefined {
   return { code: error.code, message, ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}) };
 }
 
+/** kubectl refuses to guess a server; client-node would fall back to http://localhost:8080. */
+function hasSomeKubeconfig(): boolean {
+  if ((process.env['KUBECONFIG'] ?? '') !== '' || (process.env['KUBERNETES_SERVICE_HOST'] ?? '') !== '') return true;
+  return existsSync(join(homedir(), '.kube', 'config'));
+}
+
 function loadKubeConfig(flags: KubeFlags): KubeConfig {
   const kc = new KubeConfig();
+  if (flags.kubeconfig === undefined && !hasSomeKubeconfig()) {
+    throw new CliError('no kubeconfig: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config');
+  }
   try {
     if (flags.kubeconfig === undefined) kc.loadFromDefault();
     else kc.loadFromFile(flags.kubeconfig);
@@ -71,10 +83,29 @@ function loadKubeConfig(flags: KubeFlags): KubeConfig {
 
 const base = { group: GROUP, version: VERSION, plural: APPROVALREQUEST_PLURAL };
 
+/** undici says only "fetch failed"; the reason (refused, TLS, DNS) is in its cause. */
+function unreachable(server: string, error: unknown): CliError {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new CliError(`cannot reach the API server at ${server}: ${detail}; check KUBECONFIG, --kubeconfig and --context`, { cause: error });
+}
+
+/** API answers (ApiException) pass through for the caller to explain; anything else is the connection. */
+function reaching(server: string): <T>(call: () => Promise<T>) => Promise<T> {
+  return async (call) => {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiException || error instanceof CliError) throw error;
+      throw unreachable(server, error);
+    }
+  };
+}
+
 function approvalApi(kc: KubeConfig): ApprovalApi {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const auth = kc.makeApiClient(AuthenticationV1Api);
-  return {
+  const api: ApprovalApi = {
     async whoami() {
       // A plain JSON body of the model's shape (its serializer walks fields by name).
       const review: object = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
@@ -99,6 +130,13 @@ function approvalApi(kc: KubeConfig): ApprovalApi {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ) as ApprovalRequest;
     },
+  };
+  const reach = reaching(kc.getCurrentCluster()?.server ?? '<no server>');
+  return {
+    whoami: () => reach(() => api.whoami()),
+    get: (namespace, name) => reach(() => api.get(namespace, name)),
+    list: (namespace) => reach(() => api.list(namespace)),
+    patchStatus: (namespace, name, patch) => reach(() => api.patchStatus(namespace, name, patch)),
   };
 }
 
