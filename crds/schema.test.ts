@@ -103,11 +103,13 @@ describe.each(crds.map((crd) => [crd.spec.names.kind, crd] as const))('%s CRD', 
 });
 
 describe('crds/', () => {
-  it('holds exactly the CRDs the generator reads, and its Kustomization lists them all', async () => {
+  it('holds exactly the CRDs the generator reads, and its Kustomization lists them and the admission policies', async () => {
     const yamlFiles = (await readdir(new URL('.', import.meta.url))).filter((f) => f.endsWith('.yaml')).sort();
     expect(yamlFiles).toEqual([...CRD_FILES].sort());
     expect(crds.map((crd) => `${crd.spec.group}_${crd.spec.names.plural}.yaml`)).toEqual(CRD_FILES);
+    const admission = (await readdir(new URL('admission/', import.meta.url))).filter((f) => f.endsWith('.yaml')).sort().map((f) => `admission/${f}`);
+    expect(admission).not.toEqual([]);
     const kustomization = parse(await readFile(new URL('Kustomization', import.meta.url), 'utf8')) as { resources: string[] };
-    expect(kustomization.resources).toEqual(CRD_FILES);
+    expect(kustomization.resources).toEqual([...CRD_FILES, ...admission]);
   });
 });
