@@ -67,6 +67,10 @@ describe('explainFailure', () => {
   it.each([
     ['RBAC', 403, 'approvalrequests.airlock.dev "scale-api" is forbidden: User "eve" cannot patch resource "approvalrequests/status" in API group "airlock.dev"',
       'eve may not read or decide ApprovalRequests in namespace "prod"; ask an administrator to bind the ClusterRole airlock-approvalrequest-approver (docs/approvals.md)'],
+    ['RBAC across namespaces', 403, 'approvalrequests.airlock.dev is forbidden: User "eve" cannot list resource "approvalrequests" in API group "airlock.dev" at the cluster scope',
+      'eve may not list ApprovalRequests in all namespaces; drop -A and name one with -n NAMESPACE'],
+    ['an API the cluster does not serve', 404, 'the server could not find the requested resource',
+      'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply -k config/default)'],
     ['bad credentials', 401, 'Unauthorized', 'the API server did not accept your credentials (HTTP 401); log in again, or choose another --context'],
     ['a CRD rule', 422, 'ApprovalRequest.airlock.dev "scale-api" is invalid: status.decisions: Invalid value: "array": each reviewer decides once\nmore',
       'the API server refused (HTTP 422 Forbidden): ApprovalRequest.airlock.dev "scale-api" is invalid: status.decisions: Invalid value: "array": each reviewer decides once'],

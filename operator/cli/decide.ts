@@ -44,22 +44,52 @@ function checkDecidable(apr: ApprovalRequest, user: UserInfo, options: DecideOpt
   }
 }
 
-/** One line for a refused write: the admission policy's own words, or what to do about RBAC. */
-export function explainFailure(failure: ApiFailure, context: { user?: UserInfo; namespace: string; name: string; prog: string }): string {
-  const policy = /ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request: (.*)$/s.exec(failure.message);
-  if (policy?.[1] !== undefined) return policy[1].trim();
-  if (failure.code === 404) {
-    return `ApprovalRequest "${context.name}" not found in namespace "${context.namespace}"; list pending ones with: ${context.prog} list -n ${context.namespace}`;
-  }
-  if (failure.code === 403 && / cannot (get|patch|update|list) resource "approvalrequests/.test(failure.message)) {
-    const who = context.user?.username ?? 'you';
-    return `${who} may not read or decide ApprovalRequests in namespace "${context.namespace}"; ask an administrator to bind the ClusterRole airlock-approvalrequest-approver (docs/approvals.md)`;
-  }
-  if (failure.code === 401) return 'the API server did not accept your credentials (HTTP 401); log in again, or choose another --context';
+export interface FailureContext {
+  readonly user?: UserInfo;
+  readonly namespace: string;
+  /** The request's name; '' when listing. */
+  readonly name: string;
+  readonly prog: string;
+}
+
+interface Explanation {
+  readonly when: (failure: ApiFailure, context: FailureContext) => boolean;
+  readonly line: (failure: ApiFailure, context: FailureContext) => string;
+}
+
+const POLICY_DENIAL = /ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request: (.*)$/s;
+const who = (context: FailureContext): string => context.user?.username ?? 'you';
+
+/** The first that applies explains the failure; the API server's own words come last. */
+const EXPLANATIONS: readonly Explanation[] = [
+  { when: (f) => POLICY_DENIAL.test(f.message), line: (f) => (POLICY_DENIAL.exec(f.message)?.[1] ?? '').trim() },
+  {
+    when: (f, c) => f.code === 404 && (c.name === '' || !f.message.includes(`"${c.name}" not found`)),
+    line: () => 'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply -k config/default)',
+  },
+  {
+    when: (f) => f.code === 404,
+    line: (_f, c) => `ApprovalRequest "${c.name}" not found in namespace "${c.namespace}"; list pending ones with: ${c.prog} list -n ${c.namespace}`,
+  },
+  {
+    when: (f) => f.code === 403 && /cannot list resource "approvalrequests".* at the cluster scope/.test(f.message),
+    line: (_f, c) => `${who(c)} may not list ApprovalRequests in all namespaces; drop -A and name one with -n NAMESPACE`,
+  },
+  {
+    when: (f) => f.code === 403 && / cannot (get|patch|update|list) resource "approvalrequests/.test(f.message),
+    line: (_f, c) => `${who(c)} may not read or decide ApprovalRequests in namespace "${c.namespace}"; ask an administrator to bind the ClusterRole airlock-approvalrequest-approver (docs/approvals.md)`,
+  },
+  { when: (f) => f.code === 401, line: () => 'the API server did not accept your credentials (HTTP 401); log in again, or choose another --context' },
+];
+
+/** One line for a refused call: the admission policy's own words, or what to do about it. */
+export function explainFailure(failure: ApiFailure, context: FailureContext): string {
+  const known = EXPLANATIONS.find((e) => e.when(failure, context));
+  if (known !== undefined) return known.line(failure, context);
   return `the API server refused (HTTP ${failure.code}${failure.reason === undefined ? '' : ` ${failure.reason}`}): ${failure.message.split('\n')[0] ?? ''}`;
 }
 
-async function orExplained<T>(call: Promise<T>, context: Parameters<typeof explainFailure>[1]): Promise<T> {
+async function orExplained<T>(call: Promise<T>, context: FailureContext): Promise<T> {
   try {
     return await call;
   } catch (error) {
