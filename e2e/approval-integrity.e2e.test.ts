@@ -207,6 +207,13 @@ describe('ApprovalRequest integrity: spec and creation', () => {
     expect(await kubectlOk(['get', 'apr', name, '-o', 'jsonpath={.spec.gateway}'], { namespace: fx.namespace })).toBe('ci');
   });
 
+  it('judges the gateway by the namespace of the request URL when the body names none', async () => {
+    const name = `apr-${randomBytes(3).toString('hex')}`;
+    const body = approvalRequest({ name, namespace: fx.namespace }) as { metadata: { namespace?: string } };
+    delete body.metadata.namespace;
+    await expectOk(await as('gateway', ['create', '-f', '-'], stringify(body)));
+  });
+
   it('refuses a request created by anyone else with RBAC to create', async () => {
     const name = `apr-${randomBytes(3).toString('hex')}`;
     const result = await as('otherGateway', ['create', '-f', '-'], stringify(approvalRequest({ name, namespace: fx.namespace })));
