@@ -9,13 +9,24 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
 import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { compilePolicies, type PolicySource } from '../gateway/policy/compile.ts';
 import { evaluatePolicy } from '../gateway/policy/evaluate.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, audit: { type: 'string', default: 'Metadata' } } });
+const { values } = parseArgs({ options: {
+  requests: { type: 'string', default: '2000' },
+  audit: { type: 'string', default: 'Metadata' },
+  // `process` (default): the gateway runs as its own Node process, as in a pod, so the load
+  // generator does not share its event loop; `inline`: in this process (the old method).
+  gateway: { type: 'string', default: 'process' },
+  // Writes a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools).
+  profile: { type: 'string' },
+} });
 const REQUESTS = Number(values.requests);
 
 interface Target { readonly base: string; readonly headers: Record<string, string>; readonly agent: Agent }
@@ -71,6 +82,42 @@ function policyDecisionMicros(): { rules: number; micros: number } {
 
 const fmt = (n: number): string => n.toFixed(2);
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
+    });
+  });
+}
+
+interface GatewayProcess { readonly url: string; readonly healthUrl: string; stop(): Promise<void> }
+
+/** Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process. */
+async function startGatewayProcess(dir: string, profileDir: string | undefined): Promise<GatewayProcess> {
+  const config = parse(readFileSync(join(dir, 'gateway.yaml'), 'utf8')) as { listen: { port: number }; health: { port: number } };
+  config.listen.port = await freePort();
+  config.health.port = await freePort();
+  const file = join(dir, 'gateway-process.yaml');
+  await writeFile(file, stringify(config));
+  const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child: ChildProcess = spawn(process.execPath, [...flags, 'gateway/main.ts', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const healthUrl = `http://127.0.0.1:${config.health.port}`;
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
+    const ready = await fetch(`${healthUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `https://127.0.0.1:${config.listen.port}`,
+    healthUrl,
+    stop: () => new Promise((resolve) => { child.once('exit', () => { resolve(); }); child.kill('SIGTERM'); }),
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   const cp = await startControlPlane({ dir, lifeline: true, removeOnStop: true });
@@ -87,7 +134,10 @@ async function main(): Promise<void> {
   const ca = readFileSync(gw.caFile);
   const gatewayToken = readFileSync(join(gw.dir, 'token'), 'utf8');
   const direct: Target = { base: cp.server, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${gatewayToken}`, 'impersonate-user': user, 'impersonate-group': 'system:authenticated' } };
-  const viaGateway: Target = { base: gw.url, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${await gw.oidc.token(CI_CLIENT.clientId)}` } };
+  const inline = values.gateway === 'inline';
+  if (!inline) await gw.running.stop();
+  const served = inline ? { url: gw.url, healthUrl: gw.healthUrl, stop: () => gw.running.stop() } : await startGatewayProcess(gw.dir, values.profile);
+  const viaGateway: Target = { base: served.url, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${await gw.oidc.token(CI_CLIENT.clientId)}` } };
   const small = '/api/v1/namespaces/bench/configmaps/small';
   await load(direct, small, 4, 200);
   await load(viaGateway, small, 4, 200);
@@ -102,9 +152,10 @@ async function main(): Promise<void> {
   const gl = await load(viaGateway, list, 1, 20);
   rows.push(`| LIST 1k configmaps (~300 KB), sequential | ${fmt(dl.p50)} / ${fmt(dl.p99)} | ${fmt(gl.p50)} / ${fmt(gl.p99)} | +${fmt(gl.p50 - dl.p50)} / +${fmt(gl.p99 - dl.p99)} | ${dl.rps.toFixed(1)} | ${gl.rps.toFixed(1)} (${((gl.rps / dl.rps) * 100).toFixed(0)}%) |`);
   const decision = policyDecisionMicros();
-  const metrics = await (await fetch(`${gw.healthUrl}/metrics`)).text();
+  const metrics = await (await fetch(`${served.healthUrl}/metrics`)).text();
   const audited = /airlock_gateway_audit_records_total\{sink="file",result="written"\} (\d+)/.exec(metrics)?.[1] ?? '?';
-  await gw.stop();
+  await served.stop();
+  await gw.oidc.stop();
   await cp.stop();
   console.log([
     '| what | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 / p99 (ms) | direct req/s | gateway req/s (% of direct) |',
@@ -112,6 +163,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Policy decision with ${decision.rules} compiled rules: ${decision.micros.toFixed(2)} µs per decision (200k decisions).`,
+    `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}.`,
     `Audit records written durably (file sink, FailClosed, fsync group commit) during the run: ${audited}.`,
   ].join('\n'));
 }

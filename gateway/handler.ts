@@ -1,5 +1,5 @@
 // The request pipeline, composed in one place: parse → authenticate → resolve identity → decide →
-// audit (durably, before anything is forwarded) → forward → audit the outcome. Every stage is
+// audit (written before anything is forwarded) → forward → audit the outcome (durable before the response ends). Every stage is
 // passed in, so this file reads like the diagram in the README and tests can swap any stage.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -90,7 +90,8 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
       }
       const admitted: Admitted = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision };
-      // Nothing is forwarded that is not durably audited (FailClosed): a failed write refuses.
+      // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
+      // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
       await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
       return { ok: true, admitted };
     } catch (error) {

@@ -183,7 +183,10 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
       gateway,
     });
-    if (record !== undefined) await audit.record(record);
+    // RequestReceived is written before forwarding (a failed write refuses the request) without
+    // waiting for its own fsync: the ResponseComplete record's fsync, before the response ends,
+    // makes both durable (docs/adr/0005-audit-durability.md).
+    if (record !== undefined) await audit.record(record, { sync: event.stage !== 'RequestReceived' });
   };
 }
 

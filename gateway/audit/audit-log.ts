@@ -8,7 +8,7 @@
 // and logged when they happen, and the request goes on.
 import { AuditWriteError, describeError, type SinkFailure } from './errors.ts';
 import type { UnchainedAuditRecord } from './record.ts';
-import type { AuditSink } from './sink.ts';
+import type { AuditSink, WriteOptions } from './sink.ts';
 
 export type FailurePolicy = 'FailClosed' | 'FailOpen';
 
@@ -34,7 +34,7 @@ export interface AuditLogOptions {
 export interface AuditLog {
   readonly failurePolicy: FailurePolicy;
   /** See the failure policies above. Rejects only with AuditWriteError, only under FailClosed. */
-  record(record: UnchainedAuditRecord): Promise<void>;
+  record(record: UnchainedAuditRecord, options?: WriteOptions): Promise<void>;
   /** Waits for records in flight, then closes every sink (flushing the webhook, sealing the file). */
   close(): Promise<void>;
 }
@@ -50,10 +50,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   if (new Set(names).size !== names.length) throw new TypeError(`audit log: sink names must be unique, got ${names.join(', ')}`);
   const inFlight = new Set<Promise<unknown>>();
 
-  function writeTo(sink: AuditSink, record: UnchainedAuditRecord): Promise<SinkFailure | undefined> {
+  function writeTo(sink: AuditSink, record: UnchainedAuditRecord, options: WriteOptions): Promise<SinkFailure | undefined> {
     let written: Promise<void>;
     try {
-      written = sink.write(record);
+      written = sink.write(record, options);
     } catch (error) {
       written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -64,8 +64,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     ).finally(() => { metrics.queueDepth(sink.name, sink.queueDepth()); });
   }
 
-  function writeAll(record: UnchainedAuditRecord): Promise<SinkFailure[]> {
-    return Promise.all(sinks.map((sink) => writeTo(sink, record)))
+  function writeAll(record: UnchainedAuditRecord, options: WriteOptions): Promise<SinkFailure[]> {
+    return Promise.all(sinks.map((sink) => writeTo(sink, record, options)))
       .then((results) => results.filter((r): r is SinkFailure => r !== undefined));
   }
 
@@ -79,8 +79,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   return {
     failurePolicy,
-    async record(record) {
-      const failures = writeAll(record);
+    async record(record, options = {}) {
+      const failures = writeAll(record, options);
       if (failurePolicy === 'FailOpen') {
         const logged = failures.then((f) => { logFailures(record.auditID, f); });
         inFlight.add(logged);

@@ -56,6 +56,21 @@ describe('file sink: writing', () => {
     expect(sink.queueDepth()).toBe(0);
   });
 
+  it('writes a sync: false record without an fdatasync of its own; the next synced write covers it', async () => {
+    const path = join(await tempDir(), 'audit.log');
+    const sink = await open({ path });
+    await sink.write(sampleRecord(0), { sync: false });
+    // Written (a crash of the gateway keeps it), in the chain, but not yet fsynced.
+    expect((await readEntries(path)).map((e) => e['auditID'])).toEqual(['audit-0']);
+    expect(sink.stats()).toMatchObject({ records: 1, syncs: 0 });
+    await sink.write(sampleRecord(1));
+    expect(sink.stats()).toMatchObject({ records: 2, syncs: 1 });
+    // Mixed in one batch, the synced caller makes the batch fsync.
+    await Promise.all([sink.write(sampleRecord(2), { sync: false }), sink.write(sampleRecord(3))]);
+    expect(sink.stats().syncs).toBe(2);
+    expect(await verifyAuditFiles([path])).toMatchObject({ ok: true, records: 4 });
+  });
+
   it('resolves each write only after its bytes are in the file', async () => {
     const path = join(await tempDir(), 'audit.log');
     const sink = await open({ path });

@@ -21,7 +21,7 @@ import { listRotatedFiles, rotatedFileName } from './file-layout.ts';
 import { recoverChain, type RecoveredChain } from './file-recovery.ts';
 import { buildCheckpoint, canonicalJson, chainedLine, loadCheckpointSigner, type ChainedLine, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
 import type { UnchainedAuditRecord } from './record.ts';
-import type { AuditSink } from './sink.ts';
+import type { AuditSink, WriteOptions } from './sink.ts';
 
 export interface FileSinkOptions {
   /** The active file, e.g. /var/log/airlock/audit.log. Its directory must exist. */
@@ -47,7 +47,7 @@ export interface FileSinkOptions {
 export interface FileSinkStats {
   readonly records: number;
   readonly checkpoints: number;
-  /** Write + fdatasync rounds: fewer than records when group commit batched them. */
+  /** fdatasync rounds: fewer than records when group commit batched them or writes did not wait. */
   readonly syncs: number;
   readonly rotations: number;
 }
@@ -55,6 +55,8 @@ export interface FileSinkStats {
 interface Pending {
   /** undefined: a checkpoint request. */
   readonly record: UnchainedAuditRecord | undefined;
+  /** Wait for fdatasync (false: resolved once written). */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -169,14 +171,18 @@ export class FileSink implements AuditSink {
     return this.#unsettled;
   }
 
-  /** Resolves once the record's line is fsynced; rejects with an AuditSinkError otherwise. */
-  write(record: UnchainedAuditRecord): Promise<void> {
-    return this.#enqueue(record);
+  /**
+   * Resolves once the record's line is fsynced (or, with `sync: false`, written to the file; a
+   * batch of such writes only is not fsynced, the next synced batch covers it); rejects with an
+   * AuditSinkError otherwise.
+   */
+  write(record: UnchainedAuditRecord, options: WriteOptions = {}): Promise<void> {
+    return this.#enqueue(record, options.sync ?? true);
   }
 
   /** Appends a checkpoint now if any record followed the last one. */
   checkpoint(): Promise<void> {
-    return this.#enqueue(undefined);
+    return this.#enqueue(undefined, true);
   }
 
   async close(): Promise<void> {
@@ -216,11 +222,11 @@ export class FileSink implements AuditSink {
     this.#needsReopen = false;
   }
 
-  #enqueue(record: UnchainedAuditRecord | undefined): Promise<void> {
+  #enqueue(record: UnchainedAuditRecord | undefined, sync: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(new AuditSinkError('sink_closed', this.name, 'the file audit sink is closed'));
     this.#unsettled += 1;
     const settled = (): void => { this.#unsettled -= 1; };
-    const done = new Promise<void>((resolve, reject) => { this.#queue.push({ record, resolve, reject }); });
+    const done = new Promise<void>((resolve, reject) => { this.#queue.push({ record, sync, resolve, reject }); });
     if (!this.#draining) void this.#drain();
     return done.finally(settled);
   }
@@ -301,14 +307,19 @@ export class FileSink implements AuditSink {
     return next.sinceCheckpoint > 0 && this.#settings.now().getTime() - next.lastCheckpointAt >= this.#settings.intervalMs;
   }
 
-  /** Writes the segment, fdatasyncs, then resolves its callers and commits the chain state. */
-  async #flush(next: ChainState, segment: Segment): Promise<void> {
+  /**
+   * Writes the segment, fdatasyncs unless no caller in it waits for that (`sync: false` only), then
+   * resolves its callers and commits the chain state. One fdatasync covers every earlier write.
+   */
+  async #flush(next: ChainState, segment: Segment, forceSync = false): Promise<void> {
     const handle = this.#handle;
     if (handle === undefined) throw new Error('the file is not open');
     if (segment.bytes > 0) {
       await writeAll(handle, Buffer.from(segment.text, 'utf8'));
-      await handle.datasync();
-      this.#stats.syncs += 1;
+      if (forceSync || segment.waiting.some((item) => item.sync)) {
+        await handle.datasync();
+        this.#stats.syncs += 1;
+      }
       this.#stats.records += segment.records;
       this.#stats.checkpoints += segment.checkpoints;
     }
@@ -320,7 +331,7 @@ export class FileSink implements AuditSink {
   /** Seals and syncs the current file, renames it, and starts a new one; returns a fresh segment. */
   async #rotate(next: ChainState, segment: Segment): Promise<Segment> {
     this.#appendCheckpoint(next, segment);
-    await this.#flush(next, segment);
+    await this.#flush(next, segment, true);
     const { path, maxFiles } = this.#settings;
     const firstSeq = next.activeFirstSeq ?? next.head.seq;
     const target = rotatedFileName(path, firstSeq);

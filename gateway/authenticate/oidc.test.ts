@@ -214,7 +214,9 @@ describe('OIDC: signing keys', () => {
   it('fetches a rotated key once, when a token first names its kid, and drops the old one', async () => {
     const [a, b] = await Promise.all([newSigningKey('2026-01'), newSigningKey('2026-02')]);
     const at = await freshIssuer([a]);
-    const oidc = createOidcAuthenticator(options(at), { jwksCooldownMs: 0 });
+    // The same claims mint the same token bytes within a second: without the verified-token cache
+    // each call below really checks the signature.
+    const oidc = createOidcAuthenticator(options(at), { jwksCooldownMs: 0, verifiedCacheTtlMs: 0 });
     await oidc.authenticate(await mint(a, { claims: claims(at) }));
     expect(at.requests.jwks).toBe(1);
     at.publish([b]);
@@ -292,7 +294,39 @@ describe('OIDC: signing keys', () => {
     // This request starts the refresh; it is not held up by it.
     await oidc.authenticate(token);
     await expect.poll(() => at.requests.jwks).toBe(2);
-    await expect.poll(async () => (await refusal(oidc.authenticate(token))).code).toBe('unknown_key');
+    // The token verified a moment ago stays trusted for the verified-token cache TTL (10 s), no
+    // longer. The JWKS request is counted before its answer is applied, so each try steps past the TTL.
+    await expect.poll(async () => { now += 10_001; return (await refusal(oidc.authenticate(token))).code; }).toBe('unknown_key');
+  });
+
+  it('trusts a verified token for the cache TTL only, never past its exp, and never caches a refusal', async () => {
+    const [a, b, c] = await Promise.all([newSigningKey('cached'), newSigningKey('later'), newSigningKey('unpublished')]);
+    const at = await freshIssuer([a]);
+    let now = Date.now();
+    const oidc = createOidcAuthenticator(options(at), { now: () => now, jwksCooldownMs: 0, jwksRefreshIntervalMs: 1_000, verifiedCacheTtlMs: 5_000 });
+    const token = await mint(a, { claims: claims(at, { exp: seconds() + 3600 }) });
+    await oidc.authenticate(token);
+    at.publish([b]);
+    // Within the TTL the token is not verified again: no key lookup, so no refresh is even due.
+    now += 4_000;
+    expect((await oidc.authenticate(token)).method).toBe('oidc');
+    expect(at.requests.jwks).toBe(1);
+    // Past the TTL it is verified again; that verification notices the refresh is due.
+    now += 1_001;
+    await oidc.authenticate(token);
+    await expect.poll(() => at.requests.jwks).toBe(2);
+    await expect.poll(async () => { now += 5_001; return (await refusal(oidc.authenticate(token))).code; }).toBe('unknown_key');
+    // A refusal is not remembered: once its key is published, the same token is accepted.
+    const early = await mint(c, { claims: claims(at, { exp: seconds() + 3600 }) });
+    expect((await refusal(oidc.authenticate(early))).code).toBe('unknown_key');
+    at.publish([b, c]);
+    expect((await oidc.authenticate(early)).method).toBe('oidc');
+    // An entry never outlives the token's exp, even with a long TTL.
+    const longTtl = createOidcAuthenticator(options(at), { now: () => now, verifiedCacheTtlMs: 3_600_000 });
+    const shortLived = await mint(b, { claims: claims(at, { iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 2 }) });
+    await longTtl.authenticate(shortLived);
+    now += 2_000 + 31_000; // past exp and the 30 s clock skew
+    expect((await refusal(longTtl.authenticate(shortLived))).code).toBe('expired');
   });
 
   it('reports an unreachable JWKS on first use as issuer_unavailable', async () => {

@@ -10,6 +10,7 @@ import { createKeySource } from './jwks.ts';
 import { fromJoseError } from './jose-errors.ts';
 import { mapClaims, type ClaimMapping } from './oidc-claims.ts';
 import { lazyRetry } from './lazy-retry.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 /** Asymmetric algorithms only, as kube-apiserver allows: never `none`, never HS* (a public key is no secret). */
 export const ALLOWED_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'];
@@ -51,6 +52,13 @@ export interface OidcRuntimeOptions {
   readonly jwksCooldownMs?: number;
   readonly jwksRefreshIntervalMs?: number;
   readonly jwksTimeoutMs?: number;
+  /**
+   * How long a verified token is trusted without verifying its signature again (default 10 000 ms,
+   * never past its `exp`; 0 disables). Bounds how long a key removed from the issuer's JWKS keeps
+   * working for tokens already seen.
+   */
+  readonly verifiedCacheTtlMs?: number;
+  readonly verifiedCacheMaxEntries?: number;
   /** Receives failures of discovery and of background key refreshes (never a token). */
   readonly onIssuerProblem?: (issuerURL: string, error: unknown) => void;
 }
@@ -160,31 +168,39 @@ export function createOidcAuthenticator(options: OidcAuthenticatorOptions, runti
     return { metadata, keys };
   }, { now, initialBackoffMs: runtime.retryInitialMs ?? 1_000, maxBackoffMs: runtime.retryMaxMs ?? 30_000, onFailure: report });
 
+  const verified = createVerifiedTokenCache({
+    ttlMs: runtime.verifiedCacheTtlMs ?? 10_000, maxEntries: runtime.verifiedCacheMaxEntries ?? 4096, now, owner: `OIDC issuer ${s.issuerURL}`,
+  });
+
+  async function verify(token: string): Promise<AuthenticatedCaller> {
+    const { keys } = await provider.get().catch((error: unknown) => {
+      throw error instanceof AuthenticationError ? error : new AuthenticationError('issuer_unavailable', 'the issuer could not be set up', { cause: error });
+    });
+    let verified;
+    try {
+      verified = await jwtVerify(token, keys, {
+        issuer: s.issuerURL,
+        audience: [...s.audiences],
+        algorithms: [...s.algorithms],
+        requiredClaims: ['exp'],
+        clockTolerance: s.clockSkewSeconds,
+        currentDate: new Date(now()),
+      });
+    } catch (error) {
+      throw fromJoseError(error);
+    }
+    const { payload } = verified;
+    const { user, claims } = mapClaims(payload, s);
+    if (typeof payload.exp !== 'number') throw new AuthenticationError('missing_claim', 'the "exp" claim is missing');
+    return { user, method: 'oidc', issuer: s.issuerURL, claims, expiresAt: new Date(payload.exp * 1000) };
+  }
+
   return {
     issuerURL: s.issuerURL,
     ready: () => provider.current() !== undefined,
     warmUp: () => provider.get().then(() => undefined, () => undefined),
-    async authenticate(token) {
-      const { keys } = await provider.get().catch((error: unknown) => {
-        throw error instanceof AuthenticationError ? error : new AuthenticationError('issuer_unavailable', 'the issuer could not be set up', { cause: error });
-      });
-      let verified;
-      try {
-        verified = await jwtVerify(token, keys, {
-          issuer: s.issuerURL,
-          audience: [...s.audiences],
-          algorithms: [...s.algorithms],
-          requiredClaims: ['exp'],
-          clockTolerance: s.clockSkewSeconds,
-          currentDate: new Date(now()),
-        });
-      } catch (error) {
-        throw fromJoseError(error);
-      }
-      const { payload } = verified;
-      const { user, claims } = mapClaims(payload, s);
-      if (typeof payload.exp !== 'number') throw new AuthenticationError('missing_claim', 'the "exp" claim is missing');
-      return { user, method: 'oidc', issuer: s.issuerURL, claims, expiresAt: new Date(payload.exp * 1000) };
-    },
+    // A signature check per request costs a thread-pool round trip; a token seen moments ago is
+    // trusted until the cache TTL or its own exp, like the API server's token cache.
+    authenticate: (token) => verified.get(token, verify),
   };
 }

@@ -2,9 +2,9 @@
 // (authentication.k8s.io/v1). Successes are cached briefly by the token's SHA-256, as the API
 // server caches them; failures never are, so a token that becomes valid is not refused for long
 // and a flaky API server does not lock a caller out. Concurrent reviews of one token share a call.
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from './identity.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 export { createTokenReviewClient, type TokenReviewClientOptions } from './token-review-client.ts';
 
@@ -98,31 +98,13 @@ function callerFrom(response: TokenReviewResponse, token: string, audiences: rea
   };
 }
 
-interface CacheEntry {
-  readonly caller: AuthenticatedCaller;
-  readonly until: number;
-}
-
 export function createTokenReviewAuthenticator(options: TokenReviewAuthenticatorOptions): TokenReviewAuthenticator {
-  const ttl = options.cacheTtlMs ?? 10_000;
-  const maxEntries = options.cacheMaxEntries ?? 4096;
-  if (!Number.isInteger(ttl) || ttl < 0) throw new TypeError('TokenReview: cacheTtlMs must be a non-negative integer');
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('TokenReview: cacheMaxEntries must be a positive integer');
   const audiences = [...(options.audiences ?? [])];
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, CacheEntry>();
-  const inFlight = new Map<string, Promise<AuthenticatedCaller>>();
+  const cache = createVerifiedTokenCache({
+    ttlMs: options.cacheTtlMs ?? 10_000, maxEntries: options.cacheMaxEntries ?? 4096, now: options.now ?? Date.now, owner: 'TokenReview',
+  });
 
-  const remember = (key: string, caller: AuthenticatedCaller): void => {
-    // Never past the token's own expiry.
-    const until = Math.min(now() + ttl, caller.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
-    if (ttl === 0 || until <= now()) return;
-    cache.delete(key);
-    cache.set(key, { caller, until });
-    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
-  };
-
-  const review = async (key: string, token: string): Promise<AuthenticatedCaller> => {
+  const review = async (token: string): Promise<AuthenticatedCaller> => {
     let response: TokenReviewResponse;
     try {
       response = await options.review({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length > 0 ? { audiences } : {}) } });
@@ -130,28 +112,13 @@ export function createTokenReviewAuthenticator(options: TokenReviewAuthenticator
       // Not kept as the cause: a transport error could in principle echo what it sent.
       throw new AuthenticationError('review_failed', `TokenReview failed: ${redact(error instanceof Error ? error.message : 'unknown error', token)}`);
     }
-    const caller = callerFrom(response, token, audiences);
-    remember(key, caller);
-    return caller;
+    return callerFrom(response, token, audiences);
   };
 
   return {
     authenticate(token) {
       if (token === '') return Promise.reject(new AuthenticationError('missing_token', 'no bearer token'));
-      const key = createHash('sha256').update(token).digest('hex');
-      const hit = cache.get(key);
-      if (hit !== undefined) {
-        cache.delete(key);
-        if (hit.until > now()) {
-          cache.set(key, hit);
-          return Promise.resolve(hit.caller);
-        }
-      }
-      const pending = inFlight.get(key);
-      if (pending !== undefined) return pending;
-      const started = review(key, token).finally(() => inFlight.delete(key));
-      inFlight.set(key, started);
-      return started;
+      return cache.get(token, review);
     },
   };
 }
