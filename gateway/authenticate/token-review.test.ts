@@ -1,13 +1,9 @@
-import { createServer, type Server } from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationError, type AuthenticationErrorCode } from './identity.ts';
 import {
-  createTokenReviewAuthenticator, createTokenReviewClient,
+  createTokenReviewAuthenticator,
   type ReviewToken, type TokenReviewAuthenticatorOptions, type TokenReviewRequest, type TokenReviewResponse,
 } from './token-review.ts';
-import { selfSignedCertificate, type TestCertificate } from './test-support.ts';
 
 const SA_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.sa-token-payload.sa-token-signature';
 
@@ -228,81 +224,3 @@ describe('TokenReview: cache and shared calls', () => {
     expect(() => authenticator(fakeReview(() => ({})), overrides)).toThrow(new TypeError(`TokenReview: ${message}`));
   });
 });
-
-describe('TokenReview: the node:https client', () => {
-  let certificate: TestCertificate;
-  let server: Server;
-  let url: string;
-  const seen: { method?: string; url?: string; headers?: IncomingHttpHeaders; body?: unknown }[] = [];
-  let respond: (body: unknown) => [number, unknown] = (body) => [201, { ...(body as object), status: { authenticated: true, user: { username: 'alice' } } }];
-
-  beforeAll(async () => {
-    certificate = selfSignedCertificate();
-    server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        seen.push({ ...(req.method === undefined ? {} : { method: req.method }), ...(req.url === undefined ? {} : { url: req.url }), headers: req.headers, body });
-        const [code, answer] = respond(body);
-        res.writeHead(code, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-    certificate.remove();
-  });
-
-  it('POSTs the review with the gateway\'s own credential, read per call', async () => {
-    let credential = 'gateway-token-1';
-    const client = createTokenReviewClient({ server: url, caPem: certificate.cert, bearerTokenProvider: () => credential });
-    const review: TokenReviewRequest = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: SA_TOKEN, audiences: ['airlock'] } };
-    await expect(client(review)).resolves.toMatchObject({ status: { authenticated: true, user: { username: 'alice' } } });
-    credential = 'gateway-token-2';
-    await client(review);
-    expect(seen.slice(-2).map((s) => [s.method, s.url, s.headers?.authorization, s.headers?.['content-type']])).toEqual([
-      ['POST', '/apis/authentication.k8s.io/v1/tokenreviews', 'Bearer gateway-token-1', 'application/json'],
-      ['POST', '/apis/authentication.k8s.io/v1/tokenreviews', 'Bearer gateway-token-2', 'application/json'],
-    ]);
-    expect(seen.at(-1)?.body).toEqual(review);
-  });
-
-  it('keeps a path prefix of the server URL', async () => {
-    const client = createTokenReviewClient({ server: `${url}/k8s/clusters/c-1/`, caPem: certificate.cert, bearerTokenProvider: () => Promise.resolve('t') });
-    await client({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: SA_TOKEN } });
-    expect(seen.at(-1)?.url).toBe('/k8s/clusters/c-1/apis/authentication.k8s.io/v1/tokenreviews');
-  });
-
-  it('rejects an error status with its reason and without the token', async () => {
-    respond = () => [403, { kind: 'Status', reason: 'Forbidden', message: 'tokenreviews is forbidden' }];
-    try {
-      const client = createTokenReviewClient({ server: url, caPem: certificate.cert, bearerTokenProvider: () => 't' });
-      const tr = createTokenReviewAuthenticator({ review: client });
-      const error = await refusal(tr.authenticate(SA_TOKEN));
-      expect(error.code).toBe('review_failed');
-      expect(error.reason).toBe('TokenReview failed: TokenReview POST answered 403 (Forbidden)');
-    } finally {
-      respond = (body) => [201, { ...(body as object), status: { authenticated: true, user: { username: 'alice' } } }];
-    }
-  });
-
-  it('refuses a server whose certificate the given CA did not sign', async () => {
-    const client = createTokenReviewClient({ server: url, caPem: selfSignedCertificateOnce(), bearerTokenProvider: () => 't' });
-    await expect(client({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: SA_TOKEN } })).rejects.toThrow(/self-signed|unable to verify|signature/i);
-  });
-
-  it('refuses a plain-http server at construction', () => {
-    expect(() => createTokenReviewClient({ server: 'http://127.0.0.1:6443', bearerTokenProvider: () => 't' })).toThrow(TypeError);
-  });
-});
-
-function selfSignedCertificateOnce(): string {
-  const other = selfSignedCertificate();
-  other.remove();
-  return other.cert;
-}

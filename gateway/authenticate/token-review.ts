@@ -6,7 +6,6 @@ import { decodeJwt } from 'jose';
 import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from './identity.ts';
 import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
-export { createTokenReviewClient, type TokenReviewClientOptions } from './token-review-client.ts';
 
 export interface TokenReviewRequest {
   readonly apiVersion: 'authentication.k8s.io/v1';

@@ -37,6 +37,33 @@ export class UpstreamError extends Error {
   }
 }
 
+/** The gateway's own calls get small answers (reviews); a bigger one is refused, not buffered. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+function readCapped(res: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) { res.destroy(new Error(`the answer is larger than ${limit} bytes`)); return; }
+      chunks.push(chunk);
+    });
+    res.on('error', reject);
+    res.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')); });
+  });
+}
+
+/** ` (Forbidden)` from a Kubernetes Status answer, so errors say why without echoing a body. */
+function statusReason(text: string): string {
+  try {
+    const status = JSON.parse(text) as { reason?: unknown };
+    return typeof status.reason === 'string' ? ` (${status.reason})` : '';
+  } catch {
+    return '';
+  }
+}
+
 export interface UpstreamOptions {
   readonly server: string;
   readonly caFile?: string;
@@ -53,29 +80,27 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   });
   const postJson = <T>(path: string, body: unknown, timeoutMs = 10_000): Promise<T> => new Promise((resolve, reject) => {
     const payload = Buffer.from(JSON.stringify(body));
-    const req = request(new URL(path, url), {
+    const req = request({
+      ...upstreamTarget({ url }, path),
       method: 'POST',
       agent,
       timeout: timeoutMs,
       headers: {
+        // Read per call: a rotated credential is used at once.
         authorization: `Bearer ${options.tokens.current()}`,
         'content-type': 'application/json',
         accept: 'application/json',
         'content-length': payload.length,
       },
     }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => { reject(new UpstreamError('upstream_unavailable', e.message)); });
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+      readCapped(res, MAX_ANSWER_BYTES).then((text) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          reject(new UpstreamError('upstream_status', `POST ${path} answered ${status}`, status));
+          reject(new UpstreamError('upstream_status', `POST ${path} answered ${status}${statusReason(text)}`, status));
           return;
         }
-        try { resolve(JSON.parse(text) as T); } catch { reject(new UpstreamError('upstream_status', `POST ${path}: invalid JSON`, status)); }
-      });
+        try { resolve(JSON.parse(text) as T); } catch { reject(new UpstreamError('upstream_status', `POST ${path}: the answer is not JSON`, status)); }
+      }, (e: unknown) => { reject(new UpstreamError('upstream_unavailable', `POST ${path}: ${e instanceof Error ? e.message : String(e)}`)); });
     });
     req.on('timeout', () => req.destroy(new UpstreamError('upstream_timeout', `POST ${path} timed out after ${timeoutMs} ms`)));
     req.on('error', (e) => { reject(e instanceof UpstreamError ? e : new UpstreamError('upstream_unavailable', e.message)); });
