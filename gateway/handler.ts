@@ -9,6 +9,7 @@ import type { Decision, RequestAttributes } from './policy/model.ts';
 import { forwardHttp, type ForwardOutcome } from './forward/http-forward.ts';
 import { forwardUpgrade, rawResponseHead } from './forward/upgrade-forward.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
+import type { ReadBody } from './request-body.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -35,6 +36,8 @@ export interface AuditEvent {
   readonly startedAt: Date;
   readonly latencyMs?: number;
   readonly upgrade?: { readonly bytesIn: number; readonly bytesOut: number };
+  /** The request body as read before forwarding (RequestReceived at audit level Request). */
+  readonly body?: ReadBody;
 }
 
 export interface PipelineStages {
@@ -44,6 +47,8 @@ export interface PipelineStages {
   resolveIdentity(caller: AuthenticatedCaller, req: IncomingMessage): Promise<UserInfo>;
   /** undefined while policies are not synced: the gateway then refuses (fail closed). */
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
+  /** Reads the body when a stage needs it before forwarding; undefined: it is streamed instead. */
+  readBody(req: IncomingMessage, parsed: ParsedRequest): Promise<ReadBody | undefined>;
   /** Resolves once the record is durable (FailClosed) or accepted (FailOpen); rejects to refuse. */
   audit(event: AuditEvent): Promise<void>;
   upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller }): OutgoingHttpHeaders;
@@ -67,6 +72,7 @@ interface Admitted {
   readonly caller: AuthenticatedCaller;
   readonly effective: UserInfo;
   readonly decision: Decision;
+  readonly body?: ReadBody;
 }
 
 type Admission = { readonly ok: true; readonly admitted: Admitted } | { readonly ok: false; readonly answer: Answer; readonly partial: Partial<Admitted> };
@@ -89,7 +95,8 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       if (decision.action !== 'Allow') {
         return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
       }
-      const admitted: Admitted = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision };
+      const body = await stages.readBody(req, partial.parsed);
+      const admitted: Admitted = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision, ...(body === undefined ? {} : { body }) };
       // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
       // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
       await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
@@ -118,9 +125,9 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
         return;
       }
-      const { parsed, caller, effective, decision } = admission.admitted;
+      const { parsed, caller, effective, decision, body } = admission.admitted;
       const outcome: ForwardOutcome = await forwardHttp({
-        req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning,
+        req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
         headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
         fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
         beforeEnd: async (code) => {

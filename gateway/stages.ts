@@ -25,6 +25,8 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
+import { bodyForAudit, hasRequestBody, readRequestBody } from './request-body.ts';
+import { parse as parseYaml } from 'yaml';
 
 export interface StageDependencies {
   readonly config: GatewayConfig;
@@ -181,6 +183,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       requestReceived: event.startedAt,
       stageTimestamp: new Date(),
       ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
+      ...(event.body === undefined ? {} : { requestObject: bodyForAudit(event.body, event.req.headers['content-type'], parseYaml) }),
       gateway,
     });
     // RequestReceived is written before forwarding (a failed write refuses the request) without
@@ -222,6 +225,8 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     decide: (parsed, caller, effective) => (policies.ready()
       ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
       : undefined),
+    // Only the audit level Request needs the body before forwarding; otherwise it streams.
+    readBody: (req) => (config.audit.level === 'Request' && hasRequestBody(req) ? readRequestBody(req) : Promise.resolve(undefined)),
     audit: auditStage(audit, config),
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
       ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),

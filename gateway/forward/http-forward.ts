@@ -1,8 +1,9 @@
 // Forwards one decided request to the API server and streams the answer back: no buffering, so
 // watch, `logs -f` and large lists flow as the API server writes them.
 import { request, type RequestOptions } from 'node:https';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
+import type { ReadBody } from '../request-body.ts';
 
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -28,6 +29,9 @@ export interface ForwardInput {
   /** Runs after the upstream body ended and before the client's response ends (the final audit
    * record is made durable here); if it rejects, the response is cut instead of completed. */
   readonly beforeEnd?: (code: number) => Promise<void>;
+  /** The part of the request body an earlier stage already read (request-body.ts); the rest, if
+   * any, is still piped from `req`. */
+  readonly body?: ReadBody;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -90,7 +94,14 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
         settle({ code: res.statusCode, upstreamError: e.message });
       }
     });
-    req.pipe(upstreamReq);
+    sendBody(req, upstreamReq, input.body);
     req.on('aborted', () => upstreamReq.destroy());
   });
+}
+
+function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBody | undefined): void {
+  if (body === undefined) { req.pipe(upstreamReq); return; }
+  if (body.complete) { upstreamReq.end(body.body); return; }
+  upstreamReq.write(body.head);
+  req.pipe(upstreamReq);
 }

@@ -1,0 +1,86 @@
+// Reading a request body before forwarding, over real HTTP on loopback: whole bodies, bodies over
+// the limit (what was read is kept, the rest still flows), and what the audit record keeps.
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => { if (server === undefined) resolve(); else server.close(() => { resolve(); }); });
+  server = undefined;
+});
+
+/** Sends `body` to a server that reads it with `limit`, then reads whatever is left. */
+async function roundTrip(body: Buffer, limit: number): Promise<{ read: ReadBody; rest: Buffer }> {
+  const seen = new Promise<{ read: ReadBody; rest: Buffer }>((resolve, reject) => {
+    server = createServer((req: IncomingMessage, res) => {
+      readRequestBody(req, limit).then(async (read) => {
+        const rest: Buffer[] = [];
+        for await (const chunk of req) rest.push(chunk as Buffer);
+        res.end('ok');
+        resolve({ read, rest: Buffer.concat(rest) });
+      }, reject);
+    });
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const port = (server?.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => { res.resume(); res.on('end', resolve); });
+    req.on('error', reject);
+    // Several writes, so the body arrives in several chunks.
+    for (let i = 0; i < body.length; i += 1000) req.write(body.subarray(i, i + 1000));
+    req.end();
+  });
+  return seen;
+}
+
+describe('readRequestBody', () => {
+  it('reads a body under the limit whole', async () => {
+    const body = Buffer.from(JSON.stringify({ kind: 'ConfigMap', data: { k: 'v'.repeat(5000) } }));
+    const { read, rest } = await roundTrip(body, 1024 * 1024);
+    expect(read).toEqual({ complete: true, body });
+    expect(rest.length).toBe(0);
+  });
+
+  it('stops past the limit, keeping what it read; the rest is still in the request, nothing lost', async () => {
+    const body = Buffer.alloc(50_000, 'a');
+    const { read, rest } = await roundTrip(body, 10_000);
+    expect(read.complete).toBe(false);
+    if (read.complete) return;
+    expect(read.head.length).toBeGreaterThan(10_000);
+    expect(Buffer.concat([read.head, rest]).equals(body)).toBe(true);
+  });
+});
+
+describe('hasRequestBody', () => {
+  it.each([
+    { method: 'POST', headers: {}, expected: true },
+    { method: 'PATCH', headers: { 'content-length': '12' }, expected: true },
+    { method: 'PUT', headers: { 'content-length': '0' }, expected: false },
+    { method: 'GET', headers: {}, expected: false },
+    { method: 'DELETE', headers: { 'content-length': '40' }, expected: false },
+  ])('$method with $headers: $expected', ({ method, headers, expected }) => {
+    expect(hasRequestBody({ method, headers })).toBe(expected);
+  });
+});
+
+describe('bodyForAudit', () => {
+  const whole = (text: string): ReadBody => ({ complete: true, body: Buffer.from(text) });
+  it.each([
+    { name: 'JSON', read: whole('{"a":1}'), type: 'application/json', expected: { a: 1 } },
+    { name: 'a merge patch', read: whole('{"spec":{"replicas":0}}'), type: 'application/merge-patch+json', expected: { spec: { replicas: 0 } } },
+    { name: 'a server-side apply (YAML)', read: whole('kind: ConfigMap\ndata:\n  k: v\n'), type: 'application/apply-patch+yaml', expected: { kind: 'ConfigMap', data: { k: 'v' } } },
+    { name: 'an empty body', read: whole(''), type: 'application/json', expected: undefined },
+    { name: 'invalid JSON', read: whole('{nope'), type: 'application/json; charset=utf-8', expected: { omitted: 'the body is not valid application/json' } },
+    { name: 'protobuf', read: whole('k8s\0...'), type: 'application/vnd.kubernetes.protobuf', expected: {
+      omitted: 'content type application/vnd.kubernetes.protobuf is not recorded', bytes: 7, sha256: createHash('sha256').update('k8s\0...').digest('hex'),
+    } },
+    { name: 'an incomplete body', read: { complete: false, head: Buffer.from('{"a":'), bytesRead: 5 } as ReadBody, type: 'application/json', expected: { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: 5 } },
+  ])('keeps $name as $expected', ({ read, type, expected }) => {
+    expect(bodyForAudit(read, type, parseYaml)).toEqual(expected);
+  });
+});

@@ -1,0 +1,79 @@
+// Reads a request body into memory up to a limit, for the stages that must see it before it is
+// forwarded (the audit level Request, approvals' body digest). A body over the limit is not
+// refused: what was read is kept as `head` and the rest still flows from the request, so the
+// forwarder sends the head and then pipes the remainder (the API server applies its own limit).
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** The API server's own limit for most request bodies (3 MiB); nothing larger is kept whole. */
+export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+export type ReadBody =
+  | { readonly complete: true; readonly body: Buffer }
+  | { readonly complete: false; readonly head: Buffer; readonly bytesRead: number };
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Whether a request of this method carries a body worth reading (GET/DELETE bodies are ignored). */
+export function hasRequestBody(req: Pick<IncomingMessage, 'method' | 'headers'>): boolean {
+  if (!METHODS_WITH_BODY.has(req.method ?? '')) return false;
+  const length = req.headers['content-length'];
+  return length !== '0';
+}
+
+/**
+ * Reads until the body ends or passes `limit` bytes. On passing it, the request is paused with the
+ * rest unread. Rejects if the client aborts or the stream fails.
+ */
+export function readRequestBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT_BYTES): Promise<ReadBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        cleanup();
+        resolve({ complete: false, head: Buffer.concat(chunks), bytesRead: size });
+      }
+    };
+    const onEnd = (): void => { cleanup(); resolve({ complete: true, body: Buffer.concat(chunks) }); };
+    const onError = (error: Error): void => { cleanup(); reject(error); };
+    const onAborted = (): void => { cleanup(); reject(new Error('the client aborted the request body')); };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('aborted', onAborted);
+  });
+}
+
+/**
+ * The body as the audit record keeps it: JSON (or YAML, for server-side apply) parsed into a
+ * value; anything else, or an incomplete body, as a note saying why it is not there. Protobuf
+ * (kubectl sends built-in types that way) cannot be decoded without each type's schema, so it is
+ * kept as its size and SHA-256, which still ties the record to the exact bytes forwarded.
+ */
+export function bodyForAudit(read: ReadBody, contentType: string | undefined, parseYaml: (text: string) => unknown): unknown {
+  if (!read.complete) return { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: read.bytesRead };
+  if (read.body.length === 0) return undefined;
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const text = read.body.toString('utf8');
+  try {
+    if (type.endsWith('json')) return JSON.parse(text) as unknown;
+    if (type.endsWith('yaml')) return parseYaml(text);
+  } catch {
+    return { omitted: `the body is not valid ${type}` };
+  }
+  return {
+    omitted: `content type ${type === '' ? '(none)' : type} is not recorded`,
+    bytes: read.body.length,
+    sha256: createHash('sha256').update(read.body).digest('hex'),
+  };
+}
