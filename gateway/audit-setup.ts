@@ -8,6 +8,7 @@ import type { GatewayMetrics } from './observe/metrics.ts';
 import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { openFileSink } from './audit/file-sink.ts';
 import { createWebhookSink } from './audit/webhook-sink.ts';
+import { loadCheckpointSigner } from './audit/hash-chain.ts';
 import type { AuditSink } from './audit/sink.ts';
 
 /** A log that accepts nothing, for audit level None (no record is ever built). */
@@ -32,6 +33,7 @@ export async function openAuditLog(audit: GatewayConfig['audit'], deps: { log: L
       batchSize: audit.webhook.batchSize,
       flushIntervalMs: audit.webhook.flushIntervalMs,
       ...(audit.webhook.caFile === undefined ? {} : { ca: await readFile(audit.webhook.caFile) }),
+      ...(audit.checkpointKeyFile === undefined ? {} : { signer: await loadCheckpointSigner(audit.checkpointKeyFile) }),
     }));
   }
   const { metrics } = deps;

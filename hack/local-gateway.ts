@@ -53,6 +53,10 @@ export interface LocalGatewayOptions {
   readonly defaultAction?: 'Allow' | 'Deny';
   readonly auditLevel?: 'None' | 'Metadata' | 'Request';
   readonly logFile?: string;
+  /** Also send the audit trail to this receiver (audit.webhook), e.g. http://127.0.0.1:PORT/audit. */
+  readonly auditWebhookUrl?: string;
+  /** Sign checkpoints with this Ed25519 private key (PEM file). */
+  readonly checkpointKeyFile?: string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -96,7 +100,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       serviceAccountTokens: { enabled: true },
     },
     policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny' },
-    audit: { level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 } },
+    audit: {
+      level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },
+      ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),
+      ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
+    },
     shutdownGraceSeconds: 1,
   }, `${options.name} gateway config`);
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));

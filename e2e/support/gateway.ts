@@ -5,7 +5,9 @@ import { startLocalGateway, type LocalGateway } from '../../hack/local-gateway.t
 export { CI_CLIENT, OTHER_CI_CLIENT } from '../../hack/local-gateway.ts';
 export type TestGateway = LocalGateway;
 
-export async function startTestGateway(options: { name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny' }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny'; auditWebhookUrl?: string; checkpointKeyFile?: string;
+}): Promise<TestGateway> {
   const dir = inject('clusterDir');
   if (dir === '') throw new Error('gateway e2e tests need the local control plane (its CA signs the certificates)');
   return startLocalGateway({ ...options, cluster: { dir, kubeconfig: inject('kubeconfig'), kubectlPath: inject('kubectlPath') } });

@@ -2,11 +2,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
 import { AuditSinkError } from './errors.ts';
-import { sampleRecord, tempDir } from './test-fixtures.ts';
+import { sampleRecord, tempDir, writeEd25519Keys } from './test-fixtures.ts';
+import { canonicalJson, loadCheckpointSigner } from './hash-chain.ts';
+import { verifyAuditFiles } from './verify.ts';
+import { join } from 'node:path';
 import { createWebhookSink, type WebhookSink, type WebhookSinkOptions } from './webhook-sink.ts';
 
 /** What the receiver does with one POST: answer a status, hang until released, or cut the connection. */
@@ -14,8 +17,10 @@ type Answer = number | 'hang' | 'cut';
 
 interface Receiver {
   url: string;
-  /** auditIDs of every POST received, in order, retries included. */
+  /** auditIDs (or entry kinds, for checkpoints) of every POST received, in order, retries included. */
   posts: string[][];
+  /** Every entry of every accepted POST, as received. */
+  entries: string[];
   /** Answers for the next POSTs, in order; 200 once they run out. */
   script: Answer[];
   /** Ends every hanging POST with 200. */
@@ -31,9 +36,10 @@ function handle(target: Receiver, hanging: ServerResponse[]) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { auditID: string }[];
-      target.posts.push(batch.map((r) => r.auditID));
+      const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { auditID?: string; kind: string }[];
+      target.posts.push(batch.map((r) => r.auditID ?? r.kind));
       const answer = target.script.shift() ?? 200;
+      if (answer === 200) target.entries.push(...batch.map((r) => JSON.stringify(r)));
       if (answer === 'hang') hanging.push(res);
       else if (answer === 'cut') req.socket.destroy();
       else res.writeHead(answer).end();
@@ -43,7 +49,7 @@ function handle(target: Receiver, hanging: ServerResponse[]) {
 
 async function startReceiver(makeServer: (listener: ReturnType<typeof handle>) => Server, scheme = 'http'): Promise<Receiver> {
   const hanging: ServerResponse[] = [];
-  const target = { posts: [], script: [], url: '', release: () => { for (const r of hanging.splice(0)) r.writeHead(200).end(); } } as unknown as Receiver;
+  const target = { posts: [], entries: [], script: [], url: '', release: () => { for (const r of hanging.splice(0)) r.writeHead(200).end(); } } as unknown as Receiver;
   target.server = makeServer(handle(target, hanging));
   await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
   target.url = `${scheme}://127.0.0.1:${(target.server.address() as AddressInfo).port}/audit`;
@@ -144,8 +150,25 @@ describe('webhook sink', () => {
     const writes = [1, 2, 3].map((i) => s.write(sampleRecord(i)));
     await s.close();
     await Promise.all(writes);
-    expect(receiver.posts).toEqual([['audit-1', 'audit-2', 'audit-3']]);
+    // Closing seals the chain with a checkpoint.
+    expect(receiver.posts).toEqual([['audit-1', 'audit-2', 'audit-3', 'AuditCheckpoint']]);
     await expect(s.write(sampleRecord(4))).rejects.toMatchObject({ code: 'sink_closed' });
+  });
+
+  it('sends a hash chain the receiver can verify as a file, with signed checkpoints', async () => {
+    const keys = await writeEd25519Keys(await tempDir());
+    const s = sink({ batchSize: 7, checkpointEvery: 10, signer: await loadCheckpointSigner(keys.privateKey) });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => s.write(sampleRecord(i))));
+    await s.close();
+    const kinds = receiver.posts.flat();
+    expect(kinds.filter((k) => k === 'AuditCheckpoint')).toHaveLength(3); // after 10, after 20, on close
+    const file = join(await tempDir(), 'received.log');
+    await writeFile(file, receiver.entries.map((e) => canonicalJson(JSON.parse(e))).join('\n') + '\n');
+    expect(await verifyAuditFiles([file], { publicKeyPem: keys.publicKeyPem })).toMatchObject({ ok: true, records: 25, checkpoints: 3 });
+    // A batch that never arrived is a break in the receiver's chain, named by the verifier.
+    const gap = receiver.entries.filter((_, i) => i !== 3);
+    await writeFile(file, gap.map((e) => canonicalJson(JSON.parse(e))).join('\n') + '\n');
+    expect(await verifyAuditFiles([file])).toMatchObject({ ok: false });
   });
 
   it('refuses bad options all at once', () => {
@@ -169,7 +192,8 @@ describe('webhook sink over https', () => {
       const untrusted = createWebhookSink({ url: secure.url, batchSize: 1, retry: { maxAttempts: 1 } });
       await expect(untrusted.write(sampleRecord(2))).rejects.toMatchObject({ code: 'retries_exhausted', message: expect.stringMatching(/certificate/) as unknown });
       await untrusted.close();
-      expect(secure.posts).toEqual([['audit-1']]);
+      // The trusted sink's closing checkpoint arrived; nothing from the untrusted one.
+      expect(secure.posts).toEqual([['audit-1'], ['AuditCheckpoint']]);
     } finally {
       secure.server.closeAllConnections();
       await new Promise((resolve) => secure.server.close(resolve));

@@ -9,12 +9,17 @@
 // final. A full queue rejects at once (backpressure): nothing is dropped without the caller
 // knowing.
 //
-// Records are sent as the gateway built them, without the file sink's chain fields: the receiver
-// is itself the copy kept outside the gateway's reach.
+// The records form a hash chain of their own (seq, prevHash, hash, as in the file sink), starting
+// from the genesis hash when the sink starts (each gateway process, so each replica and restart,
+// starts a chain; `gateway.replica` names it), with a checkpoint entry every `checkpointEvery`
+// records and on close, signed when a key is given. A receiver that appends the entries it gets,
+// in order, one per line, has a file `verify-cli` checks; a batch that was never delivered shows
+// there as a break in the chain, which is what it is.
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { AuditSinkError } from './errors.ts';
 import type { UnchainedAuditRecord } from './record.ts';
+import { buildCheckpoint, canonicalJson, chainedLine, GENESIS, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
 import type { AuditSink } from './sink.ts';
 
 export interface WebhookSinkOptions {
@@ -40,6 +45,10 @@ export interface WebhookSinkOptions {
   readonly name?: string;
   /** Jitter source in [0, 1) (default Math.random). */
   readonly random?: () => number;
+  /** A checkpoint entry after this many records (default 1000), and one on close. */
+  readonly checkpointEvery?: number;
+  /** Signs the checkpoints (the same key as the file sink's). */
+  readonly signer?: CheckpointSigner;
 }
 
 interface Settings {
@@ -55,10 +64,13 @@ interface Settings {
   readonly ca?: string | Buffer;
   readonly name: string;
   readonly random: () => number;
+  readonly checkpointEvery: number;
+  readonly signer?: CheckpointSigner;
 }
 
 interface Pending {
-  readonly record: UnchainedAuditRecord;
+  /** The chained entry as canonical JSON. */
+  readonly line: string;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -97,6 +109,8 @@ function settingsFrom(options: WebhookSinkOptions): Settings {
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     name: options.name ?? 'webhook',
     random: options.random ?? Math.random,
+    checkpointEvery: positive(options.checkpointEvery, 'checkpointEvery', 1000),
+    ...(options.signer === undefined ? {} : { signer: options.signer }),
   };
   if (problems.length > 0) throw new TypeError(`webhook audit sink: ${problems.join('; ')}`);
   return settings;
@@ -112,6 +126,8 @@ export class WebhookSink implements AuditSink {
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #drainedWaiters: (() => void)[] = [];
+  #head: ChainHead = GENESIS;
+  #sinceCheckpoint = 0;
 
   static create(options: WebhookSinkOptions): WebhookSink {
     return new WebhookSink(settingsFrom(options));
@@ -133,13 +149,27 @@ export class WebhookSink implements AuditSink {
       return Promise.reject(new AuditSinkError('queue_full', this.name,
         `the webhook audit queue is full (${this.#settings.maxQueue} records not yet acknowledged by ${this.#settings.url.origin})`));
     }
-    const accepted = new Promise<void>((resolve, reject) => { this.#queue.push({ record, resolve, reject }); });
+    const entry = chainedLine(this.#head, record);
+    this.#head = { seq: entry.seq, hash: entry.hash };
+    this.#sinceCheckpoint += 1;
+    const accepted = new Promise<void>((resolve, reject) => { this.#queue.push({ line: entry.line, resolve, reject }); });
+    if (this.#sinceCheckpoint >= this.#settings.checkpointEvery) this.#appendCheckpoint();
     this.#schedule();
     return accepted;
   }
 
+  /** Queues a checkpoint entry; its delivery is not awaited by any request (a failure shows as a chain break). */
+  #appendCheckpoint(): void {
+    const { signer } = this.#settings;
+    const checkpoint = buildCheckpoint(this.#head, { timestamp: new Date(), ...(signer === undefined ? {} : { signer }) });
+    this.#head = { seq: checkpoint.seq, hash: checkpoint.hash };
+    this.#sinceCheckpoint = 0;
+    this.#queue.push({ line: canonicalJson(checkpoint), resolve: () => undefined, reject: () => undefined });
+  }
+
   /** Sends everything queued (retrying as usual), then resolves; later writes reject. */
   async close(): Promise<void> {
+    if (!this.#closed && this.#sinceCheckpoint > 0) this.#appendCheckpoint();
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -185,7 +215,7 @@ export class WebhookSink implements AuditSink {
   }
 
   async #deliver(batch: readonly Pending[]): Promise<void> {
-    const body = Buffer.from(`[${batch.map((p) => JSON.stringify(p.record)).join(',')}]`);
+    const body = Buffer.from(`[${batch.map((p) => p.line).join(',')}]`);
     const { maxAttempts, url } = this.#settings;
     for (let attempt = 1; ; attempt += 1) {
       const outcome = await this.#post(body);

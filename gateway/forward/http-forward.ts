@@ -68,11 +68,15 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
       res.flushHeaders();
-      upstreamRes.pipe(res, { end: false });
+      // A client reading a Content-Length body is done at its last byte, not at res.end(): so that
+      // the final audit record is durable before the client has the whole answer, the last chunk is
+      // held back until beforeEnd resolves. Long-running responses (watch, logs -f) flow unheld.
+      const lastChunk = input.longRunning ? undefined : holdLastChunk(upstreamRes, res);
+      if (lastChunk === undefined) upstreamRes.pipe(res, { end: false });
       upstreamRes.on('end', () => {
         const code = upstreamRes.statusCode ?? 502;
         (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
-          () => { res.end(); settle({ code }); },
+          () => { res.end(lastChunk?.()); settle({ code }); },
           (error: unknown) => { res.destroy(); settle({ code, upstreamError: `response cut: ${error instanceof Error ? error.message : String(error)}` }); },
         );
       });
@@ -104,4 +108,20 @@ function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBo
   if (body.complete) { upstreamReq.end(body.body); return; }
   upstreamReq.write(body.head);
   req.pipe(upstreamReq);
+}
+
+/**
+ * Copies `from` to `to` one chunk behind (with backpressure); returns what is still held, to be
+ * written with the final `end`.
+ */
+function holdLastChunk(from: IncomingMessage, to: ServerResponse): () => Buffer | undefined {
+  let held: Buffer | undefined;
+  from.on('data', (chunk: Buffer) => {
+    if (held !== undefined && !to.write(held)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+    held = chunk;
+  });
+  return () => held;
 }
