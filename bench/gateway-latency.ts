@@ -93,6 +93,11 @@ function freePort(): Promise<number> {
   });
 }
 
+async function gatewayCpuSeconds(healthUrl: string): Promise<number> {
+  const text = await (await fetch(`${healthUrl}/metrics`)).text();
+  return Number(/^airlock_gateway_process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? 'NaN');
+}
+
 interface GatewayProcess { readonly url: string; readonly healthUrl: string; stop(): Promise<void> }
 
 /** Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process. */
@@ -142,9 +147,13 @@ async function main(): Promise<void> {
   await load(direct, small, 4, 200);
   await load(viaGateway, small, 4, 200);
   const rows: string[] = [];
+  const cpu: string[] = [];
   for (const concurrency of [1, 8, 32]) {
     const d = await load(direct, small, concurrency, REQUESTS);
+    const before = await gatewayCpuSeconds(served.healthUrl);
     const g = await load(viaGateway, small, concurrency, REQUESTS);
+    const used = (await gatewayCpuSeconds(served.healthUrl)) - before;
+    cpu.push(`c=${concurrency}: ${((used * 1e6) / REQUESTS).toFixed(0)} µs`);
     rows.push(`| GET configmap, concurrency ${concurrency} | ${fmt(d.p50)} / ${fmt(d.p99)} | ${fmt(g.p50)} / ${fmt(g.p99)} | +${fmt(g.p50 - d.p50)} / +${fmt(g.p99 - d.p99)} | ${d.rps.toFixed(0)} | ${g.rps.toFixed(0)} (${((g.rps / d.rps) * 100).toFixed(0)}%) |`);
   }
   const list = '/api/v1/namespaces/bench/configmaps';
@@ -162,6 +171,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
+    `Gateway process CPU per proxied GET (user + system, from its /metrics): ${cpu.join(', ')}.`,
     `Policy decision with ${decision.rules} compiled rules: ${decision.micros.toFixed(2)} µs per decision (200k decisions).`,
     `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}.`,
     `Audit records written durably (file sink, FailClosed, fsync group commit) during the run: ${audited}.`,

@@ -67,7 +67,8 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     };
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
-      res.flushHeaders();
+      // A watch's client must see the headers at once; otherwise headers and body share one write.
+      if (input.longRunning) res.flushHeaders();
       // A client reading a Content-Length body is done at its last byte, not at res.end(): so that
       // the final audit record is durable before the client has the whole answer, the last chunk is
       // held back until beforeEnd resolves. Long-running responses (watch, logs -f) flow unheld.
