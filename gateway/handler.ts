@@ -10,6 +10,7 @@ import { forwardHttp, type ForwardOutcome } from './forward/http-forward.ts';
 import { forwardUpgrade, rawResponseHead } from './forward/upgrade-forward.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { ReadBody } from './request-body.ts';
+import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -38,6 +39,8 @@ export interface AuditEvent {
   readonly upgrade?: { readonly bytesIn: number; readonly bytesOut: number };
   /** The request body as read before forwarding (RequestReceived at audit level Request). */
   readonly body?: ReadBody;
+  /** The ApprovalRequest that held the request (its grant was consumed, or it refused). */
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
 }
 
 export interface PipelineStages {
@@ -48,7 +51,9 @@ export interface PipelineStages {
   /** undefined while policies are not synced: the gateway then refuses (fail closed). */
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
   /** Reads the body when a stage needs it before forwarding; undefined: it is streamed instead. */
-  readBody(req: IncomingMessage, parsed: ParsedRequest): Promise<ReadBody | undefined>;
+  readBody(req: IncomingMessage, parsed: ParsedRequest, decision: Decision): Promise<ReadBody | undefined>;
+  /** For RequireApproval: waits for, or refuses pending, a human decision (approve/approve-stage.ts). */
+  approve(context: ApprovalContext): Promise<ApprovalOutcome>;
   /** Resolves once the record is durable (FailClosed) or accepted (FailOpen); rejects to refuse. */
   audit(event: AuditEvent): Promise<void>;
   upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller }): OutgoingHttpHeaders;
@@ -73,6 +78,7 @@ interface Admitted {
   readonly effective: UserInfo;
   readonly decision: Decision;
   readonly body?: ReadBody;
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
 }
 
 type Admission = { readonly ok: true; readonly admitted: Admitted } | { readonly ok: false; readonly answer: Answer; readonly partial: Partial<Admitted> };
@@ -82,30 +88,44 @@ export interface Pipeline {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
 }
 
-export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
-  async function admit(req: IncomingMessage, auditID: string, startedAt: Date): Promise<Admission> {
-    const partial: { -readonly [K in keyof Admitted]?: Admitted[K] } = {};
-    try {
-      partial.parsed = stages.parse(req);
-      partial.caller = await stages.authenticate(req);
-      partial.effective = await stages.resolveIdentity(partial.caller, req);
-      const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
-      if (decision === undefined) return { ok: false, answer: stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }), partial };
-      partial.decision = decision;
-      if (decision.action !== 'Allow') {
-        return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
-      }
-      const body = await stages.readBody(req, partial.parsed);
-      const admitted: Admitted = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision, ...(body === undefined ? {} : { body }) };
-      // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
-      // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
-      await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
-      return { ok: true, admitted };
-    } catch (error) {
-      return { ok: false, answer: stages.answerFor({ kind: 'error', error }), partial };
+/** parse → authenticate → resolve identity → decide → (approve) → audit RequestReceived. */
+async function admit(stages: PipelineStages, req: IncomingMessage, request: { auditID: string; startedAt: Date; signal: AbortSignal }): Promise<Admission> {
+  const { auditID, startedAt } = request;
+  const partial: { -readonly [K in keyof Admitted]?: Admitted[K] } = {};
+  try {
+    partial.parsed = stages.parse(req);
+    partial.caller = await stages.authenticate(req);
+    partial.effective = await stages.resolveIdentity(partial.caller, req);
+    const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
+    if (decision === undefined) return { ok: false, answer: stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }), partial };
+    partial.decision = decision;
+    if (decision.action === 'Deny') {
+      return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
     }
+    const body = await stages.readBody(req, partial.parsed, decision);
+    let approvalRequest: Admitted['approvalRequest'];
+    if (decision.action === 'RequireApproval') {
+      const approval = await stages.approve({
+        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', caller: partial.caller, effective: partial.effective,
+        decision, body, parsedBody: parsedJson(body), auditID, signal: request.signal,
+      });
+      if (!approval.ok) return { ok: false, answer: { code: approval.status.code, body: approval.status }, partial: { ...partial, ...(approval.approvalRequest === undefined ? {} : { approvalRequest: approval.approvalRequest }) } };
+      approvalRequest = approval.approvalRequest;
+    }
+    const admitted: Admitted = {
+      parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision,
+      ...(body === undefined ? {} : { body }), ...(approvalRequest === undefined ? {} : { approvalRequest }),
+    };
+    // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
+    // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
+    await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
+    return { ok: true, admitted };
+  } catch (error) {
+    return { ok: false, answer: stages.answerFor({ kind: 'error', error }), partial };
   }
+}
 
+export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
   async function refuse(req: IncomingMessage, refusal: { auditID: string; startedAt: Date; answer: Answer; partial: Partial<Admitted> }): Promise<void> {
     const { auditID, startedAt, answer, partial } = refusal;
     observer?.finished({ decision: partial.decision?.action.toLowerCase() ?? 'refused', verb: partial.parsed?.attributes.verb ?? 'unknown', code: answer.code, latencyMs: Date.now() - startedAt.getTime(), longRunning: false });
@@ -119,19 +139,24 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const auditID = randomUUID();
       const startedAt = new Date();
       res.setHeader('audit-id', auditID);
-      const admission = await admit(req, auditID, startedAt);
+      const gone = new AbortController();
+      res.once('close', () => { gone.abort(); });
+      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
       if (!admission.ok) {
         writeAnswer(res, admission.answer);
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
         return;
       }
-      const { parsed, caller, effective, decision, body } = admission.admitted;
+      const { parsed, caller, effective, decision, body, approvalRequest } = admission.admitted;
       const outcome: ForwardOutcome = await forwardHttp({
         req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
         headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
         fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
         beforeEnd: async (code) => {
-          await stages.audit({ auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime() });
+          await stages.audit({
+            auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime(),
+            ...(approvalRequest === undefined ? {} : { approvalRequest }),
+          });
         },
       });
       observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(), upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning });
@@ -141,7 +166,9 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const auditID = randomUUID();
       const startedAt = new Date();
       socket.on('error', () => socket.destroy());
-      const admission = await admit(req, auditID, startedAt);
+      const gone = new AbortController();
+      socket.once('close', () => { gone.abort(); });
+      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
       if (!admission.ok) {
         writeRawAnswer(socket, admission.answer, auditID);
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
@@ -176,4 +203,14 @@ function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
   socket.end(rawResponseHead(answer.code, reason, [
     'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
   ]) + body);
+}
+
+/** The body as JSON, for the approval summary; undefined when absent or not JSON. */
+function parsedJson(body: ReadBody | undefined): unknown {
+  if (body?.complete !== true || body.body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -26,6 +26,8 @@ import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
 import { bodyForAudit, hasRequestBody, readRequestBody } from './request-body.ts';
+import { createApproveStage } from './approve/approve-stage.ts';
+import { createApprovalApi } from './approve/approval-api.ts';
 import { parse as parseYaml } from 'yaml';
 
 export interface StageDependencies {
@@ -183,7 +185,8 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       requestReceived: event.startedAt,
       stageTimestamp: new Date(),
       ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
-      ...(event.body === undefined ? {} : { requestObject: bodyForAudit(event.body, event.req.headers['content-type'], parseYaml) }),
+      ...(event.body === undefined || config.audit.level !== 'Request' ? {} : { requestObject: bodyForAudit(event.body, event.req.headers['content-type'], parseYaml) }),
+      ...(event.approvalRequest === undefined ? {} : { approvalRequest: event.approvalRequest }),
       gateway,
     });
     // RequestReceived is written before forwarding (a failed write refuses the request) without
@@ -225,8 +228,12 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     decide: (parsed, caller, effective) => (policies.ready()
       ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
       : undefined),
-    // Only the audit level Request needs the body before forwarding; otherwise it streams.
-    readBody: (req) => (config.audit.level === 'Request' && hasRequestBody(req) ? readRequestBody(req) : Promise.resolve(undefined)),
+    // The audit level Request and approvals (the body digest) need the body before forwarding;
+    // otherwise it streams.
+    readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval') && hasRequestBody(req)
+      ? readRequestBody(req)
+      : Promise.resolve(undefined)),
+    approve: createApproveStage({ api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace } }),
     audit: auditStage(audit, config),
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
       ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),

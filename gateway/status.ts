@@ -9,7 +9,7 @@ import { ImpersonationForbiddenError } from './resolve-identity.ts';
 import type { RequestAttributes } from './policy/model.ts';
 
 export type StatusReason =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout';
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge';
 
 export interface StatusCause {
   readonly reason?: string;
@@ -76,6 +76,20 @@ export function forbidden(user: string, request: ForbiddenRequest, reason = ''):
     ...(request.apiGroup === '' ? {} : { group: request.apiGroup }),
     kind: request.resource,
   });
+}
+
+/**
+ * 403 for a request held for approval (or refused by a reviewer): the message says what to do, and
+ * the details name the ApprovalRequest (group airlock.dev, kind approvalrequests), so a client can
+ * find it without parsing the message.
+ */
+export function approvalForbidden(message: string, approvalRequest: string | undefined): Status {
+  return failure(403, 'Forbidden', message, approvalRequest === undefined ? {} : { name: approvalRequest, group: 'airlock.dev', kind: 'approvalrequests' });
+}
+
+/** 413: the body is larger than the gateway holds in memory (here: to fingerprint it for approval). */
+export function entityTooLarge(message: string): Status {
+  return failure(413, 'RequestEntityTooLarge', message);
 }
 
 /** 429; the caller also sends `Retry-After` with the same number of seconds. */

@@ -1,7 +1,7 @@
 // Compiles AccessPolicies into an index so a decision touches only the rules that can apply:
 // first by subject (user, group, ServiceAccount, claim), then by API group and resource. A
 // decision then costs about the same with ten rules or ten thousand.
-import type { Action } from './model.ts';
+import type { Action, ApprovalSettings } from './model.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
 export interface PolicySource {
@@ -32,6 +32,7 @@ export interface RuleSource {
   };
   readonly action: Action;
   readonly message?: string;
+  readonly approval?: ApprovalSettings;
 }
 
 export interface CompiledRule {
@@ -42,6 +43,7 @@ export interface CompiledRule {
   readonly name: string;
   readonly action: Action;
   readonly message: string | undefined;
+  readonly approval: ApprovalSettings | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
   readonly names: ReadonlySet<string> | undefined;
@@ -132,6 +134,7 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
     name: rule.name,
     action: rule.action,
     message: rule.message,
+    approval: rule.action === 'RequireApproval' ? rule.approval : undefined,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),
     names: asSet(match.names),

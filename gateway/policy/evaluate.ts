@@ -74,6 +74,7 @@ export function evaluatePolicy(policies: CompiledPolicies, input: DecisionInput,
     action: rule.action,
     matched: { namespace: rule.policyNamespace, name: rule.policyName, rule: rule.name },
     ...(rule.message === undefined ? {} : { message: rule.message }),
+    ...(rule.approval === undefined ? {} : { approval: rule.approval }),
     reason: `rule "${rule.name}" of AccessPolicy ${rule.policyNamespace}/${rule.policyName}`,
   };
 }

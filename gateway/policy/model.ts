@@ -28,8 +28,21 @@ export interface PolicyRef {
   readonly rule: string;
 }
 
+/** A RequireApproval rule's settings, as written in the AccessPolicy. */
+export interface ApprovalSettings {
+  readonly approvers: { readonly users?: readonly string[]; readonly groups?: readonly string[] };
+  readonly minApprovals?: number;
+  readonly mode?: 'Wait' | 'Reject';
+  /** Durations as written, e.g. "15m". */
+  readonly timeout?: string;
+  readonly grantTTL?: string;
+  readonly reusable?: boolean;
+}
+
 export interface Decision {
   readonly action: Action;
+  /** Present when action is RequireApproval. */
+  readonly approval?: ApprovalSettings;
   /** The rule that decided; absent when the gateway's default action decided. */
   readonly matched?: PolicyRef;
   readonly message?: string;

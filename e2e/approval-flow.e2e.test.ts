@@ -1,0 +1,160 @@
+// Just-in-time approvals through the gateway, with real kubectl on the real API server: a CI
+// identity's risky command is held (Wait) or refused with the command to approve it (Reject); a
+// reviewer's decision in status lets it through once, for that exact request.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { installCrds } from './support/crds.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
+import { CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { createUpstream } from '../gateway/upstream/upstream-client.ts';
+import { createApprovalApi, ApprovalApiError } from '../gateway/approve/approval-api.ts';
+import type { ApprovalRequestObject } from '../gateway/approve/approval-request.ts';
+
+const suffix = randomBytes(3).toString('hex');
+const POLICY_NS = `e2e-approval-policy-${suffix}`;
+const APP_NS = `e2e-approval-app-${suffix}`;
+const GATEWAY = `approvals-${suffix}`;
+// The local gateway runs as airlock-gateway-<name> in airlock-system; its requests live there.
+const AR_NS = 'airlock-system';
+const APPROVER = 'alice@example.com';
+
+let gw: TestGateway;
+let ci: string;
+
+interface HeldRequest extends ApprovalRequestObject {
+  readonly spec: ApprovalRequestObject['spec'] & { readonly request: { readonly verb: string; readonly resource?: string; readonly name?: string; readonly bodyDigest: string; readonly fingerprint: string; readonly summary: string } };
+}
+
+async function approvalRequests(): Promise<HeldRequest[]> {
+  const out = await kubectlOk(['get', 'approvalrequests', '-n', AR_NS, '-l', `airlock.dev/gateway=${GATEWAY}`, '-o', 'json']);
+  return (JSON.parse(out) as { items: HeldRequest[] }).items;
+}
+
+async function waitForRequest(summary: RegExp, exclude: readonly string[] = []): Promise<HeldRequest> {
+  let found: HeldRequest | undefined;
+  await expect.poll(async () => {
+    found = (await approvalRequests()).find((ar) => summary.test(ar.spec.request.summary) && !exclude.includes(ar.metadata.name ?? ''));
+    return found !== undefined;
+  }, { timeout: 20_000 }).toBe(true);
+  if (found === undefined) throw new Error('unreachable');
+  return found;
+}
+
+/** A reviewer's decision, appended through the status subresource (as `kubectl approve` does). */
+async function decide(ar: ApprovalRequestObject, decision: 'Approve' | 'Deny', reason: string): Promise<void> {
+  const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await kubectlOk(['patch', 'approvalrequest', ar.metadata.name ?? '', '-n', AR_NS, '--subresource=status', '--type=merge',
+    '-p', JSON.stringify({ status: { decisions: [{ decision, by: APPROVER, reason, at }] } })]);
+}
+
+beforeAll(async () => {
+  await installCrds();
+  for (const ns of [POLICY_NS, APP_NS]) await kubectlOk(['create', 'namespace', ns]);
+  await kubectlOk(['create', 'rolebinding', 'ci-edit', '-n', APP_NS, '--clusterrole=edit', `--user=oidc:${CI_CLIENT.clientId}`]);
+  await kubectlOk(['create', 'deployment', 'api', '--image=registry.example/api:1', '--replicas=3', '-n', APP_NS]);
+  await kubectlOk(['create', 'configmap', 'settings', '--from-literal=k=0', '-n', APP_NS]);
+  await kubectlOk(['apply', '-f', '-'], { input: stringify({
+    apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'payments-ci', namespace: POLICY_NS },
+    spec: {
+      subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
+      rules: [
+        { name: 'scale-needs-approval', match: { verbs: ['patch', 'update'], apiGroups: ['apps'], resources: ['deployments/scale'], namespaces: [APP_NS] },
+          action: 'RequireApproval', message: 'scaling production needs a second pair of eyes',
+          approval: { approvers: { users: [APPROVER] }, mode: 'Wait', timeout: '2m' } },
+        { name: 'config-changes-need-approval', match: { verbs: ['patch'], resources: ['configmaps'], namespaces: [APP_NS] },
+          action: 'RequireApproval', approval: { approvers: { users: [APPROVER] }, mode: 'Reject', grantTTL: '5m' } },
+        { name: 'deploy', match: { apiGroups: ['', 'apps'], namespaces: [APP_NS] }, action: 'Allow' },
+        { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
+      ],
+    },
+  }) });
+  gw = await startTestGateway({ name: GATEWAY, policyNamespace: POLICY_NS });
+  ci = await gw.kubeconfigFor(await gw.oidc.token(CI_CLIENT.clientId), 'ci');
+}, 120_000);
+
+afterAll(async () => {
+  await gw.stop();
+  await kubectl(['delete', 'approvalrequests', '-n', AR_NS, '-l', `airlock.dev/gateway=${GATEWAY}`, '--wait=false']);
+  await kubectl(['delete', 'namespace', POLICY_NS, APP_NS, '--wait=false']);
+});
+
+describe('approvals: Wait mode', () => {
+  it('holds kubectl scale until an approver approves, then forwards it once', async () => {
+    const scaling = kubectl(['scale', 'deployment', 'api', '--replicas=0', '-n', APP_NS], { kubeconfig: ci });
+    const ar = await waitForRequest(/^scale deployment .*\/api to 0 replicas$/);
+    expect(ar.spec.request).toMatchObject({ verb: 'patch', resource: 'deployments', name: 'api', bodyDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown });
+    expect(ar.spec.requester.caller.username).toBe(`oidc:${CI_CLIENT.clientId}`);
+    expect(ar.spec.approvers.users).toEqual([APPROVER]);
+    // Still held: nothing changed yet.
+    expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('3');
+    await decide(ar, 'Approve', 'planned maintenance');
+    const result = await scaling;
+    expect(result.code, result.stderr).toBe(0);
+    expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('0');
+    const used = (await approvalRequests()).find((r) => r.metadata.name === ar.metadata.name);
+    expect(used?.status?.phase).toBe('Consumed');
+    // The gateway's audit record of the forwarded request names the approval it used.
+    const records = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { auditID?: string; approvalRequest?: { name: string } });
+    const forwarded = records.find((r) => r.auditID === used?.status?.consumedBy?.auditID && r.approvalRequest !== undefined);
+    expect(forwarded?.approvalRequest?.name).toBe(ar.metadata.name);
+  });
+
+  it('answers a deny with a 403 naming the reviewer and their reason', async () => {
+    const scaling = kubectl(['scale', 'deployment', 'api', '--replicas=5', '-n', APP_NS], { kubeconfig: ci });
+    const ar = await waitForRequest(/to 5 replicas$/);
+    await decide(ar, 'Deny', 'not during the freeze');
+    const result = await scaling;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`denied by ${APPROVER}: not during the freeze`);
+    expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('0');
+  });
+});
+
+describe('approvals: Reject mode', () => {
+  it('refuses with the command to approve; the same request then succeeds once; a changed body needs a new approval', async () => {
+    const patch = (value: string): Promise<{ code: number; stderr: string }> =>
+      kubectl(['patch', 'configmap', 'settings', '-n', APP_NS, '--type=merge', '-p', JSON.stringify({ data: { k: value } })], { kubeconfig: ci });
+    const first = await patch('1');
+    expect(first.code).not.toBe(0);
+    const ar = await waitForRequest(/configmap .*settings/);
+    expect(first.stderr).toContain(`kubectl approve ${ar.metadata.name ?? ''} -n ${AR_NS}`);
+    // Asking again before a decision reuses the pending request.
+    expect((await patch('1')).code).not.toBe(0);
+    expect((await approvalRequests()).filter((r) => /configmap .*settings/.test(r.spec.request.summary))).toHaveLength(1);
+    await decide(ar, 'Approve', 'ok');
+    const retried = await patch('1');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect((await kubectlOk(['get', 'configmap', 'settings', '-n', APP_NS, '-o', 'jsonpath={.data.k}'])).trim()).toBe('1');
+    // Used once: the same request again needs a new approval, and so does a different body.
+    const again = await patch('1');
+    expect(again.code).not.toBe(0);
+    const changed = await patch('2');
+    expect(changed.code).not.toBe(0);
+    const open = (await approvalRequests()).filter((r) => /configmap .*settings/.test(r.spec.request.summary) && r.status?.phase !== 'Consumed');
+    expect(new Set(open.map((r) => r.spec.request.bodyDigest)).size).toBe(2);
+  });
+});
+
+describe('approvals: one grant, two replicas', () => {
+  it('lets exactly one writer consume a grant (the API server\'s optimistic concurrency)', async () => {
+    const patchSettings = kubectl(['patch', 'configmap', 'settings', '-n', APP_NS, '--type=merge', '-p', '{"data":{"k":"race"}}'], { kubeconfig: ci });
+    expect((await patchSettings).code).not.toBe(0);
+    const ar = await waitForRequest(/configmap .*settings/, (await approvalRequests()).filter((r) => r.status?.phase === 'Consumed').map((r) => r.metadata.name ?? ''));
+    await decide(ar, 'Approve', 'race test');
+    // Two gateway replicas read the same approved object and both try to consume it.
+    const gatewayToken = (await readFile(join(gw.dir, 'token'), 'utf8')).trim();
+    const server = /server: (\S+)/.exec(await readFile(inject('kubeconfig'), 'utf8'))?.[1] ?? '';
+    const upstream = createUpstream({ server, caFile: gw.caFile, tokens: { current: () => gatewayToken, loadedAt: Date.now(), close: () => undefined } });
+    const api = createApprovalApi(upstream);
+    const seen = await api.get(AR_NS, ar.metadata.name ?? '');
+    const results = await Promise.allSettled([api.consume(seen, 'replica-a', new Date()), api.consume(seen, 'replica-b', new Date())]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected');
+    expect(lost?.status === 'rejected' && lost.reason instanceof ApprovalApiError && lost.reason.status === 409).toBe(true);
+    upstream.agent.destroy();
+  });
+});
+
