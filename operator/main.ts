@@ -6,8 +6,9 @@
 //   KUBECONFIG=... POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false node operator/main.ts
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { startGatewayController } from './controllers/manager.ts';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { startApprovalController, startGatewayController } from './controllers/manager.ts';
+import type { ApprovalMetrics } from './controllers/approvalrequest.ts';
 import { close, healthServer, listen, metricsServer } from './controllers/probes.ts';
 import { LEASE_NAME, readSettings, type OperatorSettings } from './controllers/settings.ts';
 import { describeError } from './runtime/api-errors.ts';
@@ -21,16 +22,45 @@ interface Running {
   shuttingDown: boolean;
 }
 
-function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry }): Controller {
-  return startGatewayController({
+function approvalMetrics(registry: Registry): ApprovalMetrics {
+  const pending = new Gauge({ name: 'airlock_operator_approval_requests_pending', help: 'ApprovalRequests waiting for a decision.', registers: [registry] });
+  const decided = new Histogram({
+    name: 'airlock_operator_approval_decision_seconds', help: 'Time from an ApprovalRequest\'s creation to the decision that settled it.',
+    buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 14_400], registers: [registry],
+  });
+  return { pending: (n) => { pending.set(n); }, decided: (s) => { decided.observe(s); } };
+}
+
+/** Both controllers as one, for the leader's term. */
+function both(a: Controller, b: Controller): Controller {
+  return {
+    hasSynced: () => a.hasSynced() && b.hasSynced(),
+    waitForSync: async () => (await Promise.all([a.waitForSync(), b.waitForSync()])).every(Boolean),
+    queue: a.queue,
+    stop: async (timeoutMs) => (await Promise.all([a.stop(timeoutMs), b.stop(timeoutMs)])).every(Boolean),
+  };
+}
+
+function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry; approvals: ApprovalMetrics }): Controller {
+  const queueMetrics = createWorkQueueMetrics(deps.registry);
+  const gateways = startGatewayController({
     kubeConfig: deps.kc,
     log: deps.log,
     defaultImage: settings.gatewayImage,
-    metrics: createWorkQueueMetrics(deps.registry)('accessgateway'),
+    metrics: queueMetrics('accessgateway'),
   });
+  const approvals = startApprovalController({
+    kubeConfig: deps.kc,
+    log: deps.log,
+    retentionMs: settings.approvalRetentionMs,
+    webhookUrl: settings.approvalWebhookUrl,
+    metrics: queueMetrics('approvalrequest'),
+    approvalMetrics: deps.approvals,
+  });
+  return both(gateways, approvals);
 }
 
-function elect(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry }, running: Running): LeaderElector {
+function elect(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry; approvals: ApprovalMetrics }, running: Running): LeaderElector {
   return startLeaderElection({
     api: deps.kc.makeApiClient(CoordinationV1Api),
     lease: { namespace: settings.podNamespace, name: LEASE_NAME },
@@ -57,7 +87,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const running: Running = { controller: undefined, elector: undefined, shuttingDown: false };
-  const deps = { kc, log, registry };
+  const deps = { kc, log, registry, approvals: approvalMetrics(registry) };
   const health = healthServer({
     healthy: () => true,
     ready: () => !running.shuttingDown && (running.controller === undefined ? running.elector !== undefined : running.controller.hasSynced()),

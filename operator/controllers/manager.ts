@@ -4,8 +4,9 @@
 // informers, so nothing cached in an old term survives into the next.
 import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
-  type KubeConfig, type KubernetesListObject, type V1Deployment,
+  type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment,
 } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { FIELD_MANAGER } from '../apply.ts';
@@ -16,6 +17,8 @@ import { getByKey, ownerKeys } from '../runtime/object-key.ts';
 import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
 import type { TokenMinter } from './credential.ts';
+import { APPROVAL_REQUEST, reconcileApprovalRequest, slackMessage, type ApprovalMetrics } from './approvalrequest.ts';
+import type { ApprovalRequestWithMeta, PhaseEvent } from './approval-phase.ts';
 
 export interface GatewayControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -79,6 +82,76 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       clock: systemClock,
       log,
       defaultImage: options.defaultImage,
+    }),
+  });
+}
+
+export interface ApprovalControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly log: Logger;
+  readonly retentionMs: number;
+  readonly webhookUrl?: string | undefined;
+  readonly metrics?: WorkQueueMetrics;
+  readonly approvalMetrics?: ApprovalMetrics;
+  readonly resyncMs?: number;
+}
+
+function eventRecorder(core: CoreV1Api): (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown> {
+  return (ar, event) => {
+    const now = new Date();
+    const namespace = ar.metadata.namespace ?? '';
+    // A plain JSON body of the same shape as the client-node model (its serializer walks fields by name).
+    const body = {
+      metadata: { generateName: `${ar.metadata.name ?? 'approvalrequest'}.`, namespace },
+      involvedObject: {
+        apiVersion: `${APPROVAL_REQUEST.group}/${APPROVAL_REQUEST.version}`, kind: APPROVAL_REQUEST.kind, namespace, name: ar.metadata.name,
+        uid: (ar.metadata as { uid?: string }).uid, resourceVersion: ar.metadata.resourceVersion,
+      },
+      reason: event.reason, message: event.message, type: event.type,
+      source: { component: 'airlock-operator' }, reportingComponent: 'airlock-operator', reportingInstance: hostname(),
+      firstTimestamp: now, lastTimestamp: now, count: 1,
+    } as unknown as CoreV1Event;
+    return core.createNamespacedEvent({ namespace, body });
+  };
+}
+
+function slackNotifier(url: string): (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown> {
+  return async (ar, event) => {
+    const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(slackMessage(ar, event)), signal: AbortSignal.timeout(10_000) });
+    if (!answer.ok) throw new Error(`the approval webhook answered HTTP ${answer.status}`);
+  };
+}
+
+export function startApprovalController(options: ApprovalControllerOptions): Controller {
+  const kc = options.kubeConfig;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = APPROVAL_REQUEST;
+  const requests = makeInformer<ApprovalRequestWithMeta & KubernetesObject>(
+    kc,
+    `/apis/${group}/${version}/${plural}`,
+    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<ApprovalRequestWithMeta & KubernetesObject>>,
+  );
+  const log = options.log;
+  return runController({
+    name: 'approvalrequest',
+    informers: [{ name: 'approvalrequests', informer: requests }],
+    log,
+    resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    reconcile: (key) => reconcileApprovalRequest(key, {
+      get: (k) => getByKey(requests, k),
+      all: () => requests.list(),
+      writeStatus: (ref, status) => custom.patchNamespacedCustomObjectStatus(
+        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+      remove: (ref) => custom.deleteNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name }),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api)),
+      ...(options.webhookUrl === undefined ? {} : { notify: slackNotifier(options.webhookUrl) }),
+      ...(options.approvalMetrics === undefined ? {} : { metrics: options.approvalMetrics }),
+      now: () => new Date(),
+      retentionMs: options.retentionMs,
+      log,
     }),
   });
 }

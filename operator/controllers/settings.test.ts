@@ -9,7 +9,16 @@ describe('operator settings', () => {
       healthAddress: { host: undefined, port: 8081 },
       metricsAddress: { host: undefined, port: 8080 },
       gatewayImage: 'airlock:dev',
+      approvalRetentionMs: 7 * 24 * 3_600_000,
+      approvalWebhookUrl: undefined,
     });
+  });
+
+  it('reads the approval retention and webhook, refusing bad values with the variable named', () => {
+    expect(readSettings({ POD_NAMESPACE: 'a', AIRLOCK_APPROVAL_RETENTION: '30m', AIRLOCK_APPROVAL_WEBHOOK_URL: 'https://hooks.example/T1' }))
+      .toMatchObject({ approvalRetentionMs: 1_800_000, approvalWebhookUrl: 'https://hooks.example/T1' });
+    expect(() => readSettings({ POD_NAMESPACE: 'a', AIRLOCK_APPROVAL_RETENTION: '7d' })).toThrow(/AIRLOCK_APPROVAL_RETENTION must be a duration/);
+    expect(() => readSettings({ POD_NAMESPACE: 'a', AIRLOCK_APPROVAL_WEBHOOK_URL: 'ftp://x' })).toThrow(/AIRLOCK_APPROVAL_WEBHOOK_URL must be an http\(s\) URL/);
   });
 
   it('parses hosts and refuses bad values', () => {

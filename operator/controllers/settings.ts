@@ -11,6 +11,10 @@ export interface OperatorSettings {
   readonly healthAddress: ListenAddress;
   readonly metricsAddress: ListenAddress;
   readonly gatewayImage: string;
+  /** Finished ApprovalRequests are removed this long after creation (AIRLOCK_APPROVAL_RETENTION, e.g. 168h). */
+  readonly approvalRetentionMs: number;
+  /** Optional Slack-compatible webhook told about new ApprovalRequests (AIRLOCK_APPROVAL_WEBHOOK_URL). */
+  readonly approvalWebhookUrl: string | undefined;
 }
 
 export const DEFAULT_GATEWAY_IMAGE = 'airlock:dev';
@@ -34,6 +38,19 @@ function flag(value: string | undefined, variable: string, fallback: boolean): b
   throw new TypeError(`${variable} must be true or false, got ${JSON.stringify(value)}`);
 }
 
+function retention(value: string | undefined): number {
+  if (value === undefined || value === '') return 7 * 24 * 3_600_000;
+  const match = /^(\d+)(s|m|h)$/.exec(value);
+  if (match === null) throw new TypeError(`AIRLOCK_APPROVAL_RETENTION must be a duration like 168h or 30m, got ${JSON.stringify(value)}`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 3_600_000);
+}
+
+function webhookUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new TypeError(`AIRLOCK_APPROVAL_WEBHOOK_URL must be an http(s) URL, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function readSettings(env: Readonly<Record<string, string | undefined>>): OperatorSettings {
   const podNamespace = env['POD_NAMESPACE'] ?? '';
   const leaderElection = flag(env['AIRLOCK_LEADER_ELECTION'], 'AIRLOCK_LEADER_ELECTION', true);
@@ -44,5 +61,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     healthAddress: parseListenAddress(env['AIRLOCK_HEALTH_ADDRESS'] ?? ':8081', 'AIRLOCK_HEALTH_ADDRESS'),
     metricsAddress: parseListenAddress(env['AIRLOCK_METRICS_ADDRESS'] ?? ':8080', 'AIRLOCK_METRICS_ADDRESS'),
     gatewayImage: env['AIRLOCK_GATEWAY_IMAGE'] ?? DEFAULT_GATEWAY_IMAGE,
+    approvalRetentionMs: retention(env['AIRLOCK_APPROVAL_RETENTION']),
+    approvalWebhookUrl: webhookUrl(env['AIRLOCK_APPROVAL_WEBHOOK_URL']),
   };
 }

@@ -1,0 +1,69 @@
+// The ApprovalRequest controller: one reconcile function that moves phase and the grant window from
+// the reviewers' decisions and the time (approval-phase.ts decides; this file applies), tells people
+// through Kubernetes Events (and an optional Slack-compatible webhook), and removes finished
+// requests after the retention period. It writes only status (never the decisions) and deletes.
+import type { Logger } from 'pino';
+import type { ReconcileResult } from '../runtime/controller.ts';
+import { parseKey } from '../runtime/object-key.ts';
+import { isNotFound } from '../runtime/api-errors.ts';
+import { planApprovalRequest, type ApprovalRequestWithMeta, type PhaseEvent, type PhasePlan } from './approval-phase.ts';
+
+export const APPROVAL_REQUEST = { group: 'airlock.dev', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
+
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ApprovalMetrics {
+  pending(count: number): void;
+  decided(seconds: number): void;
+}
+
+export interface ApprovalReconcileDeps {
+  readonly get: (key: string) => ApprovalRequestWithMeta | undefined;
+  /** Every cached request, for the pending gauge. */
+  readonly all: () => readonly ApprovalRequestWithMeta[];
+  readonly writeStatus: (ref: ObjectRef, status: NonNullable<PhasePlan['status']>) => Promise<unknown>;
+  readonly remove: (ref: ObjectRef) => Promise<unknown>;
+  readonly recordEvent: (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown>;
+  /** Optional: tells approvers elsewhere (e.g. Slack); failures are logged, never retried forever. */
+  readonly notify?: (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown>;
+  readonly metrics?: ApprovalMetrics;
+  readonly now: () => Date;
+  readonly retentionMs: number;
+  readonly log: Logger;
+}
+
+function countPending(all: readonly ApprovalRequestWithMeta[]): number {
+  return all.filter((ar) => ar.status?.phase === undefined || ar.status.phase === 'Pending').length;
+}
+
+export async function reconcileApprovalRequest(key: string, deps: ApprovalReconcileDeps): Promise<ReconcileResult> {
+  const ar = deps.get(key);
+  deps.metrics?.pending(countPending(deps.all()));
+  if (ar === undefined) return {};
+  const ref = parseKey(key);
+  const target = { namespace: ref.namespace ?? '', name: ref.name };
+  const plan = planApprovalRequest(ar, deps.now(), deps.retentionMs);
+  if (plan.remove) {
+    await deps.remove(target).catch((error: unknown) => { if (!isNotFound(error)) throw error; });
+    deps.log.info({ approvalRequest: key }, 'removed a finished ApprovalRequest after its retention period');
+    return {};
+  }
+  if (plan.status !== undefined) await deps.writeStatus(target, plan.status);
+  // Events after the status write: a failed write is retried, and its events come with the retry.
+  for (const event of plan.events) {
+    await deps.recordEvent(ar, event).catch((error: unknown) => { deps.log.warn({ err: error, approvalRequest: key }, 'could not record an event'); });
+    if (deps.notify !== undefined && event.reason === 'Requested') {
+      await deps.notify(ar, event).catch((error: unknown) => { deps.log.warn({ err: error, approvalRequest: key }, 'approval notification webhook failed'); });
+    }
+  }
+  if (plan.decidedAfterSeconds !== undefined && Number.isFinite(plan.decidedAfterSeconds)) deps.metrics?.decided(plan.decidedAfterSeconds);
+  return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
+}
+
+/** A Slack-compatible incoming-webhook body: `{"text": ...}`. */
+export function slackMessage(ar: ApprovalRequestWithMeta, event: PhaseEvent): { text: string } {
+  return { text: `Airlock approval needed in ${ar.metadata.namespace ?? ''}: ${event.message}` };
+}
