@@ -2,8 +2,10 @@
 // identity's risky command is held (Wait) or refused with the command to approve it (Reject); a
 // reviewer's decision in status lets it through once, for that exact request.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { installCrds } from './support/crds.ts';
@@ -12,6 +14,7 @@ import { CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway
 import { createUpstream } from '../gateway/upstream/upstream-client.ts';
 import { createApprovalApi, ApprovalApiError } from '../gateway/approve/approval-api.ts';
 import type { ApprovalRequestObject } from '../gateway/approve/approval-request.ts';
+import { issueClientCertificate, pkiPaths, writeKubeconfig } from '../hack/controlplane/index.ts';
 
 const suffix = randomBytes(3).toString('hex');
 const POLICY_NS = `e2e-approval-policy-${suffix}`;
@@ -19,7 +22,11 @@ const APP_NS = `e2e-approval-app-${suffix}`;
 const GATEWAY = `approvals-${suffix}`;
 // The local gateway runs as airlock-gateway-<name> in airlock-system; its requests live there.
 const AR_NS = 'airlock-system';
-const APPROVER = 'alice@example.com';
+// A real person (client certificate from the cluster CA) who approves with the kubectl plugin.
+const APPROVER = `e2e-flow-alice-${suffix}`;
+const SECOND = `e2e-flow-bob-${suffix}`;
+const PLUGINS = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
+let approverKubeconfig: string;
 
 let gw: TestGateway;
 let ci: string;
@@ -44,10 +51,26 @@ async function waitForRequest(summary: RegExp, exclude: readonly string[] = []):
 }
 
 /** A reviewer's decision, appended through the status subresource (as `kubectl approve` does). */
-async function decide(ar: ApprovalRequestObject, decision: 'Approve' | 'Deny', reason: string): Promise<void> {
+async function decide(ar: ApprovalRequestObject, decision: 'Approve' | 'Deny', reason: string, by = APPROVER): Promise<void> {
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const decisions = [...(ar.status?.decisions ?? []), { decision, by, reason, at }];
   await kubectlOk(['patch', 'approvalrequest', ar.metadata.name ?? '', '-n', AR_NS, '--subresource=status', '--type=merge',
-    '-p', JSON.stringify({ status: { decisions: [{ decision, by: APPROVER, reason, at }] } })]);
+    '-p', JSON.stringify({ status: { decisions } })]);
+}
+
+/** The approver runs the real plugin through real kubectl, which finds it on PATH. */
+function kubectlApprove(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectl(['approve', ...args], { kubeconfig: approverKubeconfig, env: { PATH: `${PLUGINS}:/usr/bin:/bin` } });
+}
+
+async function approverSetUp(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-flow-'));
+  const pki = { ...pkiPaths(join(inject('clusterDir'), 'pki')), dir };
+  const cert = await issueClientCertificate(pki, APPROVER);
+  const server = /server: (\S+)/.exec(await readFile(inject('kubeconfig'), 'utf8'))?.[1] ?? '';
+  await kubectlOk(['apply', '-f', 'config/rbac/approvalrequest_approver_role.yaml']);
+  await kubectlOk(['create', 'rolebinding', `flow-approver-${suffix}`, '-n', AR_NS, '--clusterrole=airlock-approvalrequest-approver', `--user=${APPROVER}`]);
+  return writeKubeconfig(join(dir, 'alice.kubeconfig'), { server, caCertFile: pki.caCert, user: APPROVER, clientCertFile: cert.cert, clientKeyFile: cert.key, namespace: AR_NS });
 }
 
 beforeAll(async () => {
@@ -64,6 +87,8 @@ beforeAll(async () => {
         { name: 'scale-needs-approval', match: { verbs: ['patch', 'update'], apiGroups: ['apps'], resources: ['deployments/scale'], namespaces: [APP_NS] },
           action: 'RequireApproval', message: 'scaling production needs a second pair of eyes',
           approval: { approvers: { users: [APPROVER] }, mode: 'Wait', timeout: '2m' } },
+        { name: 'deletes-need-two', match: { verbs: ['delete'], resources: ['configmaps'], namespaces: [APP_NS] },
+          action: 'RequireApproval', approval: { approvers: { users: [APPROVER, SECOND] }, minApprovals: 2, mode: 'Wait', timeout: '10s' } },
         { name: 'config-changes-need-approval', match: { verbs: ['patch'], resources: ['configmaps'], namespaces: [APP_NS] },
           action: 'RequireApproval', approval: { approvers: { users: [APPROVER] }, mode: 'Reject', grantTTL: '5m' } },
         { name: 'deploy', match: { apiGroups: ['', 'apps'], namespaces: [APP_NS] }, action: 'Allow' },
@@ -71,6 +96,7 @@ beforeAll(async () => {
       ],
     },
   }) });
+  approverKubeconfig = await approverSetUp();
   gw = await startTestGateway({ name: GATEWAY, policyNamespace: POLICY_NS });
   ci = await gw.kubeconfigFor(await gw.oidc.token(CI_CLIENT.clientId), 'ci');
 }, 120_000);
@@ -79,10 +105,11 @@ afterAll(async () => {
   await gw.stop();
   await kubectl(['delete', 'approvalrequests', '-n', AR_NS, '-l', `airlock.dev/gateway=${GATEWAY}`, '--wait=false']);
   await kubectl(['delete', 'namespace', POLICY_NS, APP_NS, '--wait=false']);
+  await kubectl(['delete', 'rolebinding', `flow-approver-${suffix}`, '-n', AR_NS, '--ignore-not-found']);
 });
 
 describe('approvals: Wait mode', () => {
-  it('holds kubectl scale until an approver approves, then forwards it once', async () => {
+  it('holds kubectl scale until an approver runs kubectl approve, then forwards it once', async () => {
     const scaling = kubectl(['scale', 'deployment', 'api', '--replicas=0', '-n', APP_NS], { kubeconfig: ci });
     const ar = await waitForRequest(/^scale deployment .*\/api to 0 replicas$/);
     expect(ar.spec.request).toMatchObject({ verb: 'patch', resource: 'deployments', name: 'api', bodyDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown });
@@ -90,7 +117,13 @@ describe('approvals: Wait mode', () => {
     expect(ar.spec.approvers.users).toEqual([APPROVER]);
     // Still held: nothing changed yet.
     expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('3');
-    await decide(ar, 'Approve', 'planned maintenance');
+    // The approver sees it in `kubectl approve` (what they may decide) and approves it by name.
+    const listed = await kubectlApprove([]);
+    expect(listed.stdout).toContain(ar.metadata.name ?? '-');
+    expect(listed.stdout).toContain('scale deployment');
+    const approved = await kubectlApprove([ar.metadata.name ?? '', '-n', AR_NS, '--reason', 'planned maintenance']);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`Approving as ${APPROVER}`);
     const result = await scaling;
     expect(result.code, result.stderr).toBe(0);
     expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('0');
@@ -113,6 +146,31 @@ describe('approvals: Wait mode', () => {
   });
 });
 
+describe('approvals: two approvers, and expiry', () => {
+  it('needs both approvers when minApprovals is 2', async () => {
+    await kubectlOk(['create', 'configmap', 'two-keys', '-n', APP_NS]);
+    const deleting = kubectl(['delete', 'configmap', 'two-keys', '-n', APP_NS], { kubeconfig: ci });
+    const ar = await waitForRequest(/^delete configmap .*two-keys$/);
+    await decide(ar, 'Approve', 'one');
+    // One of two: still held (the object is still there a moment later).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await kubectl(['get', 'configmap', 'two-keys', '-n', APP_NS])).code).toBe(0);
+    const once = (await approvalRequests()).find((r) => r.metadata.name === ar.metadata.name) ?? ar;
+    await decide(once, 'Approve', 'two', SECOND);
+    const result = await deleting;
+    expect(result.code, result.stderr).toBe(0);
+    expect((await kubectl(['get', 'configmap', 'two-keys', '-n', APP_NS])).code).not.toBe(0);
+  });
+
+  it('refuses a held request nobody decided before its timeout', async () => {
+    await kubectlOk(['create', 'configmap', 'nobody-looks', '-n', APP_NS]);
+    const result = await kubectl(['delete', 'configmap', 'nobody-looks', '-n', APP_NS], { kubeconfig: ci });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/expired before it was used/);
+    expect((await kubectl(['get', 'configmap', 'nobody-looks', '-n', APP_NS])).code).toBe(0);
+  }, 60_000);
+});
+
 describe('approvals: Reject mode', () => {
   it('refuses with the command to approve; the same request then succeeds once; a changed body needs a new approval', async () => {
     const patch = (value: string): Promise<{ code: number; stderr: string }> =>
@@ -121,6 +179,10 @@ describe('approvals: Reject mode', () => {
     expect(first.code).not.toBe(0);
     const ar = await waitForRequest(/configmap .*settings/);
     expect(first.stderr).toContain(`kubectl approve ${ar.metadata.name ?? ''} -n ${AR_NS}`);
+    // The refused request's audit record names the ApprovalRequest it created.
+    const refusedRecords = (await readFile(gw.auditFile, 'utf8')).trim().split('\n')
+      .map((l) => JSON.parse(l) as { approvalRequest?: { name: string }; responseStatus?: { code: number } });
+    expect(refusedRecords.some((r) => r.approvalRequest?.name === ar.metadata.name && r.responseStatus?.code === 403)).toBe(true);
     // Asking again before a decision reuses the pending request.
     expect((await patch('1')).code).not.toBe(0);
     expect((await approvalRequests()).filter((r) => /configmap .*settings/.test(r.spec.request.summary))).toHaveLength(1);
