@@ -1,6 +1,7 @@
 // The gateway part of the demo: a CI identity (an OIDC token from a real issuer, GitHub Actions
 // style) goes through an Airlock gateway on the local control plane: allowed, denied with the
-// policy's message, and audited in a hash chain that verifies.
+// policy's message, held for a human approval given with `kubectl approve`, and audited in a hash
+// chain that verifies.
 //   node hack/demo-gateway.ts [--keep]     (--keep leaves the gateway running until Ctrl-C)
 import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { attachControlPlane, repoRoot } from './controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from './local-gateway.ts';
+import { approvalScene, SCALE_NEEDS_APPROVAL } from './demo-approvals.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
@@ -36,6 +38,7 @@ await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'List', it
   { apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'payments-ci', namespace: 'airlock-demo' }, spec: {
     subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
     rules: [
+      SCALE_NEEDS_APPROVAL,
       { name: 'no-namespace-deletes', match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] }, action: 'Deny', message: 'CI may not delete namespaces; ask #platform' },
       { name: 'deploy-payments', match: { apiGroups: ['', 'apps'], namespaces: ['payments'] }, action: 'Allow' },
       { name: 'whoami', match: { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] }, action: 'Allow' },
@@ -60,6 +63,7 @@ await step(['get', 'configmaps', '-n', 'payments']);
 await step(['delete', 'namespace', 'payments']);
 await step(['get', 'secrets', '-n', 'kube-system']);
 await step(['auth', 'whoami']);
+await approvalScene({ cp, gw, ci: kubeconfig });
 
 console.log(`\n${bold('The audit trail')} (${gw.auditFile}), last records:`);
 const lines = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').slice(-6);
