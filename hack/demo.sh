@@ -20,7 +20,10 @@ step "Applying the samples (config/samples)"
 k apply --server-side -k config/samples
 k get accessgateways,accesspolicies,approvalrequests -A
 
-step "A CI identity through an Airlock gateway (allowed, denied, audited)"
+step "The operator reconciles the sample AccessGateway (run here as a local process)"
+bash hack/demo-operator.sh
+
+step "A CI identity through an Airlock gateway (allowed, denied, held for approval, audited)"
 node_modules/.bin/node hack/demo-gateway.ts
 
 cat <<TXT
@@ -31,5 +34,6 @@ The control plane keeps running. Try:
   kubectl get airlock -A                      # every Airlock object (category "airlock")
   kubectl run shell --image=busybox -- sleep 1d && kubectl exec shell -- uname -a   # kwok runs it locally
   node hack/demo-gateway.ts --keep            # run the demo gateway and keep it up to try kubectl through it
+  kill \$(cat .airlock/demo/operator.pid)     # stop the demo operator
   hack/cluster down                           # stop everything
 TXT
