@@ -11,6 +11,10 @@ import { forwardUpgrade, rawResponseHead } from './forward/upgrade-forward.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { ReadBody } from './request-body.ts';
 import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
+import type { Transform } from 'node:stream';
+import type { MaskRule } from './mask/json-masker.ts';
+import { headersForMasking, maskingStream } from './mask/mask-stream.ts';
+import { notAcceptable } from './status.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -52,6 +56,8 @@ export interface PipelineStages {
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
   /** Reads the body when a stage needs it before forwarding; undefined: it is streamed instead. */
   readBody(req: IncomingMessage, parsed: ParsedRequest, decision: Decision): Promise<ReadBody | undefined>;
+  /** What to mask in the response ([]: nothing, the body is piped untouched). */
+  maskRules(parsed: ParsedRequest, decision: Decision): readonly MaskRule[];
   /** For RequireApproval: waits for, or refuses pending, a human decision (approve/approve-stage.ts). */
   approve(context: ApprovalContext): Promise<ApprovalOutcome>;
   /** Resolves once the record is durable (FailClosed) or accepted (FailOpen); rejects to refuse. */
@@ -148,9 +154,15 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         return;
       }
       const { parsed, caller, effective, decision, body, approvalRequest } = admission.admitted;
+      const masking = prepareMasking(stages.maskRules(parsed, decision), stages.upstreamHeaders(req, effective, { auditID, caller }));
+      if ('refused' in masking) {
+        writeAnswer(res, masking.refused);
+        await refuse(req, { auditID, startedAt, answer: masking.refused, partial: admission.admitted });
+        return;
+      }
       const outcome: ForwardOutcome = await forwardHttp({
         req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
-        headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
+        headers: masking.headers, ...(masking.transform === undefined ? {} : { transform: masking.transform }),
         fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
         beforeEnd: async (code) => {
           await stages.audit({
@@ -213,4 +225,15 @@ function parsedJson(body: ReadBody | undefined): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The upstream headers and the response transform when masking applies, or the 406 refusal. */
+function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => Transform } | { refused: Answer } {
+  if (rules.length === 0) return { headers };
+  const masked = headersForMasking(headers);
+  if (masked === undefined) {
+    const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
+    return { refused: { code: status.code, body: status } };
+  }
+  return { headers: masked, transform: () => maskingStream(rules) };
 }

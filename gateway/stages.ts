@@ -27,6 +27,7 @@ import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
 import { bodyForAudit, hasRequestBody, readRequestBody } from './request-body.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
+import { maskRulesFor } from './mask/mask-plan.ts';
 import { createApprovalApi } from './approve/approval-api.ts';
 import { parse as parseYaml } from 'yaml';
 
@@ -233,6 +234,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval') && hasRequestBody(req)
       ? readRequestBody(req)
       : Promise.resolve(undefined)),
+    maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
     approve: createApproveStage({ api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace } }),
     audit: auditStage(audit, config),
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {

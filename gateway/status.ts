@@ -9,7 +9,7 @@ import { ImpersonationForbiddenError } from './resolve-identity.ts';
 import type { RequestAttributes } from './policy/model.ts';
 
 export type StatusReason =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge';
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'NotAcceptable';
 
 export interface StatusCause {
   readonly reason?: string;
@@ -85,6 +85,11 @@ export function forbidden(user: string, request: ForbiddenRequest, reason = ''):
  */
 export function approvalForbidden(message: string, approvalRequest: string | undefined): Status {
   return failure(403, 'Forbidden', message, approvalRequest === undefined ? {} : { name: approvalRequest, group: 'airlock.dev', kind: 'approvalrequests' });
+}
+
+/** 406: the client accepts no answer the gateway may pass on (protobuf where masking applies). */
+export function notAcceptable(message: string): Status {
+  return failure(406, 'NotAcceptable', message);
 }
 
 /** 413: the body is larger than the gateway holds in memory (here: to fingerprint it for approval). */

@@ -4,6 +4,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 import type { ReadBody } from '../request-body.ts';
+import type { Readable, Transform } from 'node:stream';
 
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -32,6 +33,8 @@ export interface ForwardInput {
   /** The part of the request body an earlier stage already read (request-body.ts); the rest, if
    * any, is still piped from `req`. */
   readonly body?: ReadBody;
+  /** Rewrites the response body (masking); the response must then be JSON, or it is refused. */
+  readonly transform?: () => Transform;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -65,16 +68,29 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       // Long-running requests end when the API server ends them (watch timeoutSeconds, exec exit).
       ...(input.longRunning ? {} : { timeout: 120_000 }),
     };
-    const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders(upstreamRes.rawHeaders));
+    const upstreamRes = (upstreamResponse: IncomingMessage): void => {
+      const source = bodySource(upstreamResponse, input.transform);
+      if (source === undefined) {
+        // Masking applies and the answer is not JSON: nothing unmasked leaves the gateway.
+        upstreamResponse.destroy();
+        input.fail(502, `the Kubernetes API server answered ${upstreamResponse.headers['content-type'] ?? 'without a content type'}, which the gateway cannot mask`);
+        settle({ code: 502, upstreamError: 'unmaskable response' });
+        return;
+      }
+      const headers = responseHeaders(upstreamResponse.rawHeaders);
+      if (input.transform !== undefined) delete headers['content-length'];
+      res.writeHead(upstreamResponse.statusCode ?? 502, headers);
       // A watch's client must see the headers at once; otherwise headers and body share one write.
       if (input.longRunning) res.flushHeaders();
       // A client reading a Content-Length body is done at its last byte, not at res.end(): so that
       // the final audit record is durable before the client has the whole answer, the last chunk is
       // held back until beforeEnd resolves. Long-running responses (watch, logs -f) flow unheld.
-      const lastChunk = input.longRunning ? undefined : holdLastChunk(upstreamRes, res);
-      if (lastChunk === undefined) upstreamRes.pipe(res, { end: false });
-      upstreamRes.on('end', () => {
+      const lastChunk = input.longRunning ? undefined : holdLastChunk(source, res);
+      if (lastChunk === undefined) source.pipe(res, { end: false });
+      relay({ upstreamRes: upstreamResponse, source, lastChunk });
+    };
+    const relay = ({ upstreamRes, source, lastChunk }: { upstreamRes: IncomingMessage; source: Readable; lastChunk: (() => Buffer | undefined) | undefined }): void => {
+      source.on('end', () => {
         const code = upstreamRes.statusCode ?? 502;
         (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
           () => { res.end(lastChunk?.()); settle({ code }); },
@@ -82,12 +98,15 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
         );
       });
       upstreamRes.on('error', (e) => { res.destroy(e); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
+      // A masking error mid-stream cuts the response: never the rest unmasked.
+      if (source !== upstreamRes) source.on('error', (e) => { res.destroy(e); upstreamRes.destroy(); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
       res.on('close', () => {
         // Client went away (e.g. ^C on a watch): stop reading upstream.
         if (!upstreamRes.complete) upstreamReq.destroy();
         settle({ code: upstreamRes.statusCode ?? 502 });
       });
-    });
+    };
+    const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, upstreamRes);
     upstreamReq.on('timeout', () => { upstreamReq.destroy(new Error('upstream timed out')); });
     upstreamReq.on('error', (e) => {
       if (!res.headersSent) {
@@ -115,7 +134,7 @@ function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBo
  * Copies `from` to `to` one chunk behind (with backpressure); returns what is still held, to be
  * written with the final `end`.
  */
-function holdLastChunk(from: IncomingMessage, to: ServerResponse): () => Buffer | undefined {
+function holdLastChunk(from: Readable, to: ServerResponse): () => Buffer | undefined {
   let held: Buffer | undefined;
   from.on('data', (chunk: Buffer) => {
     if (held !== undefined && !to.write(held)) {
@@ -125,4 +144,13 @@ function holdLastChunk(from: IncomingMessage, to: ServerResponse): () => Buffer 
     held = chunk;
   });
   return () => held;
+}
+
+/** The body to relay: the upstream's own, or its masked form (undefined when it cannot be masked). */
+function bodySource(upstreamRes: IncomingMessage, transform: (() => Transform) | undefined): Readable | undefined {
+  if (transform === undefined) return upstreamRes;
+  const type = upstreamRes.headers['content-type'] ?? '';
+  const encoding = upstreamRes.headers['content-encoding'] ?? 'identity';
+  if (!/json/i.test(type) || encoding !== 'identity') return undefined;
+  return upstreamRes.pipe(transform());
 }

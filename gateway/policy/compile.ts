@@ -1,7 +1,7 @@
 // Compiles AccessPolicies into an index so a decision touches only the rules that can apply:
 // first by subject (user, group, ServiceAccount, claim), then by API group and resource. A
 // decision then costs about the same with ten rules or ten thousand.
-import type { Action, ApprovalSettings } from './model.ts';
+import type { Action, ApprovalSettings, MaskSettings } from './model.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
 export interface PolicySource {
@@ -33,6 +33,7 @@ export interface RuleSource {
   readonly action: Action;
   readonly message?: string;
   readonly approval?: ApprovalSettings;
+  readonly mask?: MaskSettings;
 }
 
 export interface CompiledRule {
@@ -44,6 +45,7 @@ export interface CompiledRule {
   readonly action: Action;
   readonly message: string | undefined;
   readonly approval: ApprovalSettings | undefined;
+  readonly mask: MaskSettings | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
   readonly names: ReadonlySet<string> | undefined;
@@ -135,6 +137,7 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
     action: rule.action,
     message: rule.message,
     approval: rule.action === 'RequireApproval' ? rule.approval : undefined,
+    mask: rule.mask,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),
     names: asSet(match.names),

@@ -75,6 +75,7 @@ export function evaluatePolicy(policies: CompiledPolicies, input: DecisionInput,
     matched: { namespace: rule.policyNamespace, name: rule.policyName, rule: rule.name },
     ...(rule.message === undefined ? {} : { message: rule.message }),
     ...(rule.approval === undefined ? {} : { approval: rule.approval }),
+    ...(rule.mask === undefined ? {} : { mask: rule.mask }),
     reason: `rule "${rule.name}" of AccessPolicy ${rule.policyNamespace}/${rule.policyName}`,
   };
 }

@@ -39,8 +39,17 @@ export interface ApprovalSettings {
   readonly reusable?: boolean;
 }
 
+/** A rule's `mask` settings: extra field paths, and whether Secret values are shown unmasked. */
+export interface MaskSettings {
+  readonly fields?: readonly string[];
+  readonly envNamePattern?: string;
+  readonly exempt?: boolean;
+}
+
 export interface Decision {
   readonly action: Action;
+  /** The deciding rule's mask settings, if it has any. */
+  readonly mask?: MaskSettings;
   /** Present when action is RequireApproval. */
   readonly approval?: ApprovalSettings;
   /** The rule that decided; absent when the gateway's default action decided. */

@@ -1,0 +1,152 @@
+// Secret values never leave the gateway: real kubectl through the gateway in every form it asks
+// Secrets in (object, list, Table, Table with objects, watch, echoes of create/apply/patch,
+// describe, last-applied), raw requests asking for gzip, protobuf and PartialObjectMetadata, and a
+// search of every byte returned and every audit record for each value in plain, base64 and
+// base64url. A subject a rule exempts sees the real values.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { installCrds } from './support/crds.ts';
+import { kubectl, kubectlOk } from './support/kubectl.ts';
+import { CI_CLIENT, OTHER_CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { MASKED_BASE64 } from '../gateway/mask/mask-plan.ts';
+
+const NS = `e2e-mask-${randomBytes(3).toString('hex')}`;
+const POLICY_NS = `${NS}-policy`;
+const secretValues = Array.from({ length: 3 }, () => `v-${randomBytes(12).toString('hex')}`);
+const [adminValue = '', appliedValue = '', createdValue = ''] = secretValues;
+const seen: string[] = [];
+let gw: TestGateway;
+let ci: string;
+let exempt: string;
+let ciToken: string;
+
+async function asCi(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await kubectl(args, { kubeconfig: ci, namespace: NS, ...(input === undefined ? {} : { input }) });
+  seen.push(result.stdout, result.stderr);
+  return result;
+}
+
+function raw(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gw.url}${path}`, { ca: readFileSync(gw.caFile), headers: { authorization: `Bearer ${ciToken}`, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }); });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  await installCrds();
+  for (const ns of [NS, POLICY_NS]) await kubectlOk(['create', 'namespace', ns]);
+  for (const client of [CI_CLIENT, OTHER_CI_CLIENT]) {
+    await kubectlOk(['create', 'rolebinding', `edit-${client.clientId}`, '-n', NS, '--clusterrole=edit', `--user=oidc:${client.clientId}`]);
+  }
+  await kubectlOk(['create', 'secret', 'generic', 'db', '-n', NS, `--from-literal=password=${adminValue}`]);
+  await kubectlOk(['apply', '-f', '-'], { input: stringify({
+    apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'masking', namespace: POLICY_NS },
+    spec: {
+      subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
+      rules: [
+        { name: 'app', match: { apiGroups: [''], namespaces: [NS] }, action: 'Allow' },
+        { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
+      ],
+    },
+  }) });
+  await kubectlOk(['apply', '-f', '-'], { input: stringify({
+    apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'secret-reader', namespace: POLICY_NS },
+    spec: {
+      subjects: [{ claim: { name: 'repository', value: 'acme/other' } }],
+      // The rule that allows a request decides its masking: this one shows Secret values.
+      rules: [
+        { name: 'controller-reads-secrets', match: { verbs: ['get'], resources: ['secrets'], namespaces: [NS] }, action: 'Allow', mask: { exempt: true } },
+        { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
+      ],
+    },
+  }) });
+  gw = await startTestGateway({ name: 'e2e-mask', policyNamespace: POLICY_NS });
+  ciToken = await gw.oidc.token(CI_CLIENT.clientId);
+  ci = await gw.kubeconfigFor(ciToken, 'ci');
+  exempt = await gw.kubeconfigFor(await gw.oidc.token(OTHER_CI_CLIENT.clientId), 'exempt');
+}, 120_000);
+
+afterAll(async () => {
+  await gw.stop();
+  await kubectl(['delete', 'namespace', NS, POLICY_NS, '--wait=false']);
+});
+
+describe('gateway: masking Secret values', () => {
+  it('masks what kubectl reads, with valid base64 in data', async () => {
+    const value = await asCi(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']);
+    expect(value.stdout).toBe(MASKED_BASE64);
+    expect(Buffer.from(value.stdout, 'base64').toString()).toBe('***MASKED***');
+    for (const args of [['get', 'secret', 'db', '-o', 'yaml'], ['get', 'secrets', '-o', 'json'], ['get', 'secrets'], ['get', 'secrets', '--sort-by=.metadata.name'], ['describe', 'secret', 'db']]) {
+      const result = await asCi(args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    }
+    expect((await asCi(['get', 'secrets', '-o', 'json'])).stdout).toContain(`"password": "${MASKED_BASE64}"`);
+  });
+
+  it('masks the objects echoed by create, apply and patch, and the last-applied annotation', async () => {
+    const created = await asCi(['create', 'secret', 'generic', 'created', `--from-literal=token=${createdValue}`, '-o', 'json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain(MASKED_BASE64);
+    const manifest = stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied', namespace: NS }, stringData: { key: appliedValue } });
+    const applied = await asCi(['apply', '-f', '-', '-o', 'json'], manifest);
+    expect(applied.code, applied.stderr).toBe(0);
+    const got = await asCi(['get', 'secret', 'applied', '-o', 'json']);
+    expect(got.stdout).toContain('"kubectl.kubernetes.io/last-applied-configuration": "***MASKED***"');
+    const patched = await asCi(['patch', 'secret', 'db', '--type=merge', '-p', '{"metadata":{"labels":{"rotated":"no"}}}', '-o', 'json']);
+    expect(patched.code, patched.stderr).toBe(0);
+    // The values really are stored: the admin reads them directly.
+    expect(Buffer.from((await kubectlOk(['get', 'secret', 'applied', '-n', NS, '-o', 'jsonpath={.data.key}'])), 'base64').toString()).toBe(appliedValue);
+  });
+
+  it('masks a watch, every event', async () => {
+    const watching = asCi(['get', 'secrets', '-w', '-o', 'json', '--request-timeout=4s']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await kubectlOk(['patch', 'secret', 'db', '-n', NS, '--type=merge', '-p', '{"metadata":{"labels":{"watched":"yes"}}}']);
+    const result = await watching;
+    expect(result.stdout).toContain('"watched": "yes"');
+    expect(result.stdout).toContain(MASKED_BASE64);
+  });
+
+  it('asks upstream for JSON and no compression; refuses protobuf-only clients; masks PartialObjectMetadata', async () => {
+    const path = `/api/v1/namespaces/${NS}/secrets`;
+    const gz = await raw(path, { 'accept-encoding': 'gzip', accept: 'application/vnd.kubernetes.protobuf, application/json' });
+    seen.push(gz.body.toString('latin1'));
+    expect(gz.status).toBe(200);
+    expect(gz.headers['content-type']).toMatch(/json/);
+    expect(gz.body.toString()).toContain(MASKED_BASE64);
+    const protobufOnly = await raw(path, { accept: 'application/vnd.kubernetes.protobuf' });
+    seen.push(protobufOnly.body.toString('latin1'));
+    expect(protobufOnly.status).toBe(406);
+    expect(JSON.parse(protobufOnly.body.toString()) as { reason: string }).toMatchObject({ reason: 'NotAcceptable' });
+    const meta = await raw(path, { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
+    seen.push(meta.body.toString('latin1'));
+    expect(meta.status).toBe(200);
+    expect(meta.body.toString()).toContain('PartialObjectMetadataList');
+  });
+
+  it('leaks no value in any response or audit record, in plain, base64 or base64url', async () => {
+    const audit = await readFile(gw.auditFile, 'utf8');
+    const everything = [...seen, audit].join('\n');
+    for (const value of secretValues) {
+      for (const form of [value, Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url')]) {
+        expect(everything.includes(form), `found ${form}`).toBe(false);
+      }
+    }
+  });
+
+  it('shows the real values to a subject whose rule exempts it', async () => {
+    const result = await kubectl(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}'], { kubeconfig: exempt, namespace: NS });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Buffer.from(result.stdout, 'base64').toString()).toBe(adminValue);
+  });
+});

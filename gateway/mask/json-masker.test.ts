@@ -1,0 +1,142 @@
+// The streaming masker against a reference masker built on JSON.parse, on generated JSON (deep
+// nesting, unicode and escapes, long strings, keys that look like paths) cut into random chunks,
+// including inside multi-byte characters and escapes. Seeded, so a failure is reproducible.
+import { describe, expect, it } from 'vitest';
+import { JsonMasker, type MaskRule, type PathPattern } from './json-masker.ts';
+import { headersForMasking } from './mask-stream.ts';
+import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath } from './mask-plan.ts';
+
+/** mulberry32: small, fast, seeded. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', 'é', '€', '😀', '\u0001', 'data', 'items', '*'];
+function randomString(next: () => number, max: number): string {
+  let s = '';
+  const length = Math.floor(next() * max);
+  for (let i = 0; i < length; i++) s += ALPHABET[Math.floor(next() * ALPHABET.length)] ?? 'x';
+  return s;
+}
+
+const KEYS = ['data', 'items', 'object', 'rows', 'metadata', 'annotations', 'stringData', 'a', 'b"q', 'é'];
+function randomValue(next: () => number, depth: number): unknown {
+  const pick = next();
+  if (depth > 6 || pick < 0.35) return next() < 0.7 ? randomString(next, next() < 0.05 ? 3000 : 12) : next() < 0.5 ? Math.floor(next() * 1e6) / 7 : next() < 0.5 ? null : true;
+  if (pick < 0.6) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+  const object: Record<string, unknown> = {};
+  for (let i = Math.floor(next() * 5); i > 0; i--) object[KEYS[Math.floor(next() * KEYS.length)] ?? 'k'] = randomValue(next, depth + 1);
+  return object;
+}
+
+/** The reference: walk the parsed value, replace strings whose path matches a rule. */
+function referenceMask(value: unknown, rules: readonly MaskRule[], path: string[] = []): unknown {
+  const hit = (): MaskRule | undefined => rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i]));
+  if (typeof value === 'string') return hit()?.marker ?? value;
+  if (Array.isArray(value)) return value.map((v, i) => referenceMask(v, rules, [...path, String(i)]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, referenceMask(v, rules, [...path, k])]));
+  }
+  return value;
+}
+
+function maskInChunks(text: string, rules: readonly MaskRule[], next: () => number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  const masker = new JsonMasker(rules);
+  let out = '';
+  for (let at = 0; at < bytes.length;) {
+    const size = 1 + Math.floor(next() * (next() < 0.5 ? 4 : 200));
+    out += masker.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return out + masker.end();
+}
+
+const RULES: MaskRule[] = [
+  { path: ['data', '*'], marker: 'M1' },
+  { path: ['items', '*', 'data', '*'], marker: 'M2' },
+  { path: ['object', 'metadata', 'annotations', LAST_APPLIED], marker: 'M3' },
+  { path: ['rows', '*', 'object', 'data', '*'], marker: 'M4' },
+  { path: ['a', '*', 'b"q'], marker: 'M5' },
+];
+
+describe('JsonMasker', () => {
+  it('equals the reference masker on 500 generated documents cut into random chunks', () => {
+    const next = rng(20261124);
+    for (let n = 0; n < 500; n++) {
+      const doc = randomValue(next, 0);
+      const text = JSON.stringify(doc, null, next() < 0.3 ? 2 : undefined);
+      const masked = maskInChunks(text, RULES, next);
+      expect(JSON.parse(masked), `document ${n}: ${text.slice(0, 200)}`).toEqual(referenceMask(doc, RULES));
+    }
+  });
+
+  it('masks every event of a watch stream (one JSON value per line) and leaves bookmarks alone', () => {
+    const next = rng(7);
+    const events = [
+      { type: 'ADDED', object: { kind: 'Secret', data: { password: 'cGFzcw==' } } },
+      { type: 'BOOKMARK', object: { kind: 'Secret', metadata: { resourceVersion: '12' } } },
+      { type: 'MODIFIED', object: { kind: 'Secret', data: { password: 'bmV3', 'tls.crt': 'Y2VydA==' } } },
+    ];
+    const rules = [{ path: ['object', 'data', '*'] as PathPattern, marker: 'X' }];
+    const out = maskInChunks(events.map((e) => JSON.stringify(e)).join('\n') + '\n', rules, next).trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(out).toEqual(events.map((e) => referenceMask(e, rules)));
+  });
+
+  it('keeps escaped keys straight and never writes a masked string\'s characters', () => {
+    const masker = new JsonMasker([{ path: ['da\u0074a', 'k'], marker: 'X' }]);
+    const out = masker.push(Buffer.from('{"d\\u0061ta":{"k":"se\\"cret \\\\ \\u00e9","k2":"keep"}}')) + masker.end();
+    expect(JSON.parse(out)).toEqual({ data: { k: 'X', k2: 'keep' } });
+    expect(out).not.toContain('se');
+    expect(masker.masked).toBe(1);
+  });
+
+  it('streams a long string in constant output chunks without holding the document', () => {
+    const masker = new JsonMasker([{ path: ['data', 'big'], marker: 'X' }]);
+    let out = masker.push(Buffer.from('{"other":"'));
+    for (let i = 0; i < 1000; i++) out += masker.push(Buffer.alloc(1000, 'a'));
+    out += masker.push(Buffer.from('","data":{"big":"')) + masker.push(Buffer.alloc(100_000, 'b')) + masker.push(Buffer.from('"}}')) + masker.end();
+    expect(out.length).toBe('{"other":"'.length + 1_000_000 + '","data":{"big":"X"}}'.length);
+  });
+});
+
+describe('mask plan', () => {
+  it.each([
+    ['.data.*', ['data', '*']],
+    ['.spec.template.spec.containers[*].env[*].value', ['spec', 'template', 'spec', 'containers', '*', 'env', '*', 'value']],
+    [".metadata.annotations['example.com/token']", ['metadata', 'annotations', 'example.com/token']],
+  ])('parses %s', (path, segments) => {
+    expect(parseFieldPath(path)).toEqual(segments);
+  });
+
+  it.each(['data', '.data[0]', '.', ".a['unterminated"])('refuses %s', (path) => {
+    expect(() => parseFieldPath(path)).toThrow(TypeError);
+  });
+
+  const secrets = { resourceRequest: true, verb: 'list', apiGroup: '', resource: 'secrets', subresource: '', namespace: 'ns', name: '', path: '/api/v1/namespaces/ns/secrets' };
+  it('masks Secret data for every caller unless exempt, under every object root', () => {
+    const rules = maskRulesFor(secrets, undefined);
+    expect(rules).toContainEqual({ path: ['items', '*', 'data', '*'], marker: MASKED_BASE64 });
+    expect(rules).toContainEqual({ path: ['rows', '*', 'object', 'metadata', 'annotations', LAST_APPLIED], marker: '***MASKED***' });
+    expect(maskRulesFor(secrets, { exempt: true })).toEqual([]);
+    expect(maskRulesFor({ ...secrets, resource: 'configmaps' }, undefined)).toEqual([]);
+    expect(maskRulesFor({ ...secrets, resource: 'configmaps' }, { fields: ['.data.*'] })).toContainEqual({ path: ['object', 'data', '*'], marker: '***MASKED***' });
+    // A custom resource named "secrets" in another group is not a Secret.
+    expect(maskRulesFor({ ...secrets, apiGroup: 'vault.example' }, undefined)).toEqual([]);
+  });
+
+  it.each([
+    [{ accept: 'application/vnd.kubernetes.protobuf, application/json', 'accept-encoding': 'gzip' }, { accept: 'application/json' }],
+    [{ accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' }, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json' }],
+    [{}, { accept: 'application/json' }],
+    [{ accept: 'application/vnd.kubernetes.protobuf' }, undefined],
+  ])('rewrites %j for masking', (headers, expected) => {
+    expect(headersForMasking(headers)).toEqual(expected);
+  });
+});

@@ -1,0 +1,54 @@
+// What to mask in one response: Secret values for every caller (unless a rule exempts the request),
+// plus the field paths of the rule that allowed it. Paths within an object are placed under every
+// root an object can have in an answer: the body itself, a list's items, a watch event's object and
+// a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`).
+import type { RequestAttributes } from '../policy/model.ts';
+import type { MaskRule, PathPattern } from './json-masker.ts';
+
+/** Written in place of a Secret `data` value: still valid base64, decoding to "***MASKED***". */
+export const MASKED_BASE64 = Buffer.from('***MASKED***').toString('base64');
+/** Written in place of any other masked string. */
+export const MASKED_TEXT = '***MASKED***';
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+const ROOTS: readonly PathPattern[] = [[], ['items', '*'], ['object'], ['rows', '*', 'object']];
+
+/** A rule's `mask` settings (AccessPolicy spec.rules[].mask). */
+export interface RuleMask {
+  readonly fields?: readonly string[];
+  readonly envNamePattern?: string;
+  readonly exempt?: boolean;
+}
+
+/**
+ * `.data.*`, `.spec.containers[*].env[*].value`, `.metadata.annotations['a/b']` to segments.
+ * Throws TypeError on anything else (the operator reports it on the AccessPolicy).
+ */
+export function parseFieldPath(path: string): PathPattern {
+  const segments: string[] = [];
+  const re = /\.([A-Za-z0-9_-]+|\*)|\[\*\]|\['([^']+)'\]/gy;
+  let match: RegExpExecArray | null;
+  let at = 0;
+  while ((match = re.exec(path)) !== null) {
+    segments.push(match[1] ?? match[2] ?? '*');
+    at = re.lastIndex;
+  }
+  if (at !== path.length || segments.length === 0) throw new TypeError(`mask field path ${JSON.stringify(path)} is not of the form .a.b[*].c or .a['key']`);
+  return segments;
+}
+
+const SECRET_FIELDS: readonly { readonly path: PathPattern; readonly marker: string }[] = [
+  { path: ['data', '*'], marker: MASKED_BASE64 },
+  { path: ['stringData', '*'], marker: MASKED_TEXT },
+  // kubectl apply keeps the whole object, Secret values included, in this annotation.
+  { path: ['metadata', 'annotations', LAST_APPLIED], marker: MASKED_TEXT },
+];
+
+/** The rules for a response to `request`, or [] when nothing is masked (the body is piped untouched). */
+export function maskRulesFor(request: RequestAttributes, mask: RuleMask | undefined): MaskRule[] {
+  const within: { path: PathPattern; marker: string }[] = [];
+  const secrets = request.resourceRequest && request.apiGroup === '' && request.resource === 'secrets';
+  if (secrets && mask?.exempt !== true) within.push(...SECRET_FIELDS);
+  for (const field of mask?.fields ?? []) within.push({ path: parseFieldPath(field), marker: MASKED_TEXT });
+  return ROOTS.flatMap((root) => within.map((w) => ({ path: [...root, ...w.path], marker: w.marker })));
+}
