@@ -9,14 +9,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { writeFile } from 'node:fs/promises';
-import { parse, stringify } from 'yaml';
+import { execFileSync } from 'node:child_process';
 import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { compilePolicies, type PolicySource } from '../gateway/policy/compile.ts';
 import { evaluatePolicy } from '../gateway/policy/evaluate.ts';
+import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
 
 const { values } = parseArgs({ options: {
   requests: { type: 'string', default: '2000' },
@@ -81,47 +79,6 @@ function policyDecisionMicros(): { rules: number; micros: number } {
 }
 
 const fmt = (n: number): string => n.toFixed(2);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
-    });
-  });
-}
-
-async function gatewayCpuSeconds(healthUrl: string): Promise<number> {
-  const text = await (await fetch(`${healthUrl}/metrics`)).text();
-  return Number(/^airlock_gateway_process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? 'NaN');
-}
-
-interface GatewayProcess { readonly url: string; readonly healthUrl: string; stop(): Promise<void> }
-
-/** Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process. */
-async function startGatewayProcess(dir: string, profileDir: string | undefined): Promise<GatewayProcess> {
-  const config = parse(readFileSync(join(dir, 'gateway.yaml'), 'utf8')) as { listen: { port: number }; health: { port: number } };
-  config.listen.port = await freePort();
-  config.health.port = await freePort();
-  const file = join(dir, 'gateway-process.yaml');
-  await writeFile(file, stringify(config));
-  const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child: ChildProcess = spawn(process.execPath, [...flags, 'gateway/main.ts', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const healthUrl = `http://127.0.0.1:${config.health.port}`;
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
-    const ready = await fetch(`${healthUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url: `https://127.0.0.1:${config.listen.port}`,
-    healthUrl,
-    stop: () => new Promise((resolve) => { child.once('exit', () => { resolve(); }); child.kill('SIGTERM'); }),
-  };
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));

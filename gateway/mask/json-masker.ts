@@ -28,6 +28,9 @@ interface Frame {
 
 type StringMode = 'none' | 'key' | 'pass' | 'mask';
 
+/** What can end a run of string content: the closing quote or an escape. */
+const STRING_STOP = /["\\]/g;
+
 /** Matches `path` (the frames' keys) against a pattern without building the path. */
 function matches(frames: readonly Frame[], pattern: PathPattern): boolean {
   if (frames.length !== pattern.length) return false;
@@ -79,18 +82,18 @@ export class JsonMasker {
     let out = '';
     let from = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      const mode = this.#string;
-      if (mode !== 'none') {
-        const closes = this.#stringChar(c);
-        if (mode === 'key') this.#key += text[i] ?? '';
+      if (this.#string !== 'none') {
+        // Inside a string: jump to the closing quote (most bytes are string content).
+        const end = this.#stringEnd(text, i);
         // A masked string's characters, closing quote included, are swallowed: the marker
         // (quoted) was written when it opened.
-        if (mode === 'mask') from = i + 1;
-        if (closes) this.#closeString();
+        if (this.#string === 'mask') from = Math.min(text.length, end + 1);
+        if (end >= text.length) break;
+        i = end;
+        this.#closeString();
         continue;
       }
-      const replaced = this.#structural(c);
+      const replaced = this.#structural(text.charCodeAt(i));
       if (replaced !== undefined) {
         out += text.slice(from, i) + replaced;
         from = i + 1;
@@ -99,11 +102,34 @@ export class JsonMasker {
     return out + text.slice(from);
   }
 
-  /** Tracks escapes inside a string; true when this character is the closing quote. */
-  #stringChar(c: number): boolean {
-    if (this.#escaped) { this.#escaped = false; return false; }
-    if (c === 0x5c) { this.#escaped = true; return false; }
-    return c === 0x22;
+  /**
+   * From `i` inside a string: the index of its closing quote, or text.length when the string goes
+   * on past this chunk (an escape cut at the chunk's end is remembered in #escaped). Key text read
+   * on the way is kept.
+   */
+  #stringEnd(text: string, i: number): number {
+    const key = this.#string === 'key';
+    let at = i;
+    for (;;) {
+      if (this.#escaped) {
+        if (at >= text.length) return text.length;
+        // The character after a backslash never ends the string.
+        this.#escaped = false;
+        if (key) this.#key += text[at] ?? '';
+        at += 1;
+      }
+      if (at >= text.length) return text.length;
+      STRING_STOP.lastIndex = at;
+      const stop = STRING_STOP.exec(text);
+      if (stop === null) {
+        if (key) this.#key += text.slice(at);
+        return text.length;
+      }
+      if (key) this.#key += text.slice(at, stop.index + 1);
+      if (text.charCodeAt(stop.index) === 0x22) return stop.index;
+      this.#escaped = true;
+      at = stop.index + 1;
+    }
   }
 
   #closeString(): void {
