@@ -188,6 +188,12 @@ describe('AccessGateway operator', () => {
     expect(ready.status?.['endpoint']).toBe(`https://${GATEWAY}.${namespace}.svc:443`);
     expect(ready.status?.conditions?.map((c) => c.type).sort()).toEqual(['CredentialsReady', 'Degraded', 'PoliciesReady', 'Ready']);
     expect(condition(ready, 'Degraded')?.reason).toBe('TLSNotImplemented');
+    // Condition transitions are Kubernetes Events on the gateway (kubectl describe shows them).
+    await eventually('Ready event', async () => {
+      const events = await kubectlOk(['get', 'events', '--field-selector', `involvedObject.kind=AccessGateway,involvedObject.name=${GATEWAY}`,
+        '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}'], { namespace });
+      return events.includes('Normal DeploymentReady Ready=True') && events.includes('Warning TLSNotImplemented Degraded=True') ? true : undefined;
+    });
     await expectCredential(namespace, ready);
     await expectProbes(started);
 

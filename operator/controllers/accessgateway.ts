@@ -22,7 +22,7 @@ import { isNotFound } from '../runtime/api-errors.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
-import { mergeConditions, type DesiredCondition } from './conditions.ts';
+import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
 import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, type WrittenStatus } from './gateway-status.ts';
 
@@ -32,6 +32,8 @@ export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plura
 export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;
 
 export interface AccessGatewayDeps {
+  /** Records a Kubernetes Event on the gateway (condition transitions); failures are only logged. */
+  readonly recordEvent?: (gateway: AccessGateway, event: ConditionEvent) => Promise<unknown>;
   /** Server-side apply and delete of any kind. */
   readonly objects: CredentialDeps['objects'] & { delete(spec: KubernetesObject): Promise<unknown> };
   readonly mintToken: TokenMinter;
@@ -131,4 +133,8 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
   };
   if (!statusChanged(gateway, next)) return;
   await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+  // After the write: a failed write is retried, and its events come with the retry.
+  for (const event of conditionEvents(gateway.status?.conditions, next.conditions)) {
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+  }
 }

@@ -37,3 +37,30 @@ export function mergeConditions(
   const kept = (previous ?? []).filter((c) => !desired.some((d) => d.type === c.type));
   return [...written, ...kept];
 }
+
+/** A Kubernetes Event worth a person's attention (`kubectl describe`). */
+export interface ConditionEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Condition types whose good state is False; every other type is good when True. */
+const GOOD_WHEN_FALSE: ReadonlySet<string> = new Set(['Degraded']);
+
+/**
+ * One Event per condition whose status or reason changed between two writes (a new message alone
+ * is not news): Normal when it reached its good state, Warning otherwise; the reason is the
+ * condition's, the message says which condition and why.
+ */
+export function conditionEvents(previous: readonly Condition[] | undefined, written: readonly Condition[]): ConditionEvent[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c]));
+  return written
+    .filter((c) => { const had = before.get(c.type); return had === undefined || had.status !== c.status || had.reason !== c.reason; })
+    .filter((c) => !(before.get(c.type) === undefined && c.status === 'Unknown'))
+    .map((c) => ({
+      type: (c.status === 'True') !== GOOD_WHEN_FALSE.has(c.type) ? 'Normal' : 'Warning',
+      reason: c.reason,
+      message: `${c.type}=${c.status}: ${c.message}`,
+    }));
+}

@@ -78,6 +78,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       objects,
       writeStatus: statusWriter(custom),
       mintToken: tokenMinter(kc.makeApiClient(CoreV1Api)),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }),
       getGateway: (k) => getByKey(gateways, k),
       clock: systemClock,
       log,
@@ -96,17 +97,19 @@ export interface ApprovalControllerOptions {
   readonly resyncMs?: number;
 }
 
-function eventRecorder(core: CoreV1Api): (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown> {
-  return (ar, event) => {
+/** Records core/v1 Events on objects of one kind, as the operator (`kubectl describe` shows them). */
+interface EventTarget {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string } | undefined;
+}
+
+function eventRecorder(core: CoreV1Api, kind: { apiVersion: string; kind: string }): (object: EventTarget, event: { type: string; reason: string; message: string }) => Promise<unknown> {
+  return (object, event) => {
     const now = new Date();
-    const namespace = ar.metadata.namespace ?? '';
+    const namespace = object.metadata?.namespace ?? '';
     // A plain JSON body of the same shape as the client-node model (its serializer walks fields by name).
     const body = {
-      metadata: { generateName: `${ar.metadata.name ?? 'approvalrequest'}.`, namespace },
-      involvedObject: {
-        apiVersion: `${APPROVAL_REQUEST.group}/${APPROVAL_REQUEST.version}`, kind: APPROVAL_REQUEST.kind, namespace, name: ar.metadata.name,
-        uid: (ar.metadata as { uid?: string }).uid, resourceVersion: ar.metadata.resourceVersion,
-      },
+      metadata: { generateName: `${object.metadata?.name ?? 'object'}.`, namespace },
+      involvedObject: { ...kind, namespace, name: object.metadata?.name, uid: object.metadata?.uid, resourceVersion: object.metadata?.resourceVersion },
       reason: event.reason, message: event.message, type: event.type,
       source: { component: 'airlock-operator' }, reportingComponent: 'airlock-operator', reportingInstance: hostname(),
       firstTimestamp: now, lastTimestamp: now, count: 1,
@@ -146,7 +149,7 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
       remove: (ref) => custom.deleteNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name }),
-      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api)),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: APPROVAL_REQUEST.kind }),
       ...(options.webhookUrl === undefined ? {} : { notify: slackNotifier(options.webhookUrl) }),
       ...(options.approvalMetrics === undefined ? {} : { metrics: options.approvalMetrics }),
       now: () => new Date(),
