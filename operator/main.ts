@@ -7,7 +7,7 @@
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { startApprovalController, startGatewayController } from './controllers/manager.ts';
+import { startApprovalController, startGatewayController, startPolicyController } from './controllers/manager.ts';
 import type { ApprovalMetrics } from './controllers/approvalrequest.ts';
 import { close, healthServer, listen, metricsServer } from './controllers/probes.ts';
 import { LEASE_NAME, readSettings, type OperatorSettings } from './controllers/settings.ts';
@@ -31,13 +31,14 @@ function approvalMetrics(registry: Registry): ApprovalMetrics {
   return { pending: (n) => { pending.set(n); }, decided: (s) => { decided.observe(s); } };
 }
 
-/** Both controllers as one, for the leader's term. */
-function both(a: Controller, b: Controller): Controller {
+/** The controllers as one, for the leader's term (the first one's queue is the one exposed). */
+function together(first: Controller, ...rest: Controller[]): Controller {
+  const all = [first, ...rest];
   return {
-    hasSynced: () => a.hasSynced() && b.hasSynced(),
-    waitForSync: async () => (await Promise.all([a.waitForSync(), b.waitForSync()])).every(Boolean),
-    queue: a.queue,
-    stop: async (timeoutMs) => (await Promise.all([a.stop(timeoutMs), b.stop(timeoutMs)])).every(Boolean),
+    hasSynced: () => all.every((c) => c.hasSynced()),
+    waitForSync: async () => (await Promise.all(all.map((c) => c.waitForSync()))).every(Boolean),
+    queue: first.queue,
+    stop: async (timeoutMs) => (await Promise.all(all.map((c) => c.stop(timeoutMs)))).every(Boolean),
   };
 }
 
@@ -57,7 +58,8 @@ function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: L
     metrics: queueMetrics('approvalrequest'),
     approvalMetrics: deps.approvals,
   });
-  return both(gateways, approvals);
+  const policies = startPolicyController({ kubeConfig: deps.kc, log: deps.log, metrics: queueMetrics('accesspolicy') });
+  return together(gateways, approvals, policies);
 }
 
 function elect(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry; approvals: ApprovalMetrics }, running: Running): LeaderElector {

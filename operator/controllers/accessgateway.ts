@@ -32,6 +32,8 @@ export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plura
 export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;
 
 export interface AccessGatewayDeps {
+  /** PoliciesReady from the AccessPolicies the gateway selects (absent: Unknown). */
+  readonly policiesReady?: (gateway: AccessGateway) => DesiredCondition;
   /** Records a Kubernetes Event on the gateway (condition transitions); failures are only logged. */
   readonly recordEvent?: (gateway: AccessGateway, event: ConditionEvent) => Promise<unknown>;
   /** Server-side apply and delete of any kind. */
@@ -66,7 +68,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
   const facts = deploymentFacts(deployment);
   const pending = { tlsSecret: gateway.spec.tls?.mode === 'Secret' ? undefined : names.tlsSecret };
   await writeStatusIfChanged(gateway, {
-    conditions: gatewayConditions(facts, pending, { secret: names.credentialSecret, ...credential }),
+    conditions: gatewayConditions(facts, pending, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
     readyReplicas: facts.readyReplicas,

@@ -51,7 +51,7 @@ export interface CredentialFacts {
   readonly rotateAfter: Date;
 }
 
-export function gatewayConditions(facts: DeploymentFacts, pending: Pending, credential: CredentialFacts): DesiredCondition[] {
+export function gatewayConditions(facts: DeploymentFacts, pending: Pending, credential: CredentialFacts, policies?: DesiredCondition): DesiredCondition[] {
   const degraded: DesiredCondition = pending.tlsSecret === undefined
     ? { type: GATEWAY_CONDITIONS.degraded, status: 'False', reason: 'AsExpected', message: 'Nothing needs attention.' }
     : {
@@ -68,7 +68,7 @@ export function gatewayConditions(facts: DeploymentFacts, pending: Pending, cred
       reason: 'TokenIssued',
       message: `The upstream token in Secret ${credential.secret} expires at ${credential.expiresAt.toISOString()}; it is replaced after ${credential.rotateAfter.toISOString()}.`,
     },
-    { type: GATEWAY_CONDITIONS.policiesReady, status: 'Unknown', reason: 'NotEvaluated', message: 'This operator does not validate AccessPolicies yet.' },
+    policies ?? { type: GATEWAY_CONDITIONS.policiesReady, status: 'Unknown', reason: 'NotEvaluated', message: 'The AccessPolicies this gateway selects have not been evaluated yet.' },
     degraded,
   ];
 }

@@ -18,6 +18,8 @@ import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
 import type { TokenMinter } from './credential.ts';
 import { APPROVAL_REQUEST, reconcileApprovalRequest, slackMessage, type ApprovalMetrics } from './approvalrequest.ts';
+import { ACCESS_POLICY, policiesReadyCondition, reconcileAccessPolicy } from './accesspolicy.ts';
+import type { AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ApprovalRequestWithMeta, PhaseEvent } from './approval-phase.ts';
 
 export interface GatewayControllerOptions {
@@ -63,8 +65,12 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
   );
   const managed = `${LABELS.managedBy}=${MANAGED_BY}`;
   const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: managed }), managed);
+  const policies = policyInformer(kc, custom);
   const informers: ControllerInformer[] = [
     { name: 'accessgateways', informer: gateways },
+    // A policy change can change the PoliciesReady of every gateway in its namespace.
+    { name: 'accesspolicies', informer: policies, mapToKeys: (p) => gateways.list()
+      .filter((g) => g.metadata.namespace === p.metadata?.namespace).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`) },
     { name: 'deployments', informer: deployments, mapToKeys: ownerKeys({ apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }) },
   ];
   const log = options.log;
@@ -79,6 +85,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       writeStatus: statusWriter(custom),
       mintToken: tokenMinter(kc.makeApiClient(CoreV1Api)),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }),
+      policiesReady: (gw) => policiesReadyCondition(gw, policies.list()),
       getGateway: (k) => getByKey(gateways, k),
       clock: systemClock,
       log,
@@ -154,6 +161,55 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
       ...(options.approvalMetrics === undefined ? {} : { metrics: options.approvalMetrics }),
       now: () => new Date(),
       retentionMs: options.retentionMs,
+      log,
+    }),
+  });
+}
+
+type CachedPolicy = AccessPolicy & { metadata: NonNullable<AccessPolicy['metadata']> };
+
+function policyInformer(kc: KubeConfig, custom: CustomObjectsApi): ReturnType<typeof makeInformer<CachedPolicy>> {
+  const { group, version, plural } = ACCESS_POLICY;
+  return makeInformer<CachedPolicy>(kc, `/apis/${group}/${version}/${plural}`,
+    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<CachedPolicy>>);
+}
+
+export interface PolicyControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly log: Logger;
+  readonly metrics?: WorkQueueMetrics;
+  readonly resyncMs?: number;
+}
+
+/** Validates AccessPolicies and records which gateways select them (status only). */
+export function startPolicyController(options: PolicyControllerOptions): Controller {
+  const kc = options.kubeConfig;
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = ACCESS_POLICY;
+  const policies = policyInformer(kc, custom);
+  const gateways = makeInformer<AccessGateway & { metadata: NonNullable<AccessGateway['metadata']> }>(kc, `/apis/${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}/${ACCESS_GATEWAY.plural}`,
+    () => custom.listClusterCustomObject({ group: ACCESS_GATEWAY.group, version: ACCESS_GATEWAY.version, plural: ACCESS_GATEWAY.plural }) as Promise<KubernetesListObject<AccessGateway>>);
+  const log = options.log;
+  return runController({
+    name: 'accesspolicy',
+    informers: [
+      { name: 'accesspolicies', informer: policies },
+      // A gateway's selector decides which policies list it in selectedBy.
+      { name: 'accessgateways', informer: gateways, mapToKeys: (g) => policies.list()
+        .filter((p) => p.metadata.namespace === g.metadata?.namespace).map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`) },
+    ],
+    log,
+    resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    reconcile: (key) => reconcileAccessPolicy(key, {
+      get: (k) => getByKey(policies, k),
+      gateways: () => gateways.list(),
+      writeStatus: (ref, status: AccessPolicyStatus) => custom.patchNamespacedCustomObjectStatus(
+        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_POLICY.kind }),
+      now: () => new Date(),
       log,
     }),
   });

@@ -1,0 +1,73 @@
+// What the AccessPolicy schema cannot check, checked the way the gateway will use the policy: the
+// gateway's own compiler (gateway/policy/compile.ts) and masking paths (gateway/mask/mask-plan.ts),
+// so a policy the operator accepts is one the gateway enforces as written. Also which gateways
+// select a policy (same namespace, label selector).
+import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
+import { compilePolicies } from '../../gateway/policy/compile.ts';
+import { parseFieldPath } from '../../gateway/mask/mask-plan.ts';
+import { parseDuration } from '../../gateway/approve/approval-request.ts';
+
+export interface PolicyVerdict {
+  /** The first problem, naming its rule; undefined when the policy is accepted. */
+  readonly problem?: string;
+  readonly rules: number;
+}
+
+type Rule = AccessPolicy['spec']['rules'][number];
+
+function maskProblem(mask: Rule['mask']): string | undefined {
+  for (const field of mask?.fields ?? []) {
+    try { parseFieldPath(field); } catch (error) { return (error as Error).message; }
+  }
+  const pattern = mask?.envNamePattern;
+  if (pattern === undefined) return undefined;
+  // RE2-style inline flags, as users write them for Go tools, are accepted: (?i) at the start.
+  try { new RegExp(pattern.replace(/^\(\?i\)/, ''), 'u'); } catch (error) { return `mask.envNamePattern: ${(error as Error).message}`; }
+  return undefined;
+}
+
+function approvalProblem(rule: Rule): string | undefined {
+  for (const [name, value] of [['timeout', rule.approval?.timeout], ['grantTTL', rule.approval?.grantTTL]] as const) {
+    if (value !== undefined && parseDuration(value) === undefined) return `approval.${name} ${JSON.stringify(value)} is not a duration like 10m`;
+  }
+  const approvers = (rule.approval?.approvers.users?.length ?? 0) + (rule.approval?.approvers.groups?.length ?? 0);
+  return rule.action === 'RequireApproval' && approvers === 0 ? 'RequireApproval needs approval.approvers (a user or a group)' : undefined;
+}
+
+function ruleProblem(rule: Rule): string | undefined {
+  return maskProblem(rule.mask) ?? approvalProblem(rule);
+}
+
+export function validatePolicy(policy: AccessPolicy): PolicyVerdict {
+  const rules = policy.spec.rules.length;
+  const compiled = compilePolicies([policy]);
+  const rejected = compiled.rejected[0];
+  if (rejected !== undefined) return { problem: rejected.problem, rules };
+  for (const rule of policy.spec.rules) {
+    const problem = ruleProblem(rule);
+    if (problem !== undefined) return { problem: `rule "${rule.name}": ${problem}`, rules };
+  }
+  return { rules };
+}
+
+type Selector = NonNullable<AccessGateway['spec']['policySelector']>;
+
+function requirementHolds(labels: Readonly<Record<string, string>>, r: NonNullable<Selector['matchExpressions']>[number]): boolean {
+  const has = Object.hasOwn(labels, r.key);
+  const value = labels[r.key];
+  switch (r.operator) {
+    case 'In': return has && (r.values ?? []).includes(value ?? '');
+    case 'NotIn': return !has || !(r.values ?? []).includes(value ?? '');
+    case 'Exists': return has;
+    case 'DoesNotExist': return !has;
+  }
+}
+
+/** Whether `gateway` enforces `policy`: same namespace, and the selector (absent: all) matches. */
+export function selects(gateway: AccessGateway, policy: AccessPolicy): boolean {
+  if ((gateway.metadata.namespace ?? '') !== (policy.metadata.namespace ?? '')) return false;
+  const selector = gateway.spec.policySelector;
+  const labels = policy.metadata.labels ?? {};
+  const matchLabels = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return matchLabels && (selector?.matchExpressions ?? []).every((r) => requirementHolds(labels, r));
+}
