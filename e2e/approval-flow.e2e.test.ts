@@ -96,8 +96,9 @@ beforeAll(async () => {
       ],
     },
   }) });
-  approverKubeconfig = await approverSetUp();
+  // The gateway first: it creates its namespace (airlock-system), where the approver is bound.
   gw = await startTestGateway({ name: GATEWAY, policyNamespace: POLICY_NS });
+  approverKubeconfig = await approverSetUp();
   ci = await gw.kubeconfigFor(await gw.oidc.token(CI_CLIENT.clientId), 'ci');
 }, 120_000);
 
