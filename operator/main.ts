@@ -48,6 +48,7 @@ function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: L
     kubeConfig: deps.kc,
     log: deps.log,
     defaultImage: settings.gatewayImage,
+    revokeAfterMs: settings.credentialRevokeAfterMs,
     metrics: queueMetrics('accessgateway'),
   });
   const approvals = startApprovalController({

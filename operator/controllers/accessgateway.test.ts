@@ -44,7 +44,8 @@ function fakeDeps(gateway: AccessGateway | undefined, deploymentStatus: Record<s
     },
     mintToken: (_ref, request) => {
       rec.minted += 1;
-      expect(request.spec?.boundObjectRef).toEqual({ apiVersion: 'v1', kind: 'Secret', name: 'ci-gateway-credential', uid: 'uid-1' });
+      // Bound to its own anchor Secret (named for its issue time), so it can be revoked alone.
+      expect(request.spec?.boundObjectRef).toEqual({ apiVersion: 'v1', kind: 'Secret', name: expect.stringMatching(/^ci-gateway-credential-[0-9a-z]+$/) as unknown, uid: 'uid-1' });
       return Promise.resolve({ token: `token-${rec.minted}`, expiresAt: new Date(Date.parse('2026-01-01T01:00:00Z')) });
     },
     writeStatus: (_ref, status) => { rec.statuses.push(status); return Promise.resolve(); },

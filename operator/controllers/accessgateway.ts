@@ -39,6 +39,8 @@ export interface AccessGatewayDeps {
   /** Server-side apply and delete of any kind. */
   readonly objects: CredentialDeps['objects'] & { delete(spec: KubernetesObject): Promise<unknown> };
   readonly mintToken: TokenMinter;
+  readonly anchors?: NonNullable<CredentialDeps['anchors']>;
+  readonly revokeAfterMs?: number;
   readonly writeStatus: StatusWriter;
   /** The informer cache's view of the gateway at `key`, undefined when it is gone. */
   readonly getGateway: (key: string) => AccessGateway | undefined;
@@ -74,7 +76,9 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     readyReplicas: facts.readyReplicas,
     credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
   }, deps);
-  return { requeueAfterMs: Math.max(1000, credential.rotateAfter.getTime() - now.getTime()) };
+  // Wake up for the next rotation, or earlier to revoke an old token once its grace is over.
+  const wake = Math.min(credential.rotateAfter.getTime(), credential.nextRevocation?.getTime() ?? Infinity);
+  return { requeueAfterMs: Math.max(1000, wake - now.getTime()) };
 }
 
 /** Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns the Deployment as stored. */

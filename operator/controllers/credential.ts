@@ -5,10 +5,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { applyObject, type ObjectApi } from '../apply.ts';
-import { buildGatewayCredentialSecret, buildTokenRequest, credentialRotationTime, CREDENTIAL_ANNOTATIONS } from '../resources/gateway-credential.ts';
+import {
+  anchorName, buildCredentialAnchor, buildGatewayCredentialSecret, buildTokenRequest, credentialRotationTime, CREDENTIAL_ANNOTATIONS, ROTATE_ANNOTATION,
+} from '../resources/gateway-credential.ts';
 import { gatewayResourceNames } from '../resources/gateway-names.ts';
 import type { TokenRequest } from '../resources/k8s-types.ts';
-import { childMetadata } from '../resources/labels.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
 
 /** Mints a token for a ServiceAccount (CoreV1Api.createNamespacedServiceAccountToken underneath). */
@@ -17,6 +18,13 @@ export type TokenMinter = (ref: { namespace: string; serviceAccount: string }, r
 export interface CredentialDeps {
   readonly objects: ObjectApi & { read(spec: KubernetesObject): Promise<KubernetesObject> };
   readonly mintToken: TokenMinter;
+  /** Lists and deletes a gateway's anchor Secrets (old tokens are revoked by deleting them); absent: never revoked early. */
+  readonly anchors?: {
+    list(namespace: string, gateway: string): Promise<KubernetesObject[]>;
+    delete(anchor: KubernetesObject): Promise<unknown>;
+  };
+  /** How long an old token keeps working after a rotation (the pods read the new one meanwhile). */
+  readonly revokeAfterMs?: number;
 }
 
 export interface IssuedCredential {
@@ -25,6 +33,8 @@ export interface IssuedCredential {
   readonly rotateAfter: Date;
   /** A token was minted by this call. */
   readonly minted: boolean;
+  /** When an old token is next due for revocation, if any is pending. */
+  readonly nextRevocation?: Date;
 }
 
 async function readSecret(deps: CredentialDeps, namespace: string, name: string): Promise<KubernetesObject & { data?: Record<string, string> } | undefined> {
@@ -45,23 +55,71 @@ function issuedFrom(secret: KubernetesObject & { data?: Record<string, string> }
   return { issuedAt: new Date(issuedAt), expiresAt: new Date(expiresAt) };
 }
 
-/** Keeps a valid token in the credential Secret; mints one when missing or due for rotation. */
-export async function ensureCredential(gateway: AccessGateway, deps: CredentialDeps, now: Date): Promise<IssuedCredential> {
+/** The ROTATE_ANNOTATION value not yet acted on, if any. */
+function rotationRequested(gateway: AccessGateway, current: KubernetesObject | undefined): string | undefined {
+  const requested = gateway.metadata.annotations?.[ROTATE_ANNOTATION];
+  if (requested === undefined || requested === '') return undefined;
+  return requested === current?.metadata?.annotations?.[CREDENTIAL_ANNOTATIONS.rotationRequest] ? undefined : requested;
+}
+
+/** Mints a token bound to a new anchor Secret and writes it to the credential Secret. */
+async function mint(gateway: AccessGateway, deps: CredentialDeps, at: { now: Date; rotationRequest: string | undefined }): Promise<IssuedCredential> {
   const names = gatewayResourceNames(gateway);
-  const namespace = gateway.metadata.namespace ?? '';
-  const current = await readSecret(deps, namespace, names.credentialSecret);
-  const issued = issuedFrom(current);
-  if (issued !== undefined) {
-    const rotateAfter = credentialRotationTime(issued, gateway);
-    if (now.getTime() < rotateAfter.getTime()) return { ...issued, rotateAfter, minted: false };
-  }
-  // The token binds to the Secret's uid, so the Secret must exist first (empty on first issue).
-  const secret = current ?? await applyObject<KubernetesObject>(deps.objects, {
-    apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: childMetadata(gateway, names.credentialSecret, 'credential'),
-  });
-  const uid = secret.metadata?.uid ?? '';
-  const minted = await deps.mintToken({ namespace, serviceAccount: names.serviceAccount }, buildTokenRequest(gateway, { name: names.credentialSecret, uid }));
-  await applyObject(deps.objects, buildGatewayCredentialSecret(gateway, { token: minted.token, issuedAt: now, expiresAt: minted.expiresAt }));
-  const fresh = { issuedAt: now, expiresAt: minted.expiresAt };
+  // Each token binds to its own anchor Secret, so it can be revoked alone.
+  const anchor = await applyObject<KubernetesObject>(deps.objects, buildCredentialAnchor(gateway, anchorName(gateway, at.now)));
+  const request = buildTokenRequest(gateway, { name: anchor.metadata?.name ?? '', uid: anchor.metadata?.uid ?? '' });
+  const minted = await deps.mintToken({ namespace: gateway.metadata.namespace ?? '', serviceAccount: names.serviceAccount }, request);
+  await applyObject(deps.objects, buildGatewayCredentialSecret(gateway, {
+    token: minted.token, issuedAt: at.now, expiresAt: minted.expiresAt, anchor: anchor.metadata?.name ?? '',
+    ...(at.rotationRequest === undefined ? {} : { rotationRequest: at.rotationRequest }),
+  }));
+  const fresh = { issuedAt: at.now, expiresAt: minted.expiresAt };
   return { ...fresh, rotateAfter: credentialRotationTime(fresh, gateway), minted: true };
+}
+
+/**
+ * Keeps a valid token in the credential Secret; mints one when missing, due for rotation, or
+ * asked for with the rotate annotation; then revokes tokens of earlier anchors past their grace.
+ */
+export async function ensureCredential(gateway: AccessGateway, deps: CredentialDeps, now: Date): Promise<IssuedCredential> {
+  const current = await readSecret(deps, gateway.metadata.namespace ?? '', gatewayResourceNames(gateway).credentialSecret);
+  const annotations = current?.metadata?.annotations ?? {};
+  const issued = issuedFrom(current);
+  const forced = rotationRequested(gateway, current);
+  const rotateAfter = issued === undefined ? undefined : credentialRotationTime(issued, gateway);
+  const keep = issued !== undefined && rotateAfter !== undefined && forced === undefined && now.getTime() < rotateAfter.getTime();
+  const result = keep ? { ...issued, rotateAfter, minted: false } : await mint(gateway, deps, { now, rotationRequest: forced ?? annotations[CREDENTIAL_ANNOTATIONS.rotationRequest] });
+  const currentAnchor = result.minted ? anchorName(gateway, now) : annotations[CREDENTIAL_ANNOTATIONS.anchor];
+  const nextRevocation = await revokeOldAnchors(gateway, deps, { now, currentAnchor });
+  return nextRevocation === undefined ? result : { ...result, nextRevocation };
+}
+
+/** What to do with one old anchor: mark it (first seen old), delete it (grace over), or wait. */
+async function retireAnchor(gateway: AccessGateway, deps: CredentialDeps, args: { anchor: KubernetesObject; now: Date; grace: number }): Promise<number | undefined> {
+  const { anchor, now } = args;
+  const marked = Date.parse(anchor.metadata?.annotations?.[CREDENTIAL_ANNOTATIONS.retireAfter] ?? '');
+  if (Number.isNaN(marked)) {
+    const retireAfter = now.getTime() + args.grace;
+    const desired = buildCredentialAnchor(gateway, anchor.metadata?.name ?? '');
+    await applyObject(deps.objects, { ...desired, metadata: { ...desired.metadata, annotations: { [CREDENTIAL_ANNOTATIONS.retireAfter]: new Date(retireAfter).toISOString() } } });
+    return retireAfter;
+  }
+  if (marked > now.getTime()) return marked;
+  await deps.anchors?.delete(anchor).catch((error: unknown) => { if (!isNotFound(error)) throw error; });
+  return undefined;
+}
+
+/**
+ * Marks anchors other than the current one with a retire-after time (now + grace) and deletes those
+ * past it, revoking their tokens. Returns the next retire-after time still pending.
+ */
+async function revokeOldAnchors(gateway: AccessGateway, deps: CredentialDeps, at: { now: Date; currentAnchor: string | undefined }): Promise<Date | undefined> {
+  if (deps.anchors === undefined || at.currentAnchor === undefined) return undefined;
+  const pending: number[] = [];
+  for (const anchor of await deps.anchors.list(gateway.metadata.namespace ?? '', gateway.metadata.name ?? '')) {
+    if (anchor.metadata?.name === at.currentAnchor) continue;
+    const next = await retireAnchor(gateway, deps, { anchor, now: at.now, grace: deps.revokeAfterMs ?? 120_000 });
+    if (next !== undefined) pending.push(next);
+  }
+  return pending.length === 0 ? undefined : new Date(Math.min(...pending));
 }

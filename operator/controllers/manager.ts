@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { FIELD_MANAGER } from '../apply.ts';
+import { ANCHOR_LABEL } from '../resources/gateway-credential.ts';
 import { LABELS, MANAGED_BY } from '../resources/labels.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { runController, type Controller, type ControllerInformer } from '../runtime/controller.ts';
@@ -23,6 +24,8 @@ import type { AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ApprovalRequestWithMeta, PhaseEvent } from './approval-phase.ts';
 
 export interface GatewayControllerOptions {
+  /** How long an old upstream token keeps working after a rotation (default 120 s). */
+  readonly revokeAfterMs?: number;
   readonly kubeConfig: KubeConfig;
   readonly log: Logger;
   readonly defaultImage: string;
@@ -84,6 +87,15 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       objects,
       writeStatus: statusWriter(custom),
       mintToken: tokenMinter(kc.makeApiClient(CoreV1Api)),
+      anchors: {
+        list: async (namespace, gateway) => (await objects.list('v1', 'Secret', namespace, undefined, undefined, undefined, undefined, `${ANCHOR_LABEL}=${gateway}`)).items,
+        // List items carry no apiVersion/kind, which delete needs.
+        delete: (anchor) => {
+          const header: object = { apiVersion: 'v1', kind: 'Secret', metadata: { name: anchor.metadata?.name ?? '', namespace: anchor.metadata?.namespace ?? '' } };
+          return objects.delete(header);
+        },
+      },
+      ...(options.revokeAfterMs === undefined ? {} : { revokeAfterMs: options.revokeAfterMs }),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }),
       policiesReady: (gw) => policiesReadyCondition(gw, policies.list()),
       getGateway: (k) => getByKey(gateways, k),

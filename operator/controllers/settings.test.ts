@@ -11,6 +11,7 @@ describe('operator settings', () => {
       gatewayImage: 'airlock:dev',
       approvalRetentionMs: 7 * 24 * 3_600_000,
       approvalWebhookUrl: undefined,
+      credentialRevokeAfterMs: 120_000,
     });
   });
 

@@ -15,6 +15,8 @@ export interface OperatorSettings {
   readonly approvalRetentionMs: number;
   /** Optional Slack-compatible webhook told about new ApprovalRequests (AIRLOCK_APPROVAL_WEBHOOK_URL). */
   readonly approvalWebhookUrl: string | undefined;
+  /** How long an old upstream token keeps working after a rotation (AIRLOCK_CREDENTIAL_REVOKE_AFTER, default 120s). */
+  readonly credentialRevokeAfterMs: number;
 }
 
 export const DEFAULT_GATEWAY_IMAGE = 'airlock:dev';
@@ -38,10 +40,10 @@ function flag(value: string | undefined, variable: string, fallback: boolean): b
   throw new TypeError(`${variable} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-function retention(value: string | undefined): number {
-  if (value === undefined || value === '') return 7 * 24 * 3_600_000;
+function duration(value: string | undefined, variable: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
   const match = /^(\d+)(s|m|h)$/.exec(value);
-  if (match === null) throw new TypeError(`AIRLOCK_APPROVAL_RETENTION must be a duration like 168h or 30m, got ${JSON.stringify(value)}`);
+  if (match === null) throw new TypeError(`${variable} must be a duration like 168h, 30m or 90s, got ${JSON.stringify(value)}`);
   return Number(match[1]) * (match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 3_600_000);
 }
 
@@ -61,7 +63,8 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     healthAddress: parseListenAddress(env['AIRLOCK_HEALTH_ADDRESS'] ?? ':8081', 'AIRLOCK_HEALTH_ADDRESS'),
     metricsAddress: parseListenAddress(env['AIRLOCK_METRICS_ADDRESS'] ?? ':8080', 'AIRLOCK_METRICS_ADDRESS'),
     gatewayImage: env['AIRLOCK_GATEWAY_IMAGE'] ?? DEFAULT_GATEWAY_IMAGE,
-    approvalRetentionMs: retention(env['AIRLOCK_APPROVAL_RETENTION']),
+    approvalRetentionMs: duration(env['AIRLOCK_APPROVAL_RETENTION'], 'AIRLOCK_APPROVAL_RETENTION', 7 * 24 * 3_600_000),
+    credentialRevokeAfterMs: duration(env['AIRLOCK_CREDENTIAL_REVOKE_AFTER'], 'AIRLOCK_CREDENTIAL_REVOKE_AFTER', 120_000),
     approvalWebhookUrl: webhookUrl(env['AIRLOCK_APPROVAL_WEBHOOK_URL']),
   };
 }

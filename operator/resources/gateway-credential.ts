@@ -1,10 +1,10 @@
-// The gateway's upstream credential: a TokenRequest for the gateway's ServiceAccount, bound to the
-// credential Secret that holds the token (deleting the Secret, or the gateway that owns it,
-// invalidates the token), and that Secret. The token is the only thing the gateway reads from it;
-// issue and expiry times ride along as annotations so a restarted operator knows when to rotate
-// without decoding the token. Order: create the Secret empty (it needs a uid to bind to), request
-// the token bound to it, then write the token into it. Revoking at once means replacing the
-// Secret: the old uid's tokens stop working when it is deleted.
+// The gateway's upstream credential: a TokenRequest for the gateway's ServiceAccount, and the
+// credential Secret the gateway reads it from. Each token is bound to its own empty **anchor**
+// Secret (`<credential>-<issued, base36>`): deleting the anchor revokes exactly that token, while
+// the credential Secret (mounted by the pods) keeps its name. After a rotation the previous
+// anchors are deleted once the pods have had time to read the new token (the grace period), so an
+// old token stops working without failing a request. Issue and expiry times, the current anchor
+// and the last forced-rotation request ride along as annotations.
 import type { Secret, TokenRequest } from './k8s-types.ts';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { durationMs } from './gateway-config.ts';
@@ -14,7 +14,18 @@ import { childMetadata, type GatewayRef } from './labels.ts';
 export const CREDENTIAL_ANNOTATIONS = {
   issuedAt: 'airlock.dev/credential-issued-at',
   expiresAt: 'airlock.dev/credential-expires-at',
+  /** The anchor Secret the current token is bound to. */
+  anchor: 'airlock.dev/credential-anchor',
+  /** The value of ROTATE_ANNOTATION last acted on. */
+  rotationRequest: 'airlock.dev/rotation-request',
+  /** On an old anchor: when it is deleted (its token revoked). */
+  retireAfter: 'airlock.dev/retire-after',
 } as const;
+
+/** Set (to any new value) on an AccessGateway to rotate its upstream token now. */
+export const ROTATE_ANNOTATION = 'airlock.dev/rotate-credentials';
+/** Labels anchors with the gateway they belong to. */
+export const ANCHOR_LABEL = 'airlock.dev/credential-anchor-of';
 
 export const DEFAULT_TOKEN_TTL = '1h';
 export const DEFAULT_ROTATE_AT_PERCENT = 80;
@@ -47,7 +58,18 @@ export function buildTokenRequest(gateway: Gateway, credentialSecret: { name: st
   };
 }
 
-export function buildGatewayCredentialSecret(gateway: Gateway, token: { token: string; issuedAt: Date; expiresAt: Date }): Secret {
+/** The empty Secret one token is bound to (owned by the gateway, so deleting the gateway revokes it too). */
+export function buildCredentialAnchor(gateway: Gateway, name: string): Secret {
+  const metadata = childMetadata(gateway, name, 'credential');
+  return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { ...metadata, labels: { ...metadata.labels, [ANCHOR_LABEL]: gateway.metadata.name ?? '' } } };
+}
+
+export function anchorName(gateway: Gateway, issuedAt: Date): string {
+  // Milliseconds: two rotations in one second (a forced one right after the first) must not share an anchor.
+  return `${gatewayResourceNames(gateway).credentialSecret}-${issuedAt.getTime().toString(36)}`;
+}
+
+export function buildGatewayCredentialSecret(gateway: Gateway, token: { token: string; issuedAt: Date; expiresAt: Date; anchor?: string; rotationRequest?: string }): Secret {
   const metadata = childMetadata(gateway, gatewayResourceNames(gateway).credentialSecret, 'credential');
   return {
     apiVersion: 'v1',
@@ -58,6 +80,8 @@ export function buildGatewayCredentialSecret(gateway: Gateway, token: { token: s
       annotations: {
         [CREDENTIAL_ANNOTATIONS.issuedAt]: token.issuedAt.toISOString(),
         [CREDENTIAL_ANNOTATIONS.expiresAt]: token.expiresAt.toISOString(),
+        ...(token.anchor === undefined ? {} : { [CREDENTIAL_ANNOTATIONS.anchor]: token.anchor }),
+        ...(token.rotationRequest === undefined ? {} : { [CREDENTIAL_ANNOTATIONS.rotationRequest]: token.rotationRequest }),
       },
     },
     data: { token: Buffer.from(token.token, 'utf8').toString('base64') },
