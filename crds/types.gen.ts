@@ -327,6 +327,27 @@ export interface AccessGatewayStatus {
      */
     rotateAfter?: string;
   };
+  /**
+   * The serving certificate the gateway presents.
+   */
+  tls?: {
+    /**
+     * The kubernetes.io/tls Secret the gateway serves from (ca.crt in it is the bundle callers trust, in mode OperatorManaged).
+     */
+    secretName?: string;
+    /**
+     * When the serving certificate expires.
+     */
+    notAfter?: string;
+    /**
+     * When the operator will issue the next serving certificate (mode OperatorManaged).
+     */
+    renewAfter?: string;
+    /**
+     * When the namespace CA (Secret airlock-gateway-ca) expires (mode OperatorManaged).
+     */
+    caNotAfter?: string;
+  };
 }
 
 /** airlock.dev/v1alpha1 AccessGateway (`kubectl explain accessgateway`). */

@@ -9,12 +9,21 @@ import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { startApprovalController, startGatewayController, startPolicyController } from './controllers/manager.ts';
 import type { ApprovalMetrics } from './controllers/approvalrequest.ts';
+import { expiryMetrics, type ExpiryObserver } from './controllers/expiry-metrics.ts';
 import { close, healthServer, listen, metricsServer } from './controllers/probes.ts';
 import { LEASE_NAME, readSettings, type OperatorSettings } from './controllers/settings.ts';
 import { describeError } from './runtime/api-errors.ts';
 import type { Controller } from './runtime/controller.ts';
 import { startLeaderElection, type LeaderElector } from './runtime/leader-election.ts';
 import { createWorkQueueMetrics } from './runtime/work-queue-metrics.ts';
+
+interface Deps {
+  readonly kc: KubeConfig;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly approvals: ApprovalMetrics;
+  readonly expiry: ExpiryObserver;
+}
 
 interface Running {
   controller: Controller | undefined;
@@ -42,7 +51,7 @@ function together(first: Controller, ...rest: Controller[]): Controller {
   };
 }
 
-function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry; approvals: ApprovalMetrics }): Controller {
+function startLeading(settings: OperatorSettings, deps: Deps): Controller {
   const queueMetrics = createWorkQueueMetrics(deps.registry);
   const gateways = startGatewayController({
     kubeConfig: deps.kc,
@@ -50,6 +59,7 @@ function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: L
     defaultImage: settings.gatewayImage,
     revokeAfterMs: settings.credentialRevokeAfterMs,
     metrics: queueMetrics('accessgateway'),
+    observeExpiry: deps.expiry,
   });
   const approvals = startApprovalController({
     kubeConfig: deps.kc,
@@ -63,7 +73,7 @@ function startLeading(settings: OperatorSettings, deps: { kc: KubeConfig; log: L
   return together(gateways, approvals, policies);
 }
 
-function elect(settings: OperatorSettings, deps: { kc: KubeConfig; log: Logger; registry: Registry; approvals: ApprovalMetrics }, running: Running): LeaderElector {
+function elect(settings: OperatorSettings, deps: Deps, running: Running): LeaderElector {
   return startLeaderElection({
     api: deps.kc.makeApiClient(CoordinationV1Api),
     lease: { namespace: settings.podNamespace, name: LEASE_NAME },
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const running: Running = { controller: undefined, elector: undefined, shuttingDown: false };
-  const deps = { kc, log, registry, approvals: approvalMetrics(registry) };
+  const deps: Deps = { kc, log, registry, approvals: approvalMetrics(registry), expiry: expiryMetrics(registry) };
   const health = healthServer({
     healthy: () => true,
     ready: () => !running.shuttingDown && (running.controller === undefined ? running.elector !== undefined : running.controller.hasSynced()),

@@ -33,6 +33,13 @@ function fakeDeps(gateway: AccessGateway | undefined, deploymentStatus: Record<s
         rec.store.set(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`, kept);
         return Promise.resolve(kept as T);
       },
+      create: (obj: KubernetesObject) => {
+        const at = `${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`;
+        if (rec.store.has(at)) return Promise.reject(new ApiException(409, 'AlreadyExists', '', {}));
+        rec.applied.push(describe(obj));
+        rec.store.set(at, obj);
+        return Promise.resolve(obj);
+      },
       read: (obj: KubernetesObject) => {
         const found = rec.store.get(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`);
         return found === undefined ? Promise.reject(new ApiException(404, 'not found', '', {})) : Promise.resolve(found);
@@ -65,7 +72,8 @@ describe('reconcileAccessGateway', () => {
     const { deps, rec } = fakeDeps(gw, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     await reconcileAccessGateway('ns/x', deps);
     expect(rec.applied.map((a) => a.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Service']));
-    expect(rec.applied[0]?.kind).toBe('ServiceAccount');
+    // The certificate first (the Deployment mounts it), then the ServiceAccount the rest refer to.
+    expect(rec.applied.slice(0, 3)).toEqual([{ kind: 'Secret', name: 'airlock-gateway-ca' }, { kind: 'Secret', name: 'ci-gateway-tls' }, { kind: 'ServiceAccount', name: 'airlock-gateway-ci-gateway' }]);
     expect(rec.statuses).toHaveLength(1);
     const status = rec.statuses[0];
     expect(status?.observedGeneration).toBe(4);
@@ -76,14 +84,25 @@ describe('reconcileAccessGateway', () => {
     expect(status?.credential).toEqual({ issuedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T01:00:00.000Z', rotateAfter: '2026-01-01T00:48:00.000Z' });
     expect(rec.minted).toBe(1);
     expect(rec.store.get('Secret/ci-gateway-credential')?.metadata?.annotations?.['airlock.dev/credential-expires-at']).toBe('2026-01-01T01:00:00.000Z');
-    expect(byType['Degraded']?.reason).toBe('TLSNotImplemented');
+  });
+
+  it('issues the serving certificate and reports it in status, with nothing Degraded', async () => {
+    const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    const status = rec.statuses[0];
+    expect(status?.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(status?.tls).toMatchObject({ secretName: 'ci-gateway-tls', caNotAfter: expect.stringMatching(/^2031-01-01T/) as unknown });
+    expect(rec.store.get('Secret/ci-gateway-tls')?.metadata?.ownerReferences?.[0]?.kind).toBe('AccessGateway');
+    expect(rec.store.get('Secret/airlock-gateway-ca')?.metadata?.ownerReferences).toBeUndefined();
   });
 
   it('requeues for the rotation time and keeps a token that is not due', async () => {
     const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     expect(await reconcileAccessGateway('ns/x', deps)).toEqual({ requeueAfterMs: 48 * 60_000 });
+    const tlsSecret = rec.store.get('Secret/ci-gateway-tls');
     await reconcileAccessGateway('ns/x', deps);
     expect(rec.minted).toBe(1);
+    expect(rec.store.get('Secret/ci-gateway-tls')).toEqual(tlsSecret);
   });
 
   it('mints a new token once the rotation time has come', async () => {

@@ -5,16 +5,16 @@
 // and go with the gateway by garbage collection; the cluster-scoped RBAC cannot, so a gateway
 // found gone has its ClusterRole and ClusterRoleBinding deleted here.
 //
-// The upstream token is minted and rotated here (credential.ts); the reconcile requeues itself for
-// the rotation time. Not yet done (status says so): issuing the serving certificate (no X.509
-// issuer in the project), the forced-rotation annotation, validating AccessPolicies, Events.
+// The upstream token is minted and rotated here (credential.ts), the serving certificate issued
+// and renewed (serving-tls.ts); the reconcile requeues itself for the earliest of their renewal
+// times. Issuances and condition transitions are recorded as Events.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { applyObject } from '../apply.ts';
 import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
 import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
-import { gatewayNameProblem, gatewayResourceNames } from '../resources/gateway-names.ts';
+import { GATEWAY_CA_SECRET, gatewayNameProblem, gatewayResourceNames } from '../resources/gateway-names.ts';
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../resources/gateway-rbac.ts';
 import type { Deployment } from '../resources/k8s-types.ts';
 import { selectorLabels } from '../resources/labels.ts';
@@ -24,7 +24,8 @@ import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
-import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, type WrittenStatus } from './gateway-status.ts';
+import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
+import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
 
 export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
 
@@ -36,8 +37,10 @@ export interface AccessGatewayDeps {
   readonly policiesReady?: (gateway: AccessGateway) => DesiredCondition;
   /** Records a Kubernetes Event on the gateway (condition transitions); failures are only logged. */
   readonly recordEvent?: (gateway: AccessGateway, event: ConditionEvent) => Promise<unknown>;
-  /** Server-side apply and delete of any kind. */
-  readonly objects: CredentialDeps['objects'] & { delete(spec: KubernetesObject): Promise<unknown> };
+  /** Server-side apply, create and delete of any kind. */
+  readonly objects: CredentialDeps['objects'] & TlsDeps['objects'] & { delete(spec: KubernetesObject): Promise<unknown> };
+  /** Told each reconcile when the gateway's credential and certificates expire (for metrics); undefined dates when gone. */
+  readonly observeExpiry?: (ref: ObjectRef, expiry: ExpiryFacts | undefined) => void;
   readonly mintToken: TokenMinter;
   readonly anchors?: NonNullable<CredentialDeps['anchors']>;
   readonly revokeAfterMs?: number;
@@ -49,9 +52,16 @@ export interface AccessGatewayDeps {
   readonly defaultImage: string;
 }
 
+export interface ExpiryFacts {
+  readonly credential: Date;
+  readonly serving?: Date | undefined;
+  readonly ca?: Date | undefined;
+}
+
 export async function reconcileAccessGateway(key: string, deps: AccessGatewayDeps): Promise<ReconcileResult> {
   const gateway = deps.getGateway(key);
   if (gateway === undefined) {
+    deps.observeExpiry?.(parseKey(key), undefined);
     await deleteClusterRbac(parseKey(key), deps);
     return {};
   }
@@ -62,23 +72,48 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     await writeStatusIfChanged(gateway, { conditions: invalidSpecConditions(problem) }, deps);
     return {};
   }
-  const deployment = await applyAll(gateway, deps);
   const now = new Date(deps.clock.now());
+  // The certificate first: the Deployment mounts its Secret.
+  const tls = await ensureServingTls(gateway, deps, now);
+  await recordIssued(gateway, tls, deps);
+  const deployment = await applyAll(gateway, deps);
   const credential = await ensureCredential(gateway, deps, now);
   if (credential.minted) deps.log.info({ key, expiresAt: credential.expiresAt.toISOString() }, 'minted the upstream token');
+  deps.observeExpiry?.(parseKey(key), { credential: credential.expiresAt, serving: tls.notAfter, ca: tls.caNotAfter });
   const names = gatewayResourceNames(gateway);
   const facts = deploymentFacts(deployment);
-  const pending = { tlsSecret: gateway.spec.tls?.mode === 'Secret' ? undefined : names.tlsSecret };
   await writeStatusIfChanged(gateway, {
-    conditions: gatewayConditions(facts, pending, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
+    conditions: gatewayConditions(facts, tls, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
     readyReplicas: facts.readyReplicas,
     credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
+    tls: tlsStatus(tls),
   }, deps);
-  // Wake up for the next rotation, or earlier to revoke an old token once its grace is over.
-  const wake = Math.min(credential.rotateAfter.getTime(), credential.nextRevocation?.getTime() ?? Infinity);
-  return { requeueAfterMs: Math.max(1000, wake - now.getTime()) };
+  return { requeueAfterMs: Math.max(1000, nextWake(credential, tls) - now.getTime()) };
+}
+
+/** The next rotation or renewal, or earlier to revoke an old token once its grace is over. */
+function nextWake(credential: { rotateAfter: Date; nextRevocation?: Date | undefined }, tls: TlsFacts): number {
+  return Math.min(
+    credential.rotateAfter.getTime(), credential.nextRevocation?.getTime() ?? Infinity,
+    tls.renewAfter?.getTime() ?? tls.notAfter?.getTime() ?? Infinity, tls.caRenewAfter?.getTime() ?? Infinity,
+  );
+}
+
+/** An Event for each certificate this reconcile issued. */
+async function recordIssued(gateway: AccessGateway, tls: TlsFacts, deps: AccessGatewayDeps): Promise<void> {
+  const events: ConditionEvent[] = [];
+  if (tls.issued?.ca !== undefined) {
+    events.push({ type: 'Normal', reason: 'CAIssued', message: `Issued the namespace CA in Secret ${GATEWAY_CA_SECRET} (${tls.issued.ca}), valid until ${tls.caNotAfter?.toISOString() ?? '?'}.` });
+  }
+  if (tls.issued?.serving !== undefined) {
+    events.push({ type: 'Normal', reason: 'CertificateIssued', message: `Issued the serving certificate in Secret ${tls.secret} (${tls.issued.serving}), valid until ${tls.notAfter?.toISOString() ?? '?'}.` });
+    deps.log.info({ gateway: `${gateway.metadata.namespace ?? ''}/${gateway.metadata.name ?? ''}`, reason: tls.issued.serving, notAfter: tls.notAfter?.toISOString() }, 'issued the serving certificate');
+  }
+  for (const event of events) {
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+  }
 }
 
 /** Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns the Deployment as stored. */
@@ -122,6 +157,7 @@ interface StatusFacts {
   readonly replicas?: number;
   readonly readyReplicas?: number;
   readonly credential?: WrittenStatus['credential'];
+  readonly tls?: WrittenStatus['tls'];
 }
 
 /** The one status write of a reconcile, skipped when it would change nothing. */
@@ -136,6 +172,7 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
     ...(facts.replicas === undefined ? {} : { replicas: facts.replicas }),
     ...(facts.readyReplicas === undefined ? {} : { readyReplicas: facts.readyReplicas }),
     ...(facts.credential === undefined ? {} : { credential: facts.credential }),
+    ...(facts.tls === undefined ? {} : { tls: facts.tls }),
   };
   if (!statusChanged(gateway, next)) return;
   await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);

@@ -39,10 +39,9 @@ export function readyCondition(facts: DeploymentFacts): DesiredCondition {
   return { type, status: 'True', reason: 'DeploymentReady', message: `${facts.readyReplicas} of ${facts.desired} gateway pods are ready.` };
 }
 
-/** What this operator cannot do yet, said plainly in status rather than hidden. */
-export interface Pending {
-  /** The serving certificate Secret the operator would issue but cannot (no X.509 issuer yet). */
-  readonly tlsSecret: string | undefined;
+/** The serving certificate's problem, if any (serving-tls.ts TlsFacts). */
+export interface TlsProblem {
+  readonly problem?: { readonly reason: string; readonly message: string } | undefined;
 }
 
 export interface CredentialFacts {
@@ -51,15 +50,10 @@ export interface CredentialFacts {
   readonly rotateAfter: Date;
 }
 
-export function gatewayConditions(facts: DeploymentFacts, pending: Pending, credential: CredentialFacts, policies?: DesiredCondition): DesiredCondition[] {
-  const degraded: DesiredCondition = pending.tlsSecret === undefined
+export function gatewayConditions(facts: DeploymentFacts, tls: TlsProblem, credential: CredentialFacts, policies?: DesiredCondition): DesiredCondition[] {
+  const degraded: DesiredCondition = tls.problem === undefined
     ? { type: GATEWAY_CONDITIONS.degraded, status: 'False', reason: 'AsExpected', message: 'Nothing needs attention.' }
-    : {
-        type: GATEWAY_CONDITIONS.degraded,
-        status: 'True',
-        reason: 'TLSNotImplemented',
-        message: `This operator cannot issue serving certificates yet: create the kubernetes.io/tls Secret ${pending.tlsSecret} yourself, or set spec.tls.mode: Secret.`,
-      };
+    : { type: GATEWAY_CONDITIONS.degraded, status: 'True', reason: tls.problem.reason, message: tls.problem.message };
   return [
     readyCondition(facts),
     {
@@ -81,8 +75,18 @@ export function invalidSpecConditions(problem: string): DesiredCondition[] {
   ];
 }
 
-/** The status fields this operator writes (others, e.g. credential, are left alone). */
-export type WrittenStatus = Required<Pick<AccessGatewayStatus, 'observedGeneration' | 'conditions'>> & Pick<AccessGatewayStatus, 'endpoint' | 'replicas' | 'readyReplicas' | 'selector' | 'credential'>;
+/** The status fields this operator writes. */
+export type WrittenStatus = Required<Pick<AccessGatewayStatus, 'observedGeneration' | 'conditions'>> & Pick<AccessGatewayStatus, 'endpoint' | 'replicas' | 'readyReplicas' | 'selector' | 'credential' | 'tls'>;
+
+/** status.tls from what the TLS step found (dates as RFC 3339). */
+export function tlsStatus(tls: { secret: string; notAfter?: Date | undefined; renewAfter?: Date | undefined; caNotAfter?: Date | undefined }): NonNullable<AccessGatewayStatus['tls']> {
+  return {
+    secretName: tls.secret,
+    ...(tls.notAfter === undefined ? {} : { notAfter: tls.notAfter.toISOString() }),
+    ...(tls.renewAfter === undefined ? {} : { renewAfter: tls.renewAfter.toISOString() }),
+    ...(tls.caNotAfter === undefined ? {} : { caNotAfter: tls.caNotAfter.toISOString() }),
+  };
+}
 
 /** Whether writing `next` would change anything in the gateway's current status. */
 export function statusChanged(gateway: AccessGateway, next: WrittenStatus): boolean {

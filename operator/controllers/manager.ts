@@ -2,6 +2,7 @@
 // and on the Deployments the operator manages (mapped to their owning gateway), the reconciler's
 // API clients, and the work-queue metrics. One call per leadership term: a new term builds new
 // informers, so nothing cached in an old term survives into the next.
+import type { ExpiryObserver } from './expiry-metrics.ts';
 import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
   type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment,
@@ -30,6 +31,8 @@ export interface GatewayControllerOptions {
   readonly log: Logger;
   readonly defaultImage: string;
   readonly metrics?: WorkQueueMetrics;
+  /** Told when each gateway's credential and certificates expire (expiry-metrics.ts). */
+  readonly observeExpiry?: ExpiryObserver;
   /** Every cached object is reconciled again this often. Default 10 minutes. */
   readonly resyncMs?: number;
 }
@@ -97,6 +100,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       },
       ...(options.revokeAfterMs === undefined ? {} : { revokeAfterMs: options.revokeAfterMs }),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }),
+      ...(options.observeExpiry === undefined ? {} : { observeExpiry: options.observeExpiry }),
       policiesReady: (gw) => policiesReadyCondition(gw, policies.list()),
       getGateway: (k) => getByKey(gateways, k),
       clock: systemClock,

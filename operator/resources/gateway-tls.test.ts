@@ -98,6 +98,8 @@ describe('servingRenewalReason', () => {
     { what: 'an empty tls.crt', certPem: '', caPem: CA, dnsNames: names, now: fresh, reason: 'Missing' },
     { what: 'garbage in tls.crt', certPem: 'not a certificate', caPem: CA, dnsNames: names, now: fresh, reason: 'Unreadable' },
     { what: 'a certificate from another CA', certPem: SERVING, caPem: OTHER_CA, dnsNames: names, now: fresh, reason: 'NotIssuedByCA' },
+    { what: 'a certificate from the older CA of a bundle', certPem: SERVING, caPem: `${OTHER_CA}${CA}`, dnsNames: names, now: fresh, reason: undefined },
+    { what: 'a certificate from none of a bundle', certPem: SERVING, caPem: `${OTHER_CA}${OTHER_CA}`, dnsNames: names, now: fresh, reason: 'NotIssuedByCA' },
     { what: 'a renamed Service', certPem: SERVING, caPem: CA, dnsNames: servingDnsNames(sampleGateway(withName('renamed'))), now: fresh, reason: 'NamesChanged' },
     { what: 'a certificate with 29 days left', certPem: SERVING, caPem: CA, dnsNames: names, now: at('2027-01-24T00:00:00Z'), reason: 'Expiring' },
     { what: 'a certificate with 31 days left', certPem: SERVING, caPem: CA, dnsNames: names, now: at('2027-01-22T00:00:00Z'), reason: undefined },

@@ -10,10 +10,12 @@
 //   tls.crt/tls.key, and ca.crt (the bundle) that callers copy into their kubeconfig. ECDSA P-256,
 //   valid 90 days, renewed when a third is left, or at once when its names or its issuer no longer
 //   match. The gateway reloads the mounted files without a restart.
-// - Node has no API to create X.509 certificates; issuing (key generation with WebCrypto, signing)
-//   lives in the reconciler's TLS step with a pure-JS library. This module holds what needs none:
-//   the names, the request templates, the renewal decision (node:crypto parses certificates) and
-//   the Secret shapes.
+// - A serving certificate stays valid while any CA of the bundle signed it: after a CA renewal the
+//   next serving certificate comes from the new CA at its own renewal time, which leaves callers
+//   its remaining life (at least 30 days) to pick up the new bundle.
+// - Issuing (key generation, signing) is operator/pki/x509.ts, called by the reconciler's TLS step
+//   (operator/controllers/serving-tls.ts). This module is pure: the names, the request templates,
+//   the renewal decisions (node:crypto parses certificates) and the Secret shapes.
 import { X509Certificate } from 'node:crypto';
 import type { Secret } from './k8s-types.ts';
 import type { AccessGateway } from '../../crds/types.gen.ts';
@@ -124,17 +126,29 @@ export function observeCertificate(pem: string): ObservedCertificate {
   return { notBefore: cert.validFromDate, notAfter: cert.validToDate, dnsNames, fingerprint256: cert.fingerprint256, isCA: cert.ca };
 }
 
-export type ServingRenewalReason = 'Missing' | 'Unreadable' | 'NotIssuedByCA' | 'NamesChanged' | 'Expiring';
+/** Why a serving certificate is issued; Requested: the airlock.dev/rotate-credentials annotation. */
+export type ServingRenewalReason = 'Missing' | 'Unreadable' | 'NotIssuedByCA' | 'NamesChanged' | 'Expiring' | 'Requested';
 
-function signedBy(leafPem: string, caPem: string): boolean {
+/** On the serving Secret: the value of the rotate annotation last acted on. */
+export const TLS_ROTATION_ANNOTATION = 'airlock.dev/rotation-request';
+
+/** The PEM certificates of a bundle, in order. */
+export function splitPemBundle(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((pem) => `${pem}\n`) ?? [];
+}
+
+function signedByAny(leafPem: string, caBundlePem: string): boolean {
   const leaf = new X509Certificate(leafPem);
-  const ca = new X509Certificate(caPem);
-  return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+  return splitPemBundle(caBundlePem).some((caPem) => {
+    const ca = new X509Certificate(caPem);
+    return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+  });
 }
 
 /**
- * Why the serving certificate must be issued again, or undefined to keep it. Checks run in order
- * and the first failure is the reason (the reconciler puts it in an Event).
+ * Why the serving certificate must be issued again, or undefined to keep it. `caPem` is the trust
+ * bundle: a certificate signed by any CA in it is kept. Checks run in order and the first failure
+ * is the reason (the reconciler puts it in an Event).
  */
 export function servingRenewalReason(
   current: { readonly certPem: string | undefined; readonly caPem: string },
@@ -145,7 +159,7 @@ export function servingRenewalReason(
   let observed: ObservedCertificate;
   try {
     observed = observeCertificate(current.certPem);
-    if (!signedBy(current.certPem, current.caPem)) return 'NotIssuedByCA';
+    if (!signedByAny(current.certPem, current.caPem)) return 'NotIssuedByCA';
   } catch {
     return 'Unreadable';
   }
@@ -199,8 +213,12 @@ export function buildCaSecret(namespace: string, pems: KeyPairPem): Secret {
   };
 }
 
-/** A gateway's serving certificate Secret, owned by the gateway (never the user's, in mode Secret). */
-export function buildServingTlsSecret(gateway: GatewayRef & Pick<AccessGateway, 'spec'>, pems: KeyPairPem): Secret {
+/**
+ * A gateway's serving certificate Secret, owned by the gateway (never the user's, in mode Secret).
+ * `rotationRequest`: the rotate annotation value this certificate answered, kept so it is not
+ * answered twice.
+ */
+export function buildServingTlsSecret(gateway: GatewayRef & Pick<AccessGateway, 'spec'>, pems: KeyPairPem, rotationRequest?: string): Secret {
   if (gateway.spec.tls?.mode === 'Secret') {
     throw new TypeError(`AccessGateway ${gateway.metadata.name ?? ''} serves the user's Secret ${gateway.spec.tls.secretName ?? ''}; the operator does not write it`);
   }
@@ -208,7 +226,10 @@ export function buildServingTlsSecret(gateway: GatewayRef & Pick<AccessGateway, 
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/tls',
-    metadata: childMetadata(gateway, gatewayResourceNames(gateway).tlsSecret, 'tls'),
+    metadata: {
+      ...childMetadata(gateway, gatewayResourceNames(gateway).tlsSecret, 'tls'),
+      ...(rotationRequest === undefined ? {} : { annotations: { [TLS_ROTATION_ANNOTATION]: rotationRequest } }),
+    },
     data: tlsData(pems),
   };
 }
