@@ -3,14 +3,21 @@
 // RBAC; kwok runs the pods so status reports the real Deployment; a replica change scales without a
 // rollout and a config change rolls out once; the operator never writes the gateway's spec, labels
 // or annotations; the upstream token is minted into the credential Secret and accepted by the API
-// server; deleting the gateway removes everything it owned.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+// server; the serving certificate is issued for the Service names from the namespace CA and
+// openssl verifies it; deleting the gateway removes everything it owned.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk, testCluster } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
+
+const run = promisify(execFile);
 
 interface Operator {
   readonly child: ChildProcess;
@@ -81,6 +88,7 @@ const GATEWAY = 'ci-gateway';
 const NAMESPACED = [
   ['serviceaccount', `airlock-gateway-${GATEWAY}`], ['configmap', `${GATEWAY}-config`], ['deployment', GATEWAY],
   ['service', GATEWAY], ['service', `${GATEWAY}-metrics`], ['poddisruptionbudget', GATEWAY], ['secret', `${GATEWAY}-credential`],
+  ['secret', `${GATEWAY}-tls`],
 ] as const;
 
 const gone = (kind: string, name: string, namespace?: string) => async (): Promise<true | undefined> =>
@@ -122,6 +130,9 @@ async function expectProbes(op: Operator): Promise<void> {
   expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200);
   const metrics = await (await fetch(`http://127.0.0.1:${op.metricsPort() ?? 0}/metrics`)).text();
   expect(metrics).toContain('airlock_operator_workqueue_adds_total{name="accessgateway"}');
+  expect(metrics).toMatch(/^airlock_operator_credential_expiry_timestamp_seconds\{namespace="[^"]+",gateway="ci-gateway"\} \d{10}/m);
+  expect(metrics).toMatch(/^airlock_operator_certificate_expiry_timestamp_seconds\{namespace="[^"]+",gateway="ci-gateway",certificate="serving"\} \d{10}/m);
+  expect(metrics).toMatch(/^airlock_operator_certificate_expiry_timestamp_seconds\{namespace="[^"]+",gateway="ci-gateway",certificate="ca"\} \d{10}/m);
 }
 
 async function replicaSets(namespace: string): Promise<number> {
@@ -143,6 +154,26 @@ async function expectCredential(namespace: string, gw: Obj): Promise<void> {
   const server = await kubectlOk(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
   const whoami = JSON.parse(await kubectlOk(['auth', 'whoami', '-o', 'json', `--server=${server}`, '--insecure-skip-tls-verify', `--token=${token}`], { kubeconfig: '/dev/null' })) as { status: { userInfo: { username: string } } };
   expect(whoami.status.userInfo.username).toBe(`system:serviceaccount:${namespace}:airlock-gateway-${GATEWAY}`);
+}
+
+/** A serving certificate for the Service names, from the namespace CA, as status.tls says; openssl agrees. */
+async function expectServingCertificate(namespace: string, gw: Obj): Promise<void> {
+  const tls = gw.status?.['tls'] as { secretName: string; notAfter: string; renewAfter: string; caNotAfter: string };
+  expect(tls.secretName).toBe(`${GATEWAY}-tls`);
+  const secret = await getObj('secret', tls.secretName, namespace);
+  const pem = (key: string): string => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString('utf8');
+  const cert = new X509Certificate(pem('tls.crt'));
+  expect(cert.validToDate.toISOString()).toBe(tls.notAfter);
+  expect(cert.subjectAltName).toContain(`DNS:${GATEWAY}.${namespace}.svc`);
+  expect(cert.checkPrivateKey(createPrivateKey(pem('tls.key')))).toBe(true);
+  const ca = await getObj('secret', 'airlock-gateway-ca', namespace);
+  expect(ca?.metadata.ownerReferences).toBeUndefined();
+  expect(Buffer.from(ca?.data?.['ca.crt'] ?? '', 'base64').toString('utf8')).toBe(pem('ca.crt'));
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-op-tls-'));
+  await writeFile(join(dir, 'ca.crt'), pem('ca.crt'));
+  await writeFile(join(dir, 'tls.crt'), pem('tls.crt'));
+  const verified = await run('openssl', ['verify', '-purpose', 'sslserver', '-verify_hostname', `${GATEWAY}.${namespace}.svc`, '-CAfile', join(dir, 'ca.crt'), join(dir, 'tls.crt')]);
+  expect(verified.stdout.trim()).toBe(`${join(dir, 'tls.crt')}: OK`);
 }
 
 /** The operator wrote status only: spec, labels and annotations stay the user's. */
@@ -187,14 +218,16 @@ describe('AccessGateway operator', () => {
     const ready = await eventually('Ready gateway with 2 pods', readyGateway(namespace, 2), 90_000);
     expect(ready.status?.['endpoint']).toBe(`https://${GATEWAY}.${namespace}.svc:443`);
     expect(ready.status?.conditions?.map((c) => c.type).sort()).toEqual(['CredentialsReady', 'Degraded', 'PoliciesReady', 'Ready']);
-    expect(condition(ready, 'Degraded')?.reason).toBe('TLSNotImplemented');
-    // Condition transitions are Kubernetes Events on the gateway (kubectl describe shows them).
+    expect(condition(ready, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    // Condition transitions and issued certificates are Kubernetes Events on the gateway (kubectl describe shows them).
     await eventually('Ready event', async () => {
       const events = await kubectlOk(['get', 'events', '--field-selector', `involvedObject.kind=AccessGateway,involvedObject.name=${GATEWAY}`,
         '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}'], { namespace });
-      return events.includes('Normal DeploymentReady Ready=True') && events.includes('Warning TLSNotImplemented Degraded=True') ? true : undefined;
+      return events.includes('Normal DeploymentReady Ready=True') && events.includes(`Normal CertificateIssued Issued the serving certificate in Secret ${GATEWAY}-tls (Missing)`)
+        ? true : undefined;
     });
     await expectCredential(namespace, ready);
+    await expectServingCertificate(namespace, ready);
     await expectProbes(started);
 
     // Scaling: the Deployment follows without replacing pods (no rollout).

@@ -2,6 +2,7 @@
 // pipeline, the TLS server, the health server and graceful shutdown. Nothing else in the gateway
 // constructs its own dependencies.
 import { createServer as createHttpsServer, type Server } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -33,14 +34,30 @@ export interface StartOptions {
   readonly logger?: Logger;
 }
 
+/** The serving certificate's expiry, for the metric; undefined when it cannot be read as PEM. */
+function certificateExpiry(cert: Buffer): number | undefined {
+  try {
+    return new X509Certificate(cert).validToDate.getTime() / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reloads the serving certificate when its files change, without dropping connections. */
-function watchServingCertificate(server: Server, config: GatewayConfig, log: Logger): FSWatcher | undefined {
+function watchServingCertificate(server: Server, config: GatewayConfig, deps: { log: Logger; metrics: GatewayMetrics }): FSWatcher | undefined {
+  let current = readFileSync(config.listen.tlsCertFile);
   const reload = (): void => {
     try {
-      server.setSecureContext({ cert: readFileSync(config.listen.tlsCertFile), key: readFileSync(config.listen.tlsKeyFile) });
-      log.info('serving certificate reloaded');
+      const cert = readFileSync(config.listen.tlsCertFile);
+      // The directory sees several events per swap (the kubelet's ..data rename and friends).
+      if (cert.equals(current)) return;
+      server.setSecureContext({ cert, key: readFileSync(config.listen.tlsKeyFile) });
+      current = cert;
+      const expiry = certificateExpiry(cert);
+      if (expiry !== undefined) deps.metrics.servingCertificateExpiry.set(expiry);
+      deps.log.info({ notAfter: expiry === undefined ? undefined : new Date(expiry * 1000).toISOString() }, 'serving certificate reloaded');
     } catch (error) {
-      log.warn({ err: error }, 'serving certificate reload failed; keeping the previous one');
+      deps.log.warn({ err: error }, 'serving certificate reload failed; keeping the previous one');
     }
   };
   try {
@@ -99,7 +116,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     void pipeline.handleUpgrade(req, socket, head);
   });
   server.on('secureConnection', (socket) => { socket.setNoDelay(true); });
-  const certWatcher = watchServingCertificate(server, config, log);
+  const servingExpiry = certificateExpiry(readFileSync(config.listen.tlsCertFile));
+  if (servingExpiry !== undefined) metrics.servingCertificateExpiry.set(servingExpiry);
+  const certWatcher = watchServingCertificate(server, config, { log, metrics });
   let draining = false;
   const health = createHealthServer(metrics.registry, [
     { name: 'credential', check: () => { try { tokens.current(); return undefined; } catch (e) { return e instanceof Error ? e.message : 'unreadable'; } } },

@@ -11,6 +11,7 @@ export interface GatewayMetrics {
   readonly auditRecords: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
   readonly credentialExpiry: Gauge;
+  readonly servingCertificateExpiry: Gauge;
   readonly policyRules: Gauge;
   readonly policyRejected: Gauge;
   readonly inflight: Gauge<'kind'>;
@@ -35,6 +36,7 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     auditRecords: new Counter({ name: 'airlock_gateway_audit_records_total', help: 'Audit records by sink and result (written, failed).', labelNames: ['sink', 'result'], registers }),
     auditQueueDepth: new Gauge({ name: 'airlock_gateway_audit_queue_depth', help: 'Audit records waiting for a sink.', labelNames: ['sink'], registers }),
     credentialExpiry: new Gauge({ name: 'airlock_gateway_credential_expiry_timestamp_seconds', help: 'When the upstream credential expires (Unix time), from its exp claim.', registers }),
+    servingCertificateExpiry: new Gauge({ name: 'airlock_gateway_serving_certificate_expiry_timestamp_seconds', help: 'When the certificate the gateway serves expires (Unix time), read at start and at each reload.', registers }),
     policyRules: new Gauge({ name: 'airlock_gateway_policy_rules', help: 'Compiled AccessPolicy rules in effect.', registers }),
     policyRejected: new Gauge({ name: 'airlock_gateway_policy_rejected', help: 'Selected AccessPolicies that could not be compiled.', registers }),
     inflight: new Gauge({ name: 'airlock_gateway_inflight_requests', help: 'Requests in flight by kind (request, long-running, upgrade).', labelNames: ['kind'], registers }),

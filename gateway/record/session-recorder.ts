@@ -1,0 +1,138 @@
+// One session's recording file: opened before the session is forwarded (so a sink that cannot be
+// written is known before anything runs), written as events arrive, made durable and hashed at the
+// end. The file is `<dir>/<auditID>.cast`; its SHA-256 goes into the session's audit record, which
+// is itself in the audit hash chain, so a changed recording no longer matches the trail.
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { castEventLine, castHeaderLine, exitCodeOf, resizeText, StreamText, type CastEvent, type SessionMetadata } from './asciicast.ts';
+import type { SessionEvent } from './session-events.ts';
+
+export interface RecordingSummary {
+  /** The file name inside the recordings directory. */
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly events: number;
+  readonly exitCode?: number;
+  readonly protocol?: string;
+  readonly durationMs: number;
+}
+
+export interface SessionRecorderOptions {
+  readonly dir: string;
+  readonly metadata: SessionMetadata;
+  readonly command?: string;
+  /** Milliseconds clock (tests pass their own). */
+  readonly now?: () => number;
+}
+
+export class SessionRecorder {
+  private readonly hash = createHash('sha256');
+  private readonly text = new StreamText();
+  private readonly started: number;
+  private readonly now: () => number;
+  private queue: Promise<void> = Promise.resolve();
+  private bytes = 0;
+  private events = 0;
+  private errorStream = '';
+  private failure: Error | undefined;
+  private protocol: string | undefined;
+
+  private readonly handle: FileHandle;
+  readonly file: string;
+
+  private constructor(handle: FileHandle, file: string, now: () => number) {
+    this.handle = handle;
+    this.file = file;
+    this.now = now;
+    this.started = now();
+  }
+
+  /** Creates the file (never overwriting one) and writes the header; rejects when the sink cannot be written. */
+  static async open(options: SessionRecorderOptions): Promise<SessionRecorder> {
+    const file = `${options.metadata.auditID}.cast`;
+    const handle = await open(join(options.dir, file), 'wx', 0o600);
+    const recorder = new SessionRecorder(handle, file, options.now ?? Date.now);
+    recorder.write(castHeaderLine({
+      version: 2, width: 80, height: 24, timestamp: Math.floor(recorder.started / 1000),
+      ...(options.command === undefined ? {} : { command: options.command }),
+      title: `${options.metadata.subresource} ${options.metadata.namespace}/${options.metadata.pod} by ${options.metadata.user}`,
+      airlock: options.metadata,
+    }));
+    await recorder.queue;
+    if (recorder.failure !== undefined) throw recorder.failure;
+    return recorder;
+  }
+
+  /** The first write error, if any (the session must end when recording is required). */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  setProtocol(protocol: string): void {
+    this.protocol = protocol;
+  }
+
+  /** Records session events as they pass. */
+  record(events: readonly SessionEvent[]): void {
+    const t = (this.now() - this.started) / 1000;
+    for (const event of events) {
+      if (event.kind !== 'data') continue;
+      const cast = this.castEvent(t, event.stream, event.data);
+      if (cast !== undefined) this.write(castEventLine(cast));
+    }
+  }
+
+  private castEvent(t: number, stream: string, data: Buffer): CastEvent | undefined {
+    switch (stream) {
+      case 'stdout':
+      case 'stderr': {
+        const text = this.text.text(stream, data);
+        return text === '' ? undefined : [t, 'o', text];
+      }
+      case 'stdin': {
+        const text = this.text.text(stream, data);
+        return text === '' ? undefined : [t, 'i', text];
+      }
+      case 'resize': {
+        const size = resizeText(data.toString('utf8'));
+        return size === undefined ? undefined : [t, 'r', size];
+      }
+      case 'error':
+        this.errorStream += data.toString('utf8');
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private write(line: string): void {
+    const bytes = Buffer.from(line, 'utf8');
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
+    this.events += 1;
+    this.queue = this.queue.then(async () => {
+      if (this.failure !== undefined) return;
+      await this.handle.write(bytes);
+    }).catch((error: unknown) => { this.failure ??= error instanceof Error ? error : new Error(String(error)); });
+  }
+
+  /** Ends the recording: the exit marker, fsync, close. Rejects if any write failed. */
+  async close(): Promise<RecordingSummary> {
+    const exitCode = this.errorStream === '' ? undefined : exitCodeOf(this.errorStream);
+    const durationMs = this.now() - this.started;
+    this.write(castEventLine([durationMs / 1000, 'm', exitCode === undefined ? 'session ended' : `exit ${exitCode}`]));
+    await this.queue;
+    try {
+      if (this.failure === undefined) await this.handle.datasync();
+    } finally {
+      await this.handle.close();
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return {
+      file: this.file, sha256: this.hash.digest('hex'), bytes: this.bytes, events: this.events - 1, durationMs,
+      ...(exitCode === undefined ? {} : { exitCode }), ...(this.protocol === undefined ? {} : { protocol: this.protocol }),
+    };
+  }
+}
