@@ -14,7 +14,10 @@ import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.t
 import type { Transform } from 'node:stream';
 import type { MaskRule } from './mask/json-masker.ts';
 import { headersForMasking, maskingStream } from './mask/mask-stream.ts';
-import { notAcceptable } from './status.ts';
+import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
+import type { AuditSession } from './audit/record.ts';
+import type { Capture, CaptureRequest, CaptureStart } from './record/session-capture.ts';
+import { commandLine, sessionTarget } from './record/session-target.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -40,7 +43,8 @@ export interface AuditEvent {
   readonly error?: string;
   readonly startedAt: Date;
   readonly latencyMs?: number;
-  readonly upgrade?: { readonly bytesIn: number; readonly bytesOut: number };
+  /** An upgraded connection that ended (exec, attach, port-forward), with its recording. */
+  readonly session?: AuditSession;
   /** The request body as read before forwarding (RequestReceived at audit level Request). */
   readonly body?: ReadBody;
   /** The ApprovalRequest that held the request (its grant was consumed, or it refused). */
@@ -63,6 +67,8 @@ export interface PipelineStages {
   /** Resolves once the record is durable (FailClosed) or accepted (FailOpen); rejects to refuse. */
   audit(event: AuditEvent): Promise<void>;
   upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller }): OutgoingHttpHeaders;
+  /** Opens the recording of an exec or attach session (record/session-capture.ts), or refuses it. */
+  startCapture(request: Omit<CaptureRequest, 'dir'>): Promise<CaptureStart>;
   /** Maps a failed stage or a refusal to the answer the client gets. */
   answerFor(problem: Refusal): Answer;
 }
@@ -187,19 +193,58 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         return;
       }
       const { parsed, caller, effective, decision } = admission.admitted;
+      const prepared = await prepareSession(stages, req, admission.admitted, auditID);
+      if (!prepared.ok) {
+        writeRawAnswer(socket, prepared.answer, auditID);
+        await refuse(req, { auditID, startedAt, answer: prepared.answer, partial: admission.admitted });
+        return;
+      }
       const outcome = await forwardUpgrade({
-        req, socket, head, upstream, path: req.url ?? '/',
-        headers: stages.upstreamHeaders(req, effective, { auditID, caller }),
+        req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap,
         fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
       });
+      const captured = await prepared.capture?.finish();
+      const session: AuditSession = {
+        bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: Math.round(outcome.durationMs),
+        ...(prepared.ports === undefined ? {} : { ports: prepared.ports }),
+        ...(prepared.recordingError === undefined ? {} : { recordingError: prepared.recordingError }),
+        ...captured,
+      };
       await stages.audit({
         auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code: outcome.code, startedAt,
-        latencyMs: Date.now() - startedAt.getTime(), upgrade: { bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut },
+        latencyMs: Date.now() - startedAt.getTime(), session,
         ...(outcome.upstreamError === undefined ? {} : { error: outcome.upstreamError }),
       }).catch(() => undefined);
       observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
     },
   };
+}
+
+type PreparedSession =
+  | { readonly ok: true; readonly headers: OutgoingHttpHeaders; readonly capture?: Capture | undefined; readonly recordingError?: string | undefined; readonly ports?: readonly string[] }
+  | { readonly ok: false; readonly answer: Answer };
+
+/** The upstream headers of an upgrade and, for exec and attach, its recording (or the refusal when it must be recorded and cannot be). */
+async function prepareSession(stages: PipelineStages, req: IncomingMessage, admitted: Admitted, auditID: string): Promise<PreparedSession> {
+  const { parsed, caller, effective, decision } = admitted;
+  const headers = stages.upstreamHeaders(req, effective, { auditID, caller });
+  const target = sessionTarget(parsed.attributes, req.url ?? '/');
+  if (target.kind === 'portforward') return { ok: true, headers, ports: target.ports };
+  if (target.kind === 'other') return { ok: true, headers };
+  const impersonating = effective.username !== caller.user.username;
+  const start = await stages.startCapture({
+    mode: decision.recording ?? 'Optional',
+    rule: decision.matched === undefined ? 'this gateway' : `rule "${decision.matched.rule}" of AccessPolicy ${decision.matched.namespace}/${decision.matched.name}`,
+    metadata: {
+      auditID, user: caller.user.username, ...(impersonating ? { effectiveUser: effective.username } : {}),
+      namespace: parsed.attributes.namespace, pod: parsed.attributes.name, ...(target.container === undefined ? {} : { container: target.container }),
+      subresource: target.kind, tty: target.tty, stdin: target.stdin,
+    },
+    command: target.command.length === 0 ? undefined : commandLine(target.command),
+    headers,
+  });
+  if (!start.ok) return { ok: false, answer: { code: start.code, body: start.code === 503 ? serviceUnavailable(start.message) : badRequest(start.message) } };
+  return { ok: true, headers: start.headers, capture: start.capture, recordingError: start.recordingError };
 }
 
 function writeAnswer(res: ServerResponse, answer: Answer): void {

@@ -1,6 +1,7 @@
 // Builds the pipeline's stages from the configuration: the adapters between the request
 // pipeline (handler.ts) and the modules that do the work. Each stage is a few lines here; the
 // logic lives in the module it names.
+import { startCapture } from './record/session-capture.ts';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -188,6 +189,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
       ...(event.body === undefined || config.audit.level !== 'Request' ? {} : { requestObject: bodyForAudit(event.body, event.req.headers['content-type'], parseYaml) }),
       ...(event.approvalRequest === undefined ? {} : { approvalRequest: event.approvalRequest }),
+      ...(event.session === undefined ? {} : { session: event.session }),
       gateway,
     });
     // RequestReceived is written before forwarding (a failed write refuses the request) without
@@ -240,6 +242,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
       ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),
     }),
+    startCapture: (request) => startCapture({ ...request, dir: config.recording?.dir, metadata: { ...request.metadata, gateway: `${config.namespace}/${config.name}` } }),
     answerFor: (refusal) => answerFor(refusal, log),
     close: () => audit.close(),
   };

@@ -66,6 +66,24 @@ export interface ChainFields {
   readonly hash: string;
 }
 
+/**
+ * An upgraded connection (exec, attach, port-forward) once it ended: bytes each way, how long,
+ * and for exec and attach the recording (its file and SHA-256, so the chain vouches for it).
+ */
+export interface AuditSession {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+  /** The protocol the API server chose, e.g. "v5.channel.k8s.io (WebSocket)". */
+  readonly protocol?: string;
+  /** Port-forward: the ports asked for. */
+  readonly ports?: readonly string[];
+  readonly exitCode?: number;
+  readonly recording?: { readonly file: string; readonly sha256: string; readonly bytes: number };
+  /** Why the session was not (fully) recorded. */
+  readonly recordingError?: string;
+}
+
 /** A record as the gateway builds it, before a sink chains it. */
 export interface UnchainedAuditRecord {
   readonly kind: 'AuditRecord';
@@ -87,6 +105,7 @@ export interface UnchainedAuditRecord {
   readonly decision?: AuditDecision;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string };
   readonly responseStatus?: { readonly code: number; readonly reason?: string };
+  readonly session?: AuditSession;
   /** Only at level Request; already masked by the caller. */
   readonly requestObject?: unknown;
   readonly requestReceivedTimestamp: string;
@@ -113,6 +132,7 @@ export interface AuditRecordInput {
   readonly decision?: AuditDecision;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string };
   readonly responseStatus?: { readonly code: number; readonly reason?: string };
+  readonly session?: AuditSession;
   readonly requestObject?: unknown;
   readonly requestReceived: Date;
   readonly stageTimestamp: Date;
@@ -159,13 +179,21 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
     ...(input.effective === undefined ? {} : { effective: copyUser(input.effective) }),
     ...(input.authentication === undefined ? {} : { authentication: copyAuthentication(input.authentication) }),
     ...(input.decision === undefined ? {} : { decision: copyDecision(input.decision) }),
-    ...(input.approvalRequest === undefined ? {} : { approvalRequest: { namespace: input.approvalRequest.namespace, name: input.approvalRequest.name } }),
-    ...(input.responseStatus === undefined ? {} : { responseStatus: copyStatus(input.responseStatus) }),
+    ...outcomeFields(input),
     ...(keepBody ? { requestObject: redactCredentials(input.requestObject) } : {}),
     requestReceivedTimestamp: input.requestReceived.toISOString(),
     stageTimestamp: input.stageTimestamp.toISOString(),
     ...(input.latencyMs === undefined ? {} : { latencyMs: input.latencyMs }),
     gateway: { name: input.gateway.name, namespace: input.gateway.namespace, replica: input.gateway.replica },
+  };
+}
+
+/** What became of the request: its approval, response status and session. */
+function outcomeFields(input: AuditRecordInput): Pick<UnchainedAuditRecord, 'approvalRequest' | 'responseStatus' | 'session'> {
+  return {
+    ...(input.approvalRequest === undefined ? {} : { approvalRequest: { namespace: input.approvalRequest.namespace, name: input.approvalRequest.name } }),
+    ...(input.responseStatus === undefined ? {} : { responseStatus: copyStatus(input.responseStatus) }),
+    ...(input.session === undefined ? {} : { session: structuredClone(input.session) }),
   };
 }
 

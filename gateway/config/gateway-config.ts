@@ -48,6 +48,8 @@ export interface GatewayConfig {
     readonly webhook?: { readonly url: string; readonly caFile?: string; readonly batchSize: number; readonly flushIntervalMs: number };
     readonly checkpointKeyFile?: string;
   };
+  /** Where exec and attach sessions are recorded (asciicast files named <auditID>.cast); absent: not recorded. */
+  readonly recording?: { readonly dir: string };
   readonly shutdownGraceSeconds: number;
 }
 
@@ -175,6 +177,14 @@ function readOidc(r: Reader, raw: unknown, index: number): OidcIssuerConfig {
   };
 }
 
+function readRecording(r: Reader, raw: Raw): Pick<GatewayConfig, 'recording'> {
+  if (raw['recording'] === undefined) return {};
+  const recording = r.object(raw['recording'], 'recording');
+  const dir = r.string(recording, 'dir', 'recording');
+  if (dir !== '' && !dir.startsWith('/')) r.problems.push('recording.dir: must be an absolute path');
+  return { recording: { dir } };
+}
+
 function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   const a = r.object(raw['audit'], 'audit');
   const file = a['file'] === undefined ? undefined : r.object(a['file'], 'audit.file');
@@ -246,6 +256,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
       defaultAction: r.oneOf(policy, 'defaultAction', 'policy', { allowed: ['Allow', 'Deny'] as const, fallback: 'Deny' }),
     },
     audit: readAudit(r, root),
+    ...readRecording(r, root),
     shutdownGraceSeconds: r.number(root, 'shutdownGraceSeconds', '(root)', { fallback: 30, min: 0, max: 3600 }),
   };
   if (config.authentication.oidc.length === 0 && !config.authentication.serviceAccountTokens.enabled) {

@@ -15,6 +15,14 @@ export interface UpgradeOutcome {
   readonly durationMs: number;
 }
 
+/** Sees a session's bytes as they are relayed (the recorder); it never changes them. */
+export interface UpgradeTap {
+  /** After the API server's 101: its raw headers, and a function that ends the session. */
+  upgraded(rawHeaders: readonly string[], kill: () => void): void;
+  fromClient(chunk: Buffer): void;
+  fromServer(chunk: Buffer): void;
+}
+
 export interface UpgradeInput {
   readonly req: IncomingMessage;
   readonly socket: Duplex;
@@ -23,6 +31,7 @@ export interface UpgradeInput {
   readonly headers: OutgoingHttpHeaders;
   readonly path: string;
   readonly fail: (code: 502 | 503, message: string) => void;
+  readonly tap?: UpgradeTap | undefined;
 }
 
 /** Serialises a response head for a raw socket, keeping repeated headers as separate lines. */
@@ -62,13 +71,15 @@ export function forwardUpgrade(input: UpgradeInput): Promise<UpgradeOutcome> {
       headers: input.headers,
     });
     upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-      socket.write(rawResponseHead(101, upstreamRes.statusMessage ?? 'Switching Protocols', upstreamRes.rawHeaders));
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
-      if (input.head.length > 0) upstreamSocket.write(input.head);
-      socket.on('data', (c: Buffer) => { bytesIn += c.length; });
-      upstreamSocket.on('data', (c: Buffer) => { bytesOut += c.length; });
-      socket.pipe(upstreamSocket).pipe(socket);
       const close = (): void => { socket.destroy(); upstreamSocket.destroy(); settle(101); };
+      const tap = input.tap;
+      tap?.upgraded(upstreamRes.rawHeaders, close);
+      socket.write(rawResponseHead(101, upstreamRes.statusMessage ?? 'Switching Protocols', upstreamRes.rawHeaders));
+      if (upstreamHead.length > 0) { tap?.fromServer(upstreamHead); socket.write(upstreamHead); }
+      if (input.head.length > 0) { tap?.fromClient(input.head); upstreamSocket.write(input.head); }
+      socket.on('data', (c: Buffer) => { bytesIn += c.length; tap?.fromClient(c); });
+      upstreamSocket.on('data', (c: Buffer) => { bytesOut += c.length; tap?.fromServer(c); });
+      socket.pipe(upstreamSocket).pipe(socket);
       socket.on('close', close);
       upstreamSocket.on('close', close);
       socket.on('error', close);

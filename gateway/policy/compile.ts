@@ -1,7 +1,7 @@
 // Compiles AccessPolicies into an index so a decision touches only the rules that can apply:
 // first by subject (user, group, ServiceAccount, claim), then by API group and resource. A
 // decision then costs about the same with ten rules or ten thousand.
-import type { Action, ApprovalSettings, MaskSettings } from './model.ts';
+import type { Action, ApprovalSettings, MaskSettings, RecordingMode } from './model.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
 export interface PolicySource {
@@ -34,6 +34,7 @@ export interface RuleSource {
   readonly message?: string;
   readonly approval?: ApprovalSettings;
   readonly mask?: MaskSettings;
+  readonly recording?: RecordingMode;
 }
 
 export interface CompiledRule {
@@ -46,6 +47,7 @@ export interface CompiledRule {
   readonly message: string | undefined;
   readonly approval: ApprovalSettings | undefined;
   readonly mask: MaskSettings | undefined;
+  readonly recording: RecordingMode | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
   readonly names: ReadonlySet<string> | undefined;
@@ -138,6 +140,7 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
     message: rule.message,
     approval: rule.action === 'RequireApproval' ? rule.approval : undefined,
     mask: rule.mask,
+    recording: rule.recording,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),
     names: asSet(match.names),

@@ -70,12 +70,17 @@ export function evaluatePolicy(policies: CompiledPolicies, input: DecisionInput,
   if (rule === undefined) {
     return { action: defaultAction, reason: defaultAction === 'Allow' ? 'no policy rule matched; the gateway default allows (RBAC decides)' : 'no policy rule allows this request' };
   }
+  return ruleDecision(rule);
+}
+
+function ruleDecision(rule: CompiledRule): Decision {
   return {
     action: rule.action,
     matched: { namespace: rule.policyNamespace, name: rule.policyName, rule: rule.name },
     ...(rule.message === undefined ? {} : { message: rule.message }),
     ...(rule.approval === undefined ? {} : { approval: rule.approval }),
     ...(rule.mask === undefined ? {} : { mask: rule.mask }),
+    ...(rule.recording === undefined ? {} : { recording: rule.recording }),
     reason: `rule "${rule.name}" of AccessPolicy ${rule.policyNamespace}/${rule.policyName}`,
   };
 }

@@ -46,8 +46,13 @@ export interface MaskSettings {
   readonly exempt?: boolean;
 }
 
+/** Session recording for exec and attach (AccessPolicy rule `recording`). */
+export type RecordingMode = 'None' | 'Optional' | 'Required';
+
 export interface Decision {
   readonly action: Action;
+  /** The deciding rule's recording mode, if it sets one (Optional otherwise). */
+  readonly recording?: RecordingMode;
   /** The deciding rule's mask settings, if it has any. */
   readonly mask?: MaskSettings;
   /** Present when action is RequireApproval. */
