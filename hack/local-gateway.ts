@@ -3,7 +3,7 @@
 // certificate from the local CA, a real OIDC issuer, and the gateway itself in-process on loopback.
 // Used by the e2e tests, the demo and the benchmarks.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,7 @@ export interface LocalGateway {
   readonly healthUrl: string;
   readonly caFile: string;
   readonly auditFile: string;
+  readonly recordingDir: string;
   readonly dir: string;
   readonly oidc: OidcIssuer;
   readonly running: RunningGateway;
@@ -57,6 +58,8 @@ export interface LocalGatewayOptions {
   readonly auditWebhookUrl?: string;
   /** Sign checkpoints with this Ed25519 private key (PEM file). */
   readonly checkpointKeyFile?: string;
+  /** Record exec and attach sessions here (default: recordings/ in the gateway's directory). */
+  readonly recordingDir?: string;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -86,6 +89,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   });
   const server = /server: (\S+)/.exec(await readFile(cluster.kubeconfig, 'utf8'))?.[1] ?? '';
   const auditFile = join(dir, 'audit', 'audit.log');
+  const recordingDir = options.recordingDir ?? join(dir, 'recordings');
+  await mkdir(recordingDir, { recursive: true });
   const config = parseGatewayConfig({
     name: options.name,
     namespace: 'airlock-system',
@@ -105,6 +110,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),
       ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
     },
+    recording: { dir: recordingDir },
     shutdownGraceSeconds: 1,
   }, `${options.name} gateway config`);
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));
@@ -114,6 +120,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     healthUrl: running.healthUrl,
     caFile: pki.caCert,
     auditFile,
+    recordingDir,
     dir,
     oidc,
     running,
