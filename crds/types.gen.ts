@@ -213,6 +213,19 @@ export interface AccessGatewaySpec {
     }[];
   };
   /**
+   * Where exec and attach sessions are recorded (asciicast v2, one file per session, named by the request's audit id and hashed into its audit record). Absent, sessions are not recorded and a policy rule with recording Required refuses them.
+   */
+  recording?: {
+    /**
+     * Directory in the gateway container, e.g. /var/log/airlock/sessions.
+     */
+    path: string;
+    /**
+     * A PersistentVolumeClaim mounted at path, so recordings outlive the pod (e.g. a ReadWriteMany volume shipped off the cluster). Absent, an emptyDir, which dies with the pod.
+     */
+    claimName?: string;
+  };
+  /**
    * The gateway's own upstream credential, minted by the operator with the TokenRequest API and rotated before it expires. Callers never see it.
    */
   credentials?: {

@@ -16,6 +16,7 @@ describe('renderGatewayConfig', () => {
     expect(config.authentication.oidc[0]).toMatchObject({ issuerURL: 'https://token.actions.githubusercontent.com', usernamePrefix: 'github:' });
     expect(config.audit).toMatchObject({ failurePolicy: 'FailClosed', file: { path: '/var/log/airlock/audit.log' }, webhook: { flushIntervalMs: 1000 } });
     expect(config.upstream.tokenFile).toBe('/var/run/airlock/credential/token');
+    expect(config.recording).toEqual({ dir: '/var/log/airlock/sessions' });
   });
 
   it.each([

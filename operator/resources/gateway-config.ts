@@ -91,6 +91,7 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
       defaultAction: spec.defaultAction ?? 'Deny',
     },
     audit: renderAudit(spec),
+    ...(spec.recording === undefined ? {} : { recording: { dir: spec.recording.path } }),
     shutdownGraceSeconds: 30,
   };
 }

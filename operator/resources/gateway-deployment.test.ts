@@ -78,7 +78,7 @@ describe('buildGatewayDeployment', () => {
 
   it('mounts every Secret and ConfigMap read-only and none with subPath, so rotated files appear in place', () => {
     const mounts = build().container.volumeMounts ?? [];
-    for (const m of mounts.filter((x) => !['audit', 'tmp'].includes(x.name))) expect(m.readOnly, m.name).toBe(true);
+    for (const m of mounts.filter((x) => !['audit', 'recordings', 'tmp'].includes(x.name))) expect(m.readOnly, m.name).toBe(true);
     expect(mounts.some((m) => m.subPath !== undefined)).toBe(false);
   });
 
@@ -100,17 +100,28 @@ describe('buildGatewayDeployment', () => {
   });
 
   it.each([
+    [{ path: '/var/log/airlock/sessions' }, { emptyDir: {} }],
+    [{ path: '/recordings', claimName: 'sessions-pvc' }, { persistentVolumeClaim: { claimName: 'sessions-pvc' } }],
+  ])('mounts the recordings directory %j writable, from %j', (recording, source) => {
+    const pod = buildGatewayDeployment(sampleGateway(withSpec({ recording })), inputs).spec!.template.spec!;
+    expect(pod.volumes?.find((v) => v.name === 'recordings')).toEqual({ name: 'recordings', ...source });
+    const mount = pod.containers[0]!.volumeMounts?.find((m) => m.name === 'recordings');
+    expect(mount).toEqual({ name: 'recordings', mountPath: recording.path });
+    expect(buildGatewayDeployment(sampleGateway(withSpec({ recording: undefined })), inputs).spec!.template.spec!.volumes?.some((v) => v.name === 'recordings')).toBe(false);
+  });
+
+  it.each([
     ['the sample (file and webhook sinks)', [] as Modifier[]],
     ['a remote upstream with a CA Secret', [withSpec({ upstream: { server: 'https://api.example.com', caSecretRef: { name: 'ca' } } })]],
     ['a webhook sink with a CA', [withSpec({ audit: { sinks: [{ webhook: { url: 'https://a.example.com', caSecretRef: { name: 'c' } } }] } })]],
-  ])('mounts a directory for every file the rendered config names: %s', (_what, modifiers) => {
+  ])('mounts a directory for every file (or directory) the rendered config names: %s', (_what, modifiers) => {
     const gateway = sampleGateway(...modifiers);
     const config = renderGatewayConfig(gateway, { upstreamServer: IN_CLUSTER_SERVER });
     const files = JSON.stringify(config).match(/"\/[^"]+"/g)?.map((s) => JSON.parse(s) as string) ?? [];
     const deployment = buildGatewayDeployment(gateway, { ...inputs, upstreamCa: upstreamCaSource(gateway) });
     const paths = deployment.spec!.template.spec!.containers[0]!.volumeMounts!.map((m) => m.mountPath);
     expect(files.length).toBeGreaterThan(3);
-    for (const file of files) expect(paths.some((dir) => file.startsWith(`${dir}/`)), file).toBe(true);
+    for (const file of files) expect(paths.some((dir) => file === dir || file.startsWith(`${dir}/`)), file).toBe(true);
   });
 
   it('serves https on 8443 and health on 9090 with liveness /healthz and readiness /readyz', () => {

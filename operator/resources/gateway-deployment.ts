@@ -70,6 +70,16 @@ function auditFileVolume(gateway: Gateway): Mounted | undefined {
   return { volume: { name: 'audit', emptyDir: {} }, mount: { name: 'audit', mountPath: posix.dirname(file.path) } };
 }
 
+/** Session recordings: the user's PersistentVolumeClaim, or an emptyDir (which dies with the pod). */
+function recordingVolume(gateway: Gateway): Mounted | undefined {
+  const recording = gateway.spec.recording;
+  if (recording === undefined) return undefined;
+  const volume: Volume = recording.claimName === undefined || recording.claimName === ''
+    ? { name: 'recordings', emptyDir: {} }
+    : { name: 'recordings', persistentVolumeClaim: { claimName: recording.claimName } };
+  return { volume, mount: { name: 'recordings', mountPath: recording.path } };
+}
+
 function webhookCaVolume(gateway: Gateway): Mounted | undefined {
   const ref = gateway.spec.audit.sinks?.find((s) => s.webhook?.caSecretRef !== undefined)?.webhook?.caSecretRef;
   return ref === undefined ? undefined : secretVolume('webhook-ca', ref.name, GATEWAY_PATHS.webhookCaDir);
@@ -86,6 +96,7 @@ export function gatewayVolumes(gateway: Gateway, inputs: GatewayDeploymentInputs
     inputs.upstreamCa === undefined ? undefined : upstreamCaVolume(inputs.upstreamCa),
     webhookCaVolume(gateway),
     auditFileVolume(gateway),
+    recordingVolume(gateway),
     { volume: { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, mount: { name: 'tmp', mountPath: '/tmp' } },
   ];
   return mounted.filter((m) => m !== undefined);
