@@ -537,6 +537,12 @@ export interface AccessPolicySpec {
        */
       envNamePattern?: string;
       /**
+       * Regular expressions whose matches are replaced with ***MASKED*** in recorded exec and attach sessions (output and input), e.g. ["AKIA[0-9A-Z]{16}", "(?i)password=\\S+"]. Matched line by line, so a recording holds a line until it ends (or 4 KiB).
+       *
+       * @maxItems 16
+       */
+      sessionPatterns?: string[];
+      /**
        * Let these subjects see Secret values unmasked (e.g. a controller that needs them). Default false.
        */
       exempt?: boolean;

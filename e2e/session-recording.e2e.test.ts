@@ -66,7 +66,10 @@ beforeAll(async () => {
     spec: {
       subjects: [{ serviceAccount: { namespace: APP_NS, name: 'deployer' } }],
       rules: [
-        { name: 'exec-shell-recorded', match: { verbs: ['create', 'get'], resources: ['pods/exec', 'pods/attach'], namespaces: [APP_NS], names: ['shell'] }, action: 'Allow', recording: 'Required' },
+        {
+          name: 'exec-shell-recorded', match: { verbs: ['create', 'get'], resources: ['pods/exec', 'pods/attach'], namespaces: [APP_NS], names: ['shell'] },
+          action: 'Allow', recording: 'Required', mask: { sessionPatterns: ['sk-[a-z0-9]{8}'] },
+        },
         { name: 'apps', match: { namespaces: [APP_NS] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version'] }, action: 'Allow' },
       ],
@@ -100,6 +103,20 @@ describe('session recording through the gateway', () => {
     expect(overSpdy.record.session?.protocol).toMatch(/channel\.k8s\.io \(SPDY\/3\.1\)/);
   });
 
+  it('masks what the policy names in the recording, not in what the caller sees', async () => {
+    const result = await kubectl(['exec', 'shell', '-n', APP_NS, '--', 'echo', 'the key is sk-abcd1234'], { kubeconfig });
+    expect(result).toMatchObject({ code: 0, stdout: 'the key is sk-abcd1234\n' });
+    const session = await nthSession('shell', 3);
+    expect(session.output).toBe('the key is ***MASKED***\n');
+    const bytes = await readFile(join(gw.recordingDir, session.record.session?.recording?.file ?? ''), 'utf8');
+    expect(bytes).not.toContain('sk-abcd1234');
+    expect(session.cast.header.command).toBe("echo 'the key is ***MASKED***'");
+    // The audit trail masks the command line the same way (both records of the request).
+    const audit = await readFile(gw.auditFile, 'utf8');
+    expect(audit).toContain(session.record.auditID);
+    expect(audit).not.toContain('sk-abcd1234');
+  });
+
   it('records an interactive exec -it driven by a pseudo-terminal: input, output and terminal size', async () => {
     // A real terminal: tmux runs kubectl on a pseudo-terminal; keys are typed once the shell prompts.
     const kubectlPath = inject('kubectlPath');
@@ -114,7 +131,7 @@ describe('session recording through the gateway', () => {
     } finally {
       await tmux('kill-server').catch(() => undefined);
     }
-    const session = await nthSession('shell', 3);
+    const session = await nthSession('shell', 4);
     expect(session.input).toContain('echo interactive-$((6*7))');
     expect(session.output).toContain('interactive-42');
     expect(session.cast.header.airlock).toMatchObject({ tty: true, stdin: true });
@@ -159,7 +176,7 @@ describe('session recording through the gateway', () => {
 
     const verified = await plugin(['verify', '--audit', gw.auditFile, '--recordings', gw.recordingDir]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/^ok: \d+ records, \d+ checkpoints, [3-9] recordings verified/);
+    expect(verified.stdout).toMatch(/^ok: \d+ records, \d+ checkpoints, [4-9] recordings verified/);
 
     const file = join(gw.recordingDir, first.session.recording.file);
     await writeFile(file, (await readFile(file, 'utf8')).replace('hi over websocket', 'hi over webs0cket'));

@@ -241,6 +241,7 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
       subresource: target.kind, tty: target.tty, stdin: target.stdin,
     },
     command: target.command.length === 0 ? undefined : commandLine(target.command),
+    maskPatterns: decision.mask?.sessionPatterns,
     headers,
   });
   if (!start.ok) return { ok: false, answer: { code: start.code, body: start.code === 503 ? serviceUnavailable(start.message) : badRequest(start.message) } };

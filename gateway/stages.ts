@@ -2,6 +2,8 @@
 // pipeline (handler.ts) and the modules that do the work. Each stage is a few lines here; the
 // logic lives in the module it names.
 import { startCapture } from './record/session-capture.ts';
+import { maskCommandInUri } from './record/session-target.ts';
+import { compileUserPattern } from './policy/user-pattern.ts';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -172,6 +174,19 @@ function requestFields(event: AuditEvent): Pick<RecordInput, 'verb' | 'sourceIPs
   };
 }
 
+/** The request URI as audited: exec's command arguments pass through the rule's session masks. */
+function auditedUri(event: AuditEvent): string {
+  const uri = event.req.url ?? '';
+  const patterns = event.decision?.mask?.sessionPatterns ?? [];
+  if (patterns.length === 0) return uri;
+  try {
+    return maskCommandInUri(uri, patterns.map((p) => compileUserPattern(p)));
+  } catch {
+    // A pattern the operator would have refused: mask every argument rather than none.
+    return maskCommandInUri(uri, [/[\s\S]+/]);
+  }
+}
+
 function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent) => Promise<void> {
   const gateway = { name: config.name, namespace: config.namespace, replica: hostname() };
   return async (event) => {
@@ -179,7 +194,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       level: config.audit.level,
       stage: event.stage,
       auditID: event.auditID,
-      requestURI: event.req.url ?? '',
+      requestURI: auditedUri(event),
       ...requestFields(event),
       ...identityFields(event),
       ...decisionFields(event),

@@ -43,6 +43,8 @@ export interface ApprovalSettings {
 export interface MaskSettings {
   readonly fields?: readonly string[];
   readonly envNamePattern?: string;
+  /** Replaced in recorded session output and input. */
+  readonly sessionPatterns?: readonly string[];
   readonly exempt?: boolean;
 }
 

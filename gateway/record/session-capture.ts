@@ -14,6 +14,7 @@ import type { SessionMetadata } from './asciicast.ts';
 import type { SessionReader } from './session-events.ts';
 import { readableOffer, sessionReaderFor } from './session-protocol.ts';
 import { SessionRecorder } from './session-recorder.ts';
+import { compileUserPattern } from '../policy/user-pattern.ts';
 
 export type CaptureResult = Pick<AuditSession, 'protocol' | 'exitCode' | 'recording' | 'recordingError'>;
 
@@ -35,6 +36,8 @@ export interface CaptureRequest {
   readonly rule: string;
   readonly metadata: SessionMetadata;
   readonly command: string | undefined;
+  /** Policy masks for the recorded text (rule mask.sessionPatterns), already validated by the operator. */
+  readonly maskPatterns?: readonly string[] | undefined;
   readonly headers: OutgoingHttpHeaders;
 }
 
@@ -54,7 +57,10 @@ export async function startCapture(request: CaptureRequest): Promise<CaptureStar
   }
   let recorder: SessionRecorder;
   try {
-    recorder = await SessionRecorder.open({ dir: request.dir, metadata: request.metadata, ...(request.command === undefined ? {} : { command: request.command }) });
+    recorder = await SessionRecorder.open({
+      dir: request.dir, metadata: request.metadata, maskPatterns: (request.maskPatterns ?? []).map((p) => compileUserPattern(p)),
+      ...(request.command === undefined ? {} : { command: request.command }),
+    });
   } catch (error) {
     return required ? refuse(503, `the recording cannot be written (${message(error)})`) : unrecorded(`the recording cannot be written: ${message(error)}`);
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { castEventLine, castHeaderLine, exitCodeOf, resizeText, StreamText, type CastEvent, type SessionMetadata } from './asciicast.ts';
+import { LineMasker } from './line-masker.ts';
 import type { SessionEvent } from './session-events.ts';
 
 export interface RecordingSummary {
@@ -23,6 +24,8 @@ export interface SessionRecorderOptions {
   readonly dir: string;
   readonly metadata: SessionMetadata;
   readonly command?: string;
+  /** Policy masks for output and input (rule mask.sessionPatterns). */
+  readonly maskPatterns?: readonly RegExp[];
   /** Milliseconds clock (tests pass their own). */
   readonly now?: () => number;
 }
@@ -30,6 +33,9 @@ export interface SessionRecorderOptions {
 export class SessionRecorder {
   private readonly hash = createHash('sha256');
   private readonly text = new StreamText();
+  private masker = new LineMasker([]);
+  /** Events are written in time order, even when a masked line was held back. */
+  private lastT = 0;
   private readonly started: number;
   private readonly now: () => number;
   private queue: Promise<void> = Promise.resolve();
@@ -54,9 +60,11 @@ export class SessionRecorder {
     const file = `${options.metadata.auditID}.cast`;
     const handle = await open(join(options.dir, file), 'wx', 0o600);
     const recorder = new SessionRecorder(handle, file, options.now ?? Date.now);
+    recorder.masker = new LineMasker(options.maskPatterns ?? []);
+    const command = options.command === undefined ? undefined : recorder.masker.mask(options.command);
     recorder.write(castHeaderLine({
       version: 2, width: 80, height: 24, timestamp: Math.floor(recorder.started / 1000),
-      ...(options.command === undefined ? {} : { command: options.command }),
+      ...(command === undefined ? {} : { command }),
       title: `${options.metadata.subresource} ${options.metadata.namespace}/${options.metadata.pod} by ${options.metadata.user}`,
       airlock: options.metadata,
     }));
@@ -80,21 +88,28 @@ export class SessionRecorder {
     for (const event of events) {
       if (event.kind !== 'data') continue;
       const cast = this.castEvent(t, event.stream, event.data);
-      if (cast !== undefined) this.write(castEventLine(cast));
+      if (cast !== undefined) this.writeEvent(cast);
     }
+  }
+
+  private writeEvent(event: CastEvent): void {
+    this.lastT = Math.max(this.lastT, event[0]);
+    this.write(castEventLine([this.lastT, event[1], event[2]]));
+  }
+
+  /** Output or input text through the policy masks (which may hold it until its line ends). */
+  private textEvent(t: number, code: 'o' | 'i', text: string): CastEvent | undefined {
+    const ready = text === '' ? undefined : this.masker.push(code, t, text);
+    return ready === undefined || ready.text === '' ? undefined : [ready.t, code, ready.text];
   }
 
   private castEvent(t: number, stream: string, data: Buffer): CastEvent | undefined {
     switch (stream) {
       case 'stdout':
-      case 'stderr': {
-        const text = this.text.text(stream, data);
-        return text === '' ? undefined : [t, 'o', text];
-      }
-      case 'stdin': {
-        const text = this.text.text(stream, data);
-        return text === '' ? undefined : [t, 'i', text];
-      }
+      case 'stderr':
+        return this.textEvent(t, 'o', this.text.text(stream, data));
+      case 'stdin':
+        return this.textEvent(t, 'i', this.text.text(stream, data));
       case 'resize': {
         const size = resizeText(data.toString('utf8'));
         return size === undefined ? undefined : [t, 'r', size];
@@ -122,7 +137,8 @@ export class SessionRecorder {
   async close(): Promise<RecordingSummary> {
     const exitCode = this.errorStream === '' ? undefined : exitCodeOf(this.errorStream);
     const durationMs = this.now() - this.started;
-    this.write(castEventLine([durationMs / 1000, 'm', exitCode === undefined ? 'session ended' : `exit ${exitCode}`]));
+    for (const [code, held] of this.masker.flush()) this.writeEvent([held.t, code === 'i' ? 'i' : 'o', held.text]);
+    this.writeEvent([durationMs / 1000, 'm', exitCode === undefined ? 'session ended' : `exit ${exitCode}`]);
     await this.queue;
     try {
       if (this.failure === undefined) await this.handle.datasync();

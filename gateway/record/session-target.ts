@@ -1,5 +1,6 @@
 // What an upgrade request asks for, read from its URL: exec's command, the container, whether it
 // has a terminal and stdin (exec and attach), or the ports (port-forward).
+import { MASKED_TEXT } from '../mask/mask-plan.ts';
 import type { RequestAttributes } from '../policy/model.ts';
 
 export type SessionTarget =
@@ -27,4 +28,19 @@ export function sessionTarget(attributes: RequestAttributes, url: string): Sessi
 /** A command as a shell would show it, each argument quoted when it needs to be. */
 export function commandLine(command: readonly string[]): string {
   return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The request URI with policy masks applied to exec's command arguments, for the audit record: a
+ * secret typed on the command line is masked there as in the recording. Other URIs are unchanged.
+ */
+export function maskCommandInUri(uri: string, patterns: readonly RegExp[]): string {
+  if (patterns.length === 0 || !uri.includes('command=')) return uri;
+  const url = new URL(uri, 'https://gateway.invalid');
+  const commands = url.searchParams.getAll('command');
+  if (commands.length === 0) return uri;
+  const masked = commands.map((arg) => patterns.reduce((out, p) => out.replace(new RegExp(p.source, p.flags.includes('g') ? p.flags : `${p.flags}g`), MASKED_TEXT), arg));
+  url.searchParams.delete('command');
+  for (const arg of masked) url.searchParams.append('command', arg);
+  return `${url.pathname}${url.search}`;
 }

@@ -18,6 +18,7 @@ describe('validatePolicy', () => {
     { name: 'a valid policy', rules: [allow, { ...allow, name: 'masked', mask: { fields: ['.data.*'], envNamePattern: '(?i)(password|token)' } }], problem: undefined },
     { name: 'a bad mask path', rules: [{ ...allow, name: 'bad-path', mask: { fields: ['data.*'] } }], problem: 'rule "bad-path": mask field path "data.*" is not of the form .a.b[*].c or .a[\'key\']' },
     { name: 'a bad env pattern', rules: [{ ...allow, name: 'bad-env', mask: { envNamePattern: '(unclosed' } }], problem: 'rule "bad-env": mask.envNamePattern:' },
+    { name: 'a bad session pattern', rules: [{ ...allow, name: 'bad-session', mask: { sessionPatterns: ['AKIA[0-9A-Z]{16}', '(?i)[z-a]'] } }], problem: 'rule "bad-session": mask.sessionPatterns[1]:' },
     { name: 'approval without approvers', rules: [as<Rule>({ ...allow, name: 'held', action: 'RequireApproval', approval: { approvers: {} } })], problem: 'rule "held": RequireApproval needs approval.approvers' },
     { name: 'a bad duration', rules: [as<Rule>({ ...allow, name: 'slow', action: 'RequireApproval', approval: { approvers: { users: ['a'] }, timeout: '1d' } })], problem: 'rule "slow": approval.timeout "1d" is not a duration like 10m' },
   ])('$name', ({ rules, problem }) => {

@@ -2,6 +2,7 @@
 // gateway's own compiler (gateway/policy/compile.ts) and masking paths (gateway/mask/mask-plan.ts),
 // so a policy the operator accepts is one the gateway enforces as written. Also which gateways
 // select a policy (same namespace, label selector).
+import { compileUserPattern } from '../../gateway/policy/user-pattern.ts';
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
 import { compilePolicies } from '../../gateway/policy/compile.ts';
 import { parseFieldPath } from '../../gateway/mask/mask-plan.ts';
@@ -19,10 +20,13 @@ function maskProblem(mask: Rule['mask']): string | undefined {
   for (const field of mask?.fields ?? []) {
     try { parseFieldPath(field); } catch (error) { return (error as Error).message; }
   }
-  const pattern = mask?.envNamePattern;
-  if (pattern === undefined) return undefined;
-  // RE2-style inline flags, as users write them for Go tools, are accepted: (?i) at the start.
-  try { new RegExp(pattern.replace(/^\(\?i\)/, ''), 'u'); } catch (error) { return `mask.envNamePattern: ${(error as Error).message}`; }
+  const patterns: [string, string][] = [
+    ...(mask?.envNamePattern === undefined ? [] : [['mask.envNamePattern', mask.envNamePattern] as [string, string]]),
+    ...(mask?.sessionPatterns ?? []).map((p, i): [string, string] => [`mask.sessionPatterns[${i}]`, p]),
+  ];
+  for (const [where, pattern] of patterns) {
+    try { compileUserPattern(pattern); } catch (error) { return `${where}: ${(error as Error).message}`; }
+  }
   return undefined;
 }
 
