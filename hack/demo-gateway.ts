@@ -1,7 +1,7 @@
 // The gateway part of the demo: a CI identity (an OIDC token from a real issuer, GitHub Actions
 // style) goes through an Airlock gateway on the local control plane: allowed, denied with the
-// policy's message, held for a human approval given with `kubectl approve`, and audited in a hash
-// chain that verifies.
+// policy's message, held for a human approval given with `kubectl approve`, an exec recorded and
+// replayed, and audited in a hash chain that verifies with the recordings.
 //   node hack/demo-gateway.ts [--keep]     (--keep leaves the gateway running until Ctrl-C)
 import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { attachControlPlane, repoRoot } from './controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from './local-gateway.ts';
 import { approvalScene, SCALE_NEEDS_APPROVAL } from './demo-approvals.ts';
+import { EXEC_RECORDED, sessionScene } from './demo-sessions.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
@@ -39,6 +40,7 @@ await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'List', it
     subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
     rules: [
       SCALE_NEEDS_APPROVAL,
+      EXEC_RECORDED,
       { name: 'no-namespace-deletes', match: { verbs: ['delete', 'deletecollection'], resources: ['namespaces'] }, action: 'Deny', message: 'CI may not delete namespaces; ask #platform' },
       { name: 'deploy-payments', match: { apiGroups: ['', 'apps'], namespaces: ['payments'] }, action: 'Allow' },
       { name: 'whoami', match: { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] }, action: 'Allow' },
@@ -64,6 +66,7 @@ await step(['delete', 'namespace', 'payments']);
 await step(['get', 'secrets', '-n', 'kube-system']);
 await step(['auth', 'whoami']);
 await approvalScene({ cp, gw, ci: kubeconfig });
+await sessionScene({ cp, gw, ci: kubeconfig });
 
 console.log(`\n${bold('The audit trail')} (${gw.auditFile}), last records:`);
 const lines = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').slice(-6);
@@ -72,8 +75,6 @@ for (const line of lines) {
   if (r.verb === undefined) continue;
   console.log(`  #${r.seq ?? '?'} ${r.stage ?? ''} ${r.verb} ${r.requestURI ?? ''} → ${r.decision?.action ?? '-'}${r.decision?.rule === undefined ? '' : ` (${r.decision.rule})`} ${r.responseStatus?.code ?? ''}`);
 }
-const verify = await run(process.execPath, [join(repoRoot, 'gateway', 'audit', 'verify-cli.ts'), gw.auditFile]).then((r) => r.stdout, (e: unknown) => (e as { stdout: string }).stdout);
-console.log(`${bold('$ node gateway/audit/verify-cli.ts')} ${gw.auditFile}\n  ${verify.trim()}`);
 
 if (values.keep) {
   console.log(`\nThe gateway keeps running: KUBECONFIG=${kubeconfig} kubectl get cm -n payments   (Ctrl-C to stop)`);
