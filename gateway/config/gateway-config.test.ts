@@ -63,6 +63,8 @@ describe('gateway configuration', () => {
     ['an http OIDC issuer', { authentication: { oidc: [{ issuerURL: 'http://x', audiences: ['a'], usernamePrefix: '' }] } }, 'authentication.oidc[0].issuerURL: must use https:'],
     ['no way to authenticate', { authentication: { serviceAccountTokens: { enabled: false } } }, 'authentication: no way to authenticate callers; configure authentication.oidc or enable serviceAccountTokens'],
     ['a webhook URL that is not a URL', { audit: { webhook: { url: 'nope' } } }, 'audit.webhook.url: "nope" is not a URL'],
+    ['a relative recordings directory', { recording: { dir: 'sessions' } }, 'recording.dir: must be an absolute path'],
+    ['a recording section without a directory', { recording: {} }, 'recording.dir: required'],
   ])('refuses %s', (_name, patch, problem) => {
     expect(problems({ ...minimal, ...patch })).toContain(problem);
   });

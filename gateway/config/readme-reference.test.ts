@@ -21,6 +21,7 @@ describe('README gateway configuration table', () => {
       name: 'n', listen: { tlsCertFile: '/c', tlsKeyFile: '/k' }, upstream: { server: 'https://k', tokenFile: '/t', caFile: '/ca' },
       authentication: { oidc: [{ issuerURL: 'https://i', discoveryURL: 'https://d', audiences: ['a'], usernamePrefix: '', groupsClaim: 'g', caFile: '/ca', requiredClaims: { a: 'b' }, claimsForPolicy: ['x'] }] },
       audit: { file: { path: '/a' }, webhook: { url: 'https://w', caFile: '/ca' }, checkpointKeyFile: '/key' },
+      recording: { dir: '/r' },
     });
     expect(documented.sort()).toEqual(leafPaths(full, '').sort());
   });
