@@ -117,12 +117,15 @@ describe('session recording through the gateway', () => {
     expect(audit).not.toContain('sk-abcd1234');
   });
 
-  it('records an interactive exec -it driven by a pseudo-terminal: input, output and terminal size', async () => {
+  it.each([
+    { protocol: 'WebSocket', env: '', nth: 4 },
+    { protocol: 'SPDY/3.1', env: 'KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false ', nth: 5 },
+  ])('records an interactive exec -it over $protocol on a pseudo-terminal, and replays what the terminal showed', async ({ protocol, env, nth }) => {
     // A real terminal: tmux runs kubectl on a pseudo-terminal; keys are typed once the shell prompts.
     const kubectlPath = inject('kubectlPath');
     const tmux = (...args: string[]): Promise<string> => run('tmux', ['-L', 'airlock-e2e', ...args]).then((r) => r.stdout);
     const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec').catch(() => '');
-    await tmux('new-session', '-d', '-s', 'rec', '-x', '100', '-y', '30', `${kubectlPath} --kubeconfig ${kubeconfig} exec -it shell -n ${APP_NS} -- sh; sleep 30`);
+    await tmux('new-session', '-d', '-s', 'rec', '-x', '100', '-y', '30', `env ${env}${kubectlPath} --kubeconfig ${kubeconfig} exec -it shell -n ${APP_NS} -- sh; sleep 30`);
     try {
       await expect.poll(screen, { timeout: 20_000 }).toMatch(/#\s*$/m);
       await tmux('send-keys', '-t', 'rec', 'echo interactive-$((6*7))', 'Enter');
@@ -131,11 +134,14 @@ describe('session recording through the gateway', () => {
     } finally {
       await tmux('kill-server').catch(() => undefined);
     }
-    const session = await nthSession('shell', 4);
+    const session = await nthSession('shell', nth);
+    expect(session.record.session?.protocol).toContain(`(${protocol})`);
     expect(session.input).toContain('echo interactive-$((6*7))');
     expect(session.output).toContain('interactive-42');
     expect(session.cast.header.airlock).toMatchObject({ tty: true, stdin: true });
     expect(session.cast.events.some((e) => e[1] === 'r' && /^\d+x\d+$/.test(e[2]))).toBe(true);
+    const replay = await plugin(['replay', session.record.auditID, '--recordings', gw.recordingDir, '--speed', '1000']);
+    expect(replay).toMatchObject({ code: 0, stdout: session.output });
   });
 
   it('refuses a session that must be recorded while the recorder cannot write, and runs an optional one unrecorded', async () => {
@@ -176,7 +182,7 @@ describe('session recording through the gateway', () => {
 
     const verified = await plugin(['verify', '--audit', gw.auditFile, '--recordings', gw.recordingDir]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/^ok: \d+ records, \d+ checkpoints, [4-9] recordings verified/);
+    expect(verified.stdout).toMatch(/^ok: \d+ records, \d+ checkpoints, [5-9] recordings verified/);
 
     const file = join(gw.recordingDir, first.session.recording.file);
     await writeFile(file, (await readFile(file, 'utf8')).replace('hi over websocket', 'hi over webs0cket'));
