@@ -5,7 +5,7 @@
 // `kubectl airlock sessions | replay | verify` read it all back and catch a changed recording.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,9 +28,13 @@ interface SessionRecord {
   session?: { protocol?: string; exitCode?: number; recording?: { file: string; sha256: string }; recordingError?: string };
 }
 
-async function sessionRecords(): Promise<SessionRecord[]> {
+async function auditRecords(): Promise<SessionRecord[]> {
   const lines = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as SessionRecord & { kind: string });
-  return lines.filter((r) => r.kind === 'AuditRecord' && r.stage === 'ResponseComplete' && r.objectRef?.subresource === 'exec');
+  return lines.filter((r) => r.kind === 'AuditRecord');
+}
+
+async function sessionRecords(): Promise<SessionRecord[]> {
+  return (await auditRecords()).filter((r) => r.stage === 'ResponseComplete' && r.objectRef?.subresource === 'exec');
 }
 
 const sessionCount = async (pod: string): Promise<number> => (await sessionRecords()).filter((r) => r.objectRef?.name === pod).length;
@@ -142,6 +146,28 @@ describe('session recording through the gateway', () => {
     expect(session.cast.events.some((e) => e[1] === 'r' && /^\d+x\d+$/.test(e[2]))).toBe(true);
     const replay = await plugin(['replay', session.record.auditID, '--recordings', gw.recordingDir, '--speed', '1000']);
     expect(replay).toMatchObject({ code: 0, stdout: session.output });
+  });
+
+  it('records kubectl attach (kwok attaches to a CRI log file: a line written to it shows in the recording)', async () => {
+    const line = `attached-${Date.now()}`;
+    const child = execFile(inject('kubectlPath'), ['attach', 'shell', '-n', APP_NS, '--kubeconfig', kubeconfig]);
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => { seen += chunk.toString(); });
+    try {
+      // Keep writing until the attached stream shows the line (attach follows the file from its end).
+      await expect.poll(async () => {
+        await appendFile(join(inject('clusterDir'), 'kwok', 'attach.log'), `${new Date().toISOString()} stdout F ${line}\n`);
+        return seen;
+      }, { timeout: 20_000, interval: 500 }).toContain(line);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const attach = async (): Promise<SessionRecord | undefined> => (await auditRecords()).filter((r) => r.stage === 'ResponseComplete' && r.objectRef?.subresource === 'attach').at(-1);
+    await expect.poll(attach, { timeout: 20_000 }).toBeDefined();
+    const record = await attach();
+    const cast = parseCast(await readFile(join(gw.recordingDir, record?.session?.recording?.file ?? 'none'), 'utf8'));
+    expect(cast.header.airlock).toMatchObject({ subresource: 'attach', pod: 'shell' });
+    expect(cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('')).toContain(line);
   });
 
   it('refuses a session that must be recorded while the recorder cannot write, and runs an optional one unrecorded', async () => {

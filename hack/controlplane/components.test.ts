@@ -64,10 +64,11 @@ describe('component command lines', () => {
 });
 
 describe('kwok simulation', () => {
-  it('declares cluster-wide exec, logs and an echoing port-forward', () => {
+  it('declares cluster-wide exec, logs, attach and an echoing port-forward', () => {
     const docs = parseAllDocuments(kwokSimulation(layout)).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> });
-    expect(docs.map((d) => d.kind)).toEqual(['ClusterExec', 'ClusterLogs', 'ClusterPortForward']);
-    expect(docs[2]?.spec).toEqual({ forwards: [{ command: ['cat'] }] });
+    expect(docs.map((d) => d.kind)).toEqual(['ClusterExec', 'ClusterLogs', 'ClusterAttach', 'ClusterPortForward']);
+    expect(docs[2]?.spec).toEqual({ attaches: [{ logsFile: '/tmp/cp/kwok/attach.log' }] });
+    expect(docs[3]?.spec).toEqual({ forwards: [{ command: ['cat'] }] });
     expect(parse(JSON.stringify(docs[1]?.spec))).toEqual({ logs: [{ logsFile: '/tmp/cp/kwok/container.log', follow: true }] });
   });
 

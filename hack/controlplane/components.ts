@@ -38,6 +38,8 @@ export const auditLogPath = (layout: Layout): string => join(layout.dir, 'audit'
 export const auditPolicyPath = (layout: Layout): string => join(layout.dir, 'audit', 'policy.yaml');
 export const kwokConfigPath = (layout: Layout): string => join(layout.dir, 'kwok', 'simulation.yaml');
 export const kwokLogsFile = (layout: Layout): string => join(layout.dir, 'kwok', 'container.log');
+/** What `kubectl attach` follows (CRI log format, as kwok reads it): tests append lines to it. */
+export const kwokAttachFile = (layout: Layout): string => join(layout.dir, 'kwok', 'attach.log');
 
 export function etcd(layout: Layout): Component {
   const client = `http://127.0.0.1:${layout.ports.etcdClient}`;
@@ -166,8 +168,8 @@ rules:
   - level: Metadata
 `;
 
-/** kwok simulation: exec runs the command on this machine; logs serve a file; port-forward to any
- * port echoes what it receives (`cat`), so a test can prove bytes travel both ways. */
+/** kwok simulation: exec runs the command on this machine; logs and attach serve a file; port-forward
+ * to any port echoes what it receives (`cat`), so a test can prove bytes travel both ways. */
 export function kwokSimulation(layout: Layout): string {
   return `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterExec
@@ -189,6 +191,14 @@ spec:
   logs:
     - logsFile: ${kwokLogsFile(layout)}
       follow: true
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterAttach
+metadata:
+  name: airlock-local-attach
+spec:
+  attaches:
+    - logsFile: ${kwokAttachFile(layout)}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterPortForward

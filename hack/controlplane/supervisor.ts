@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   AUDIT_POLICY, auditLogPath, auditPolicyPath, etcd, kubeApiserver, kubeControllerManager, kubeScheduler,
-  kwok, kwokConfigPath, kwokLogsFile, kwokSimulation, type Layout,
+  kwok, kwokAttachFile, kwokConfigPath, kwokLogsFile, kwokSimulation, type Layout,
 } from './components.ts';
 import { ensurePki, issueClientCertificate } from './pki.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -79,6 +79,7 @@ async function prepare(): Promise<Layout> {
   await writeFile(kwokConfigPath(layout), kwokSimulation(layout));
   // kwok serves this file as every container's log; it must be in the CRI log format.
   await writeFile(kwokLogsFile(layout), `${new Date().toISOString()} stdout F airlock local control plane: simulated container log\n`);
+  await writeFile(kwokAttachFile(layout), `${new Date().toISOString()} stdout F airlock local control plane: attached\n`);
   await update({ ports, server: `https://127.0.0.1:${ports.apiserver}`, kubeconfig: layout.adminKubeconfig, auditLog: auditLogPath(layout), caCert: pki.caCert });
   return layout;
 }
