@@ -1,5 +1,6 @@
 // kubectl port-forward through the gateway, over WebSocket (the default since kubectl 1.31) and
 // over SPDY: the upgrade is decided like any request (create pods/portforward) and then relayed.
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { installCrds } from './support/crds.ts';
@@ -43,6 +44,25 @@ describe('gateway: port-forward', () => {
   ])('carries bytes both ways over %s', async (_name, env) => {
     const answer = await roundTripThroughPortForward({ path: inject('kubectlPath'), kubeconfig, env }, { namespace: NS, pod: 'echo', port: 8080 }, `hello-${_name}`);
     expect(answer).toBe(`hello-${_name}`);
+  });
+
+  it('audits each port-forward: who, pod, ports, bytes each way and duration (content is not recorded)', async () => {
+    interface Forward {
+      stage?: string; caller?: { username: string }; objectRef?: { name?: string; subresource?: string };
+      session?: { ports?: string[]; bytesIn: number; bytesOut: number; durationMs: number; recording?: unknown };
+    }
+    const forwards = async (): Promise<Forward[]> => (await readFile(gw.auditFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Forward)
+      .filter((r) => r.stage === 'ResponseComplete' && r.objectRef?.subresource === 'portforward');
+    await expect.poll(async () => (await forwards()).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    for (const record of (await forwards()).slice(0, 2)) {
+      expect(record.caller?.username).toBe(`oidc:${CI_CLIENT.clientId}`);
+      expect(record.objectRef?.name).toBe('echo');
+      expect(record.session?.ports).toEqual(['8080']);
+      expect(record.session?.bytesIn).toBeGreaterThan(0);
+      expect(record.session?.bytesOut).toBeGreaterThan(0);
+      expect(record.session?.durationMs).toBeGreaterThanOrEqual(0);
+      expect(record.session?.recording).toBeUndefined();
+    }
   });
 
   it('is refused where the policy does not allow it', async () => {

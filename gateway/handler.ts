@@ -18,6 +18,7 @@ import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from './audit/record.ts';
 import type { Capture, CaptureRequest, CaptureStart } from './record/session-capture.ts';
 import { commandLine, sessionTarget } from './record/session-target.ts';
+import { portForwardTap, type PortForwardTap } from './record/port-forward-tap.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -200,13 +201,13 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         return;
       }
       const outcome = await forwardUpgrade({
-        req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap,
+        req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap ?? prepared.portForward?.tap,
         fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
       });
       const captured = await prepared.capture?.finish();
       const session: AuditSession = {
         bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: Math.round(outcome.durationMs),
-        ...(prepared.ports === undefined ? {} : { ports: prepared.ports }),
+        ...(prepared.portForward === undefined ? {} : { ports: prepared.portForward.ports() }),
         ...(prepared.recordingError === undefined ? {} : { recordingError: prepared.recordingError }),
         ...captured,
       };
@@ -221,7 +222,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
 }
 
 type PreparedSession =
-  | { readonly ok: true; readonly headers: OutgoingHttpHeaders; readonly capture?: Capture | undefined; readonly recordingError?: string | undefined; readonly ports?: readonly string[] }
+  | { readonly ok: true; readonly headers: OutgoingHttpHeaders; readonly capture?: Capture | undefined; readonly recordingError?: string | undefined; readonly portForward?: PortForwardTap }
   | { readonly ok: false; readonly answer: Answer };
 
 /** The upstream headers of an upgrade and, for exec and attach, its recording (or the refusal when it must be recorded and cannot be). */
@@ -229,7 +230,7 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
   const { parsed, caller, effective, decision } = admitted;
   const headers = stages.upstreamHeaders(req, effective, { auditID, caller });
   const target = sessionTarget(parsed.attributes, req.url ?? '/');
-  if (target.kind === 'portforward') return { ok: true, headers, ports: target.ports };
+  if (target.kind === 'portforward') return { ok: true, headers, portForward: portForwardTap(target.ports) };
   if (target.kind === 'other') return { ok: true, headers };
   const impersonating = effective.username !== caller.user.username;
   const start = await stages.startCapture({

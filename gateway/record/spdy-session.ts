@@ -127,3 +127,23 @@ export function spdySessionReader(protocol: string): SessionReader | undefined {
     fromServer: (chunk) => read(server, chunk),
   };
 }
+
+/**
+ * Reads the SYN_STREAM headers a SPDY client sends, and nothing else: port-forward names its
+ * ports there (`port`), not in the URL, and is audited without reading its data.
+ */
+export function spdyStreamHeaders(): (chunk: Buffer) => Map<string, string>[] {
+  const frames = new FrameReader();
+  const headers = new HeaderInflater();
+  return (chunk) => {
+    const out: Map<string, string>[] = [];
+    for (const frame of frames.push(chunk)) {
+      if (!frame.control) continue;
+      const offset = frame.typeOrStream === CONTROL.synStream ? 10 : frame.typeOrStream === CONTROL.synReply || frame.typeOrStream === CONTROL.headers ? 4 : -1;
+      if (offset < 0 || frame.body.length < offset) continue;
+      const block = parseHeaderBlock(headers.next(frame.body.subarray(offset)));
+      if (frame.typeOrStream === CONTROL.synStream) out.push(block);
+    }
+    return out;
+  };
+}
