@@ -54,6 +54,8 @@ beforeAll(async () => {
     spec: {
       subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
       rules: [
+        { name: 'configmaps-masked', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow', mask: { fields: [".data['api-key']"] } },
+        { name: 'workloads-env-masked', match: { apiGroups: ['apps'], namespaces: [NS] }, action: 'Allow', mask: { envNamePattern: '(?i)(password|token|secret|key)' } },
         { name: 'app', match: { apiGroups: [''], namespaces: [NS] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
       ],
@@ -79,6 +81,50 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.stop();
   await kubectl(['delete', 'namespace', NS, POLICY_NS, '--wait=false']);
+});
+
+const policyValues = [`k-${randomBytes(12).toString('hex')}`, `p-${randomBytes(12).toString('hex')}`];
+
+describe('gateway: policy masks on other resources', () => {
+  it('masks the ConfigMap key a rule names, everywhere kubectl reads it, and in the audited request body', async () => {
+    const [apiKey = ''] = policyValues;
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { 'api-key': apiKey, region: 'eu-west-1' } };
+    const applied = await asCi(['apply', '-f', '-', '-o', 'json'], JSON.stringify(cm));
+    expect(applied.code, applied.stderr).toBe(0);
+    const read = JSON.parse((await asCi(['get', 'configmap', 'settings', '-o', 'json'])).stdout) as { data: Record<string, string> };
+    expect(read.data).toEqual({ 'api-key': '***MASKED***', region: 'eu-west-1' });
+    expect((await asCi(['get', 'configmaps', '-o', 'jsonpath={.items[*].data.api-key}'])).stdout).toBe('***MASKED***');
+    // kubectl apply's copy of the whole object would carry the value: it is masked too.
+    expect((await asCi(['get', 'configmap', 'settings', '-o', 'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}'])).stdout).toBe('***MASKED***');
+    // Masking is in transit only: the object itself is intact.
+    expect((await kubectlOk(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.api-key}'])).trim()).toBe(apiKey);
+  });
+
+  it('masks container env values whose name matches, in the pod template and the last-applied copy', async () => {
+    const [, password = ''] = policyValues;
+    const deployment = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' },
+      spec: { replicas: 0, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{
+        name: 'api', image: 'busybox', env: [{ name: 'DB_PASSWORD', value: password }, { name: 'LOG_LEVEL', value: 'debug' }],
+      }] } } },
+    };
+    expect((await asCi(['apply', '-f', '-'], JSON.stringify(deployment))).code).toBe(0);
+    const read = JSON.parse((await asCi(['get', 'deployment', 'api', '-o', 'json'])).stdout) as {
+      metadata: { annotations: Record<string, string> }; spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+    };
+    expect(read.spec.template.spec.containers[0]?.env).toEqual([{ name: 'DB_PASSWORD', value: '***MASKED***' }, { name: 'LOG_LEVEL', value: 'debug' }]);
+    expect(read.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBe('***MASKED***');
+  });
+
+  it('leaks neither value in any response or audit record', async () => {
+    const everything = [...seen, await readFile(gw.auditFile, 'utf8')].join('\n');
+    expect(everything).toContain('settings');
+    for (const value of policyValues) {
+      for (const form of [value, Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url')]) {
+        expect(everything.includes(form), `found ${form}`).toBe(false);
+      }
+    }
+  });
 });
 
 describe('gateway: masking Secret values', () => {

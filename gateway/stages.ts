@@ -28,9 +28,10 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
-import { bodyForAudit, hasRequestBody, readRequestBody } from './request-body.ts';
+import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
+import { maskParsed } from './mask/json-masker.ts';
 import { createApprovalApi } from './approve/approval-api.ts';
 import { parse as parseYaml } from 'yaml';
 
@@ -174,6 +175,13 @@ function requestFields(event: AuditEvent): Pick<RecordInput, 'verb' | 'sourceIPs
   };
 }
 
+/** The request body as audited: parsed, then masked by the same rules as the response would be. */
+function auditBody(event: AuditEvent, body: ReadBody): unknown {
+  const parsed = bodyForAudit(body, event.req.headers['content-type'], parseYaml);
+  if (event.parsed === undefined) return parsed;
+  return maskParsed(parsed, maskRulesFor(event.parsed.attributes, event.decision?.mask));
+}
+
 /** The request URI as audited: exec's command arguments pass through the rule's session masks. */
 function auditedUri(event: AuditEvent): string {
   const uri = event.req.url ?? '';
@@ -202,7 +210,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       requestReceived: event.startedAt,
       stageTimestamp: new Date(),
       ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
-      ...(event.body === undefined || config.audit.level !== 'Request' ? {} : { requestObject: bodyForAudit(event.body, event.req.headers['content-type'], parseYaml) }),
+      ...(event.body === undefined || config.audit.level !== 'Request' ? {} : { requestObject: auditBody(event, event.body) }),
       ...(event.approvalRequest === undefined ? {} : { approvalRequest: event.approvalRequest }),
       ...(event.session === undefined ? {} : { session: event.session }),
       gateway,

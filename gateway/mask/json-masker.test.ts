@@ -2,7 +2,7 @@
 // nesting, unicode and escapes, long strings, keys that look like paths) cut into random chunks,
 // including inside multi-byte characters and escapes. Seeded, so a failure is reproducible.
 import { describe, expect, it } from 'vitest';
-import { JsonMasker, type MaskRule, type PathPattern } from './json-masker.ts';
+import { JsonMasker, maskParsed, type MaskRule, type PathPattern } from './json-masker.ts';
 import { headersForMasking } from './mask-stream.ts';
 import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath } from './mask-plan.ts';
 
@@ -25,7 +25,7 @@ function randomString(next: () => number, max: number): string {
   return s;
 }
 
-const KEYS = ['data', 'items', 'object', 'rows', 'metadata', 'annotations', 'stringData', 'a', 'b"q', 'é'];
+const KEYS = ['data', 'items', 'object', 'rows', 'metadata', 'annotations', 'stringData', 'a', 'b"q', 'é', 'name', 'value'];
 function randomValue(next: () => number, depth: number): unknown {
   const pick = next();
   if (depth > 6 || pick < 0.35) return next() < 0.7 ? randomString(next, next() < 0.05 ? 3000 : 12) : next() < 0.5 ? Math.floor(next() * 1e6) / 7 : next() < 0.5 ? null : true;
@@ -35,13 +35,18 @@ function randomValue(next: () => number, depth: number): unknown {
   return object;
 }
 
-/** The reference: walk the parsed value, replace strings whose path matches a rule. */
-function referenceMask(value: unknown, rules: readonly MaskRule[], path: string[] = []): unknown {
-  const hit = (): MaskRule | undefined => rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i]));
+/**
+ * The reference: walk the parsed value, replace strings whose path matches a rule. A conditional
+ * rule applies unless its sibling string appeared earlier in the object and does not match.
+ */
+function referenceMask(value: unknown, rules: readonly MaskRule[], path: string[] = [], siblings: Record<string, unknown> = {}): unknown {
+  const hit = (): MaskRule | undefined => rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i])
+    && (r.when === undefined || typeof siblings[r.when.key] !== 'string' || r.when.pattern.test(siblings[r.when.key] as string)));
   if (typeof value === 'string') return hit()?.marker ?? value;
   if (Array.isArray(value)) return value.map((v, i) => referenceMask(v, rules, [...path, String(i)]));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, referenceMask(v, rules, [...path, k])]));
+    const entries = Object.entries(value);
+    return Object.fromEntries(entries.map(([k, v], i) => [k, referenceMask(v, rules, [...path, k], Object.fromEntries(entries.slice(0, i)))]));
   }
   return value;
 }
@@ -64,6 +69,8 @@ const RULES: MaskRule[] = [
   { path: ['object', 'metadata', 'annotations', LAST_APPLIED], marker: 'M3' },
   { path: ['rows', '*', 'object', 'data', '*'], marker: 'M4' },
   { path: ['a', '*', 'b"q'], marker: 'M5' },
+  // env-style: a value masked when its entry's name matches (or has not been seen yet).
+  { path: ['items', '*', 'value'], marker: 'M6', when: { key: 'name', pattern: /a/ } },
 ];
 
 describe('JsonMasker', () => {
@@ -75,6 +82,28 @@ describe('JsonMasker', () => {
       const masked = maskInChunks(text, RULES, next);
       expect(JSON.parse(masked), `document ${n}: ${text.slice(0, 200)}`).toEqual(referenceMask(doc, RULES));
     }
+  });
+
+  it('masks the same on parsed values (audit bodies) as in the stream', () => {
+    const next = rng(99);
+    for (let n = 0; n < 300; n++) {
+      const doc = randomValue(next, 0);
+      expect(maskParsed(doc, RULES), `document ${n}`).toEqual(referenceMask(doc, RULES));
+    }
+  });
+
+  it('masks env values by their entry\'s name, in the order the API server writes them, and fails closed otherwise', () => {
+    const when = { key: 'name', pattern: /(?:password|token)/i };
+    const rules: MaskRule[] = [{ path: ['spec', 'containers', '*', 'env', '*', 'value'], marker: 'X', when }];
+    const pod = { spec: { containers: [{ name: 'app', env: [
+      { name: 'DB_PASSWORD', value: 'hunter2' },
+      { name: 'HOME', value: '/root' },
+      { value: 'early', name: 'HOME' }, // value before name: masked (safe)
+      { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+    ] }] } };
+    const out = JSON.parse(maskInChunks(JSON.stringify(pod), rules, rng(3))) as typeof pod;
+    expect(out.spec.containers[0]?.env.map((e) => ('value' in e ? e.value : undefined))).toEqual(['X', '/root', 'X', undefined]);
+    expect(out.spec.containers[0]?.env[3]).toEqual(pod.spec.containers[0]?.env[3]);
   });
 
   it('masks every event of a watch stream (one JSON value per line) and leaves bookmarks alone', () => {
@@ -127,6 +156,10 @@ describe('mask plan', () => {
     expect(maskRulesFor(secrets, { exempt: true })).toEqual([]);
     expect(maskRulesFor({ ...secrets, resource: 'configmaps' }, undefined)).toEqual([]);
     expect(maskRulesFor({ ...secrets, resource: 'configmaps' }, { fields: ['.data.*'] })).toContainEqual({ path: ['object', 'data', '*'], marker: '***MASKED***' });
+    const deployments = { ...secrets, apiGroup: 'apps', resource: 'deployments' };
+    const env = maskRulesFor(deployments, { envNamePattern: '(?i)(password|token)' });
+    expect(env.find((r) => r.path.join('.') === 'items.*.spec.template.spec.containers.*.env.*.value')?.when?.pattern.test('DB_PASSWORD')).toBe(true);
+    expect(env).toContainEqual({ path: ['metadata', 'annotations', LAST_APPLIED], marker: '***MASKED***' });
     // A custom resource named "secrets" in another group is not a Secret.
     expect(maskRulesFor({ ...secrets, apiGroup: 'vault.example' }, undefined)).toEqual([]);
   });

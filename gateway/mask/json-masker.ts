@@ -15,6 +15,11 @@ export interface MaskRule {
   readonly path: PathPattern;
   /** Written (JSON-encoded) in place of the string value. */
   readonly marker: string;
+  /**
+   * Only when a sibling string matches, e.g. an env entry's `name`. A sibling not seen yet (it
+   * comes later in the object) counts as a match: masking too much is the safe mistake.
+   */
+  readonly when?: { readonly key: string; readonly pattern: RegExp };
 }
 
 interface Frame {
@@ -24,9 +29,11 @@ interface Frame {
   index: number;
   /** Object: the next string is a key. */
   expectingKey: boolean;
+  /** Object: the string value of the conditions' sibling key, once read. */
+  sibling?: string;
 }
 
-type StringMode = 'none' | 'key' | 'pass' | 'mask';
+type StringMode = 'none' | 'key' | 'pass' | 'mask' | 'sibling';
 
 /** What can end a run of string content: the closing quote or an escape. */
 const STRING_STOP = /["\\]/g;
@@ -43,8 +50,17 @@ function matches(frames: readonly Frame[], pattern: PathPattern): boolean {
   return true;
 }
 
+function ruleApplies(rule: MaskRule, frames: readonly Frame[]): boolean {
+  if (!matches(frames, rule.path)) return false;
+  if (rule.when === undefined) return true;
+  const sibling = frames.at(-1)?.sibling;
+  return sibling === undefined || rule.when.pattern.test(sibling);
+}
+
 export class JsonMasker {
   readonly #rules: readonly MaskRule[];
+  /** The sibling key conditional rules look at (one per masker), if any. */
+  readonly #siblingKey: string | undefined;
   readonly #decoder = new StringDecoder('utf8');
   readonly #frames: Frame[] = [];
   #string: StringMode = 'none';
@@ -55,6 +71,9 @@ export class JsonMasker {
 
   constructor(rules: readonly MaskRule[]) {
     this.#rules = rules;
+    const keys = new Set(rules.flatMap((r) => (r.when === undefined ? [] : [r.when.key])));
+    if (keys.size > 1) throw new TypeError(`conditional mask rules must share one sibling key, got ${[...keys].join(', ')}`);
+    this.#siblingKey = [...keys][0];
   }
 
   /** Masks one chunk; returns what can be written now. */
@@ -68,7 +87,7 @@ export class JsonMasker {
   }
 
   #markerHere(): string | undefined {
-    for (const rule of this.#rules) if (matches(this.#frames, rule.path)) return rule.marker;
+    for (const rule of this.#rules) if (ruleApplies(rule, this.#frames)) return rule.marker;
     return undefined;
   }
 
@@ -108,7 +127,7 @@ export class JsonMasker {
    * on the way is kept.
    */
   #stringEnd(text: string, i: number): number {
-    const key = this.#string === 'key';
+    const key = this.#string === 'key' || this.#string === 'sibling';
     let at = i;
     for (;;) {
       if (this.#escaped) {
@@ -133,10 +152,12 @@ export class JsonMasker {
   }
 
   #closeString(): void {
-    if (this.#string === 'key') {
+    if (this.#string === 'key' || this.#string === 'sibling') {
       const top = this.#frames.at(-1);
-      // The key as written, without its quotes, decoded (escapes included).
-      if (top !== undefined) top.key = JSON.parse(`"${this.#key.slice(0, -1)}"`) as string;
+      // The text as written, without its quotes, decoded (escapes included).
+      const value = JSON.parse(`"${this.#key.slice(0, -1)}"`) as string;
+      if (top !== undefined && this.#string === 'key') top.key = value;
+      else if (top !== undefined) top.sibling = value;
       this.#key = '';
     }
     this.#string = 'none';
@@ -180,9 +201,40 @@ export class JsonMasker {
     }
     this.#beforeValue();
     const marker = this.#markerHere();
-    if (marker === undefined) { this.#string = 'pass'; return undefined; }
+    if (marker === undefined) {
+      const sibling = top !== undefined && !top.array && top.key === this.#siblingKey;
+      this.#string = sibling ? 'sibling' : 'pass';
+      if (sibling) this.#key = '';
+      return undefined;
+    }
     this.#string = 'mask';
     this.masked += 1;
     return JSON.stringify(marker);
   }
+}
+
+/**
+ * The same masking on a parsed value (audit request bodies), with the same rules and the same
+ * reading of conditions: a sibling counts once it has appeared earlier in its object. Returns a
+ * copy; the input is not changed.
+ */
+export function maskParsed(value: unknown, rules: readonly MaskRule[]): unknown {
+  if (rules.length === 0) return value;
+  const walk = (node: unknown, path: string[], sibling: string | undefined): unknown => {
+    if (typeof node === 'string') {
+      const rule = rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i])
+        && (r.when === undefined || sibling === undefined || r.when.pattern.test(sibling)));
+      return rule === undefined ? node : rule.marker;
+    }
+    if (Array.isArray(node)) return node.map((item: unknown, i) => walk(item, [...path, String(i)], undefined));
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    let seen: string | undefined;
+    for (const [key, item] of Object.entries(node)) {
+      out[key] = walk(item, [...path, key], seen);
+      if (typeof item === 'string' && rules.some((r) => r.when?.key === key)) seen = item;
+    }
+    return out;
+  };
+  return walk(value, [], undefined);
 }

@@ -3,6 +3,7 @@
 // root an object can have in an answer: the body itself, a list's items, a watch event's object and
 // a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`).
 import type { RequestAttributes } from '../policy/model.ts';
+import { compileUserPattern } from '../policy/user-pattern.ts';
 import type { MaskRule, PathPattern } from './json-masker.ts';
 
 /** Written in place of a Secret `data` value: still valid base64, decoding to "***MASKED***". */
@@ -44,11 +45,41 @@ const SECRET_FIELDS: readonly { readonly path: PathPattern; readonly marker: str
   { path: ['metadata', 'annotations', LAST_APPLIED], marker: MASKED_TEXT },
 ];
 
+/** Where a pod template's containers are, in the kinds that have one (Pod, workloads, CronJob). */
+const POD_SPECS: readonly PathPattern[] = [['spec'], ['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
+
+const compiled = new Map<string, RegExp>();
+
+/** A rule's env name pattern, compiled once; one that does not compile matches every name (fail closed). */
+function envNameRegExp(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    try { re = compileUserPattern(pattern); } catch { re = /[\s\S]*/; }
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** env values whose entry's name matches, in every container list of every pod template. */
+function envFields(pattern: string): MaskRule[] {
+  const when = { key: 'name', pattern: envNameRegExp(pattern) };
+  return POD_SPECS.flatMap((spec) => CONTAINER_LISTS.map((list) => ({ path: [...spec, list, '*', 'env', '*', 'value'], marker: MASKED_TEXT, when })));
+}
+
+/** kubectl apply keeps the whole object in this annotation: whatever a policy masks is in it too. */
+const LAST_APPLIED_FIELD: MaskRule = { path: ['metadata', 'annotations', LAST_APPLIED], marker: MASKED_TEXT };
+
 /** The rules for a response to `request`, or [] when nothing is masked (the body is piped untouched). */
 export function maskRulesFor(request: RequestAttributes, mask: RuleMask | undefined): MaskRule[] {
-  const within: { path: PathPattern; marker: string }[] = [];
+  const within: MaskRule[] = [];
   const secrets = request.resourceRequest && request.apiGroup === '' && request.resource === 'secrets';
   if (secrets && mask?.exempt !== true) within.push(...SECRET_FIELDS);
-  for (const field of mask?.fields ?? []) within.push({ path: parseFieldPath(field), marker: MASKED_TEXT });
-  return ROOTS.flatMap((root) => within.map((w) => ({ path: [...root, ...w.path], marker: w.marker })));
+  const fields = mask?.fields ?? [];
+  for (const field of fields) within.push({ path: parseFieldPath(field), marker: MASKED_TEXT });
+  const env = mask?.envNamePattern !== undefined && mask.envNamePattern !== '';
+  if (env) within.push(...envFields(mask.envNamePattern ?? ''));
+  if (fields.length > 0 || env) within.push(LAST_APPLIED_FIELD);
+  return ROOTS.flatMap((root) => within.map((w) => ({ ...w, path: [...root, ...w.path] })));
 }
