@@ -35,8 +35,6 @@ interface Frame {
 
 type StringMode = 'none' | 'key' | 'pass' | 'mask' | 'sibling';
 
-/** What can end a run of string content: the closing quote or an escape. */
-const STRING_STOP = /["\\]/g;
 
 /** Matches `path` (the frames' keys) against a pattern without building the path. */
 function matches(frames: readonly Frame[], pattern: PathPattern): boolean {
@@ -58,19 +56,25 @@ function ruleApplies(rule: MaskRule, frames: readonly Frame[]): boolean {
 }
 
 export class JsonMasker {
-  readonly #rules: readonly MaskRule[];
   /** The sibling key conditional rules look at (one per masker), if any. */
   readonly #siblingKey: string | undefined;
   readonly #decoder = new StringDecoder('utf8');
   readonly #frames: Frame[] = [];
   #string: StringMode = 'none';
+  #backslashText = '';
+  #backslash = -1;
+  /** Rules by path length: a value is only compared with rules as deep as it is. */
+  readonly #byDepth = new Map<number, MaskRule[]>();
   #escaped = false;
   #key = '';
   /** Values masked so far (for metrics and tests). */
   masked = 0;
 
   constructor(rules: readonly MaskRule[]) {
-    this.#rules = rules;
+    for (const rule of rules) {
+      const list = this.#byDepth.get(rule.path.length);
+      if (list === undefined) this.#byDepth.set(rule.path.length, [rule]); else list.push(rule);
+    }
     const keys = new Set(rules.flatMap((r) => (r.when === undefined ? [] : [r.when.key])));
     if (keys.size > 1) throw new TypeError(`conditional mask rules must share one sibling key, got ${[...keys].join(', ')}`);
     this.#siblingKey = [...keys][0];
@@ -87,7 +91,9 @@ export class JsonMasker {
   }
 
   #markerHere(): string | undefined {
-    for (const rule of this.#rules) if (ruleApplies(rule, this.#frames)) return rule.marker;
+    const candidates = this.#byDepth.get(this.#frames.length);
+    if (candidates === undefined) return undefined;
+    for (const rule of candidates) if (ruleApplies(rule, this.#frames)) return rule.marker;
     return undefined;
   }
 
@@ -138,24 +144,42 @@ export class JsonMasker {
         at += 1;
       }
       if (at >= text.length) return text.length;
-      STRING_STOP.lastIndex = at;
-      const stop = STRING_STOP.exec(text);
-      if (stop === null) {
+      const quote = text.indexOf('"', at);
+      const backslash = this.#nextBackslash(text, at);
+      if (backslash >= 0 && (quote < 0 || backslash < quote)) {
+        if (key) this.#key += text.slice(at, backslash + 1);
+        this.#escaped = true;
+        at = backslash + 1;
+        continue;
+      }
+      if (quote < 0) {
         if (key) this.#key += text.slice(at);
         return text.length;
       }
-      if (key) this.#key += text.slice(at, stop.index + 1);
-      if (text.charCodeAt(stop.index) === 0x22) return stop.index;
-      this.#escaped = true;
-      at = stop.index + 1;
+      if (key) this.#key += text.slice(at, quote + 1);
+      return quote;
     }
+  }
+
+  /**
+   * The next backslash at or after `at` in this chunk, or -1. Backslashes are rare in API JSON, so
+   * the position is searched once and kept until passed: a search per string would rescan the
+   * rest of the chunk every time.
+   */
+  #nextBackslash(text: string, at: number): number {
+    if (this.#backslashText !== text || (this.#backslash >= 0 && this.#backslash < at)) {
+      this.#backslashText = text;
+      this.#backslash = text.indexOf('\\', at);
+    }
+    return this.#backslash;
   }
 
   #closeString(): void {
     if (this.#string === 'key' || this.#string === 'sibling') {
       const top = this.#frames.at(-1);
-      // The text as written, without its quotes, decoded (escapes included).
-      const value = JSON.parse(`"${this.#key.slice(0, -1)}"`) as string;
+      // The text as written, without its quotes, decoded (escapes included; most have none).
+      const raw = this.#key.slice(0, -1);
+      const value = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw;
       if (top !== undefined && this.#string === 'key') top.key = value;
       else if (top !== undefined) top.sibling = value;
       this.#key = '';
