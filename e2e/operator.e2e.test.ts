@@ -261,4 +261,36 @@ describe('AccessGateway operator', () => {
     const lease = await getObj('lease', 'airlock-operator', namespace);
     expect(lease?.spec?.['holderIdentity'] ?? '').toBe('');
   }, 240_000);
+
+  it('serves a user-provided TLS Secret: reports it missing with the fix, then uses it once it exists, never writing it', async () => {
+    const namespace = ns.name;
+    const started = startOperator(namespace);
+    op = started;
+    onTestFailed(() => { process.stderr.write(`--- operator output ---\n${started.output.join('')}\n`); });
+    const sample = parse(await readFile('config/samples/airlock_v1alpha1_accessgateway.yaml', 'utf8')) as Obj & { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+    sample.metadata['namespace'] = namespace;
+    sample.spec['tls'] = { mode: 'Secret', secretName: 'byo-tls' };
+    await kubectlOk(['apply', '-f', '-'], { input: stringify(sample) });
+    const degraded = await eventually('Degraded TLSSecretNotFound', async () => {
+      const gw = await getObj('accessgateway', GATEWAY, namespace);
+      return condition(gw, 'Degraded')?.reason === 'TLSSecretNotFound' ? gw : undefined;
+    });
+    expect((condition(degraded, 'Degraded') as { message?: string } | undefined)?.message).toMatch(/Secret \S+\/byo-tls does not exist\. Create or fix the kubernetes\.io\/tls Secret/);
+
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-byo-'));
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', `/CN=${GATEWAY}.${namespace}.svc`,
+      '-addext', `subjectAltName=DNS:${GATEWAY}.${namespace}.svc`, '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')]);
+    await kubectlOk(['create', 'secret', 'tls', 'byo-tls', `--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`], { namespace });
+    const fixed = await eventually('Degraded AsExpected', async () => {
+      const gw = await getObj('accessgateway', GATEWAY, namespace);
+      return condition(gw, 'Degraded')?.reason === 'AsExpected' ? gw : undefined;
+    }, 45_000);
+    const notAfter = new X509Certificate(await readFile(join(dir, 'tls.crt'))).validToDate.toISOString();
+    expect(fixed.status?.['tls']).toEqual({ secretName: 'byo-tls', notAfter });
+    const secret = await getObj('secret', 'byo-tls', namespace);
+    expect(secret?.metadata.managedFields?.some((f) => f.manager === 'airlock-operator')).toBe(false);
+    expect(await getObj('secret', `${GATEWAY}-tls`, namespace)).toBeUndefined();
+    const deployment = await getObj('deployment', GATEWAY, namespace) as Obj & { spec?: { template?: { spec?: { volumes?: { name: string; secret?: { secretName: string } }[] } } } };
+    expect(deployment.spec?.template?.spec?.volumes?.find((v) => v.name === 'tls')?.secret?.secretName).toBe('byo-tls');
+  }, 120_000);
 });

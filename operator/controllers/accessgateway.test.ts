@@ -113,6 +113,13 @@ describe('reconcileAccessGateway', () => {
     expect(rec.minted).toBe(2);
   });
 
+  it('reports a missing user TLS Secret as Degraded and looks again soon', async () => {
+    const { deps, rec } = fakeDeps(sampleGateway((g) => { g.metadata.generation = 4; g.spec.tls = { mode: 'Secret', secretName: 'mine' }; }), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    expect(await reconcileAccessGateway('ns/x', deps)).toEqual({ requeueAfterMs: 15_000 });
+    expect(rec.statuses[0]?.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'TLSSecretNotFound' });
+    expect(rec.store.has('Secret/airlock-gateway-ca')).toBe(false);
+  });
+
   it('does not write status again when nothing changed', async () => {
     const first = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     await reconcileAccessGateway('ns/x', first.deps);

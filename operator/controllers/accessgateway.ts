@@ -90,14 +90,18 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
     tls: tlsStatus(tls),
   }, deps);
-  return { requeueAfterMs: Math.max(1000, nextWake(credential, tls) - now.getTime()) };
+  return { requeueAfterMs: Math.max(1000, nextWake(credential, tls, now) - now.getTime()) };
 }
 
-/** The next rotation or renewal, or earlier to revoke an old token once its grace is over. */
-function nextWake(credential: { rotateAfter: Date; nextRevocation?: Date | undefined }, tls: TlsFacts): number {
+/** How soon a user's TLS Secret with a problem is looked at again (the operator does not watch Secrets). */
+export const TLS_PROBLEM_RECHECK_MS = 15_000;
+
+/** The next rotation or renewal, or earlier to revoke an old token once its grace is over, or to recheck a user's Secret. */
+function nextWake(credential: { rotateAfter: Date; nextRevocation?: Date | undefined }, tls: TlsFacts, now: Date): number {
   return Math.min(
     credential.rotateAfter.getTime(), credential.nextRevocation?.getTime() ?? Infinity,
     tls.renewAfter?.getTime() ?? tls.notAfter?.getTime() ?? Infinity, tls.caRenewAfter?.getTime() ?? Infinity,
+    tls.problem === undefined ? Infinity : now.getTime() + TLS_PROBLEM_RECHECK_MS,
   );
 }
 
