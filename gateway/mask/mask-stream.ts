@@ -8,6 +8,8 @@ import { JsonMasker, type MaskRule } from './json-masker.ts';
 export function maskingStream(rules: readonly MaskRule[]): Transform {
   const masker = new JsonMasker(rules);
   return new Transform({
+    // Room for a few socket reads each way, so the upstream socket is not paused between chunks.
+    highWaterMark: 64 * 1024,
     transform(chunk: Buffer, _encoding, done) {
       const out = masker.push(chunk);
       done(null, out === '' ? undefined : Buffer.from(out, 'utf8'));
