@@ -138,6 +138,12 @@ async function admit(stages: PipelineStages, req: IncomingMessage, request: { au
   }
 }
 
+/**
+ * The abort reason when a client's connection closes. One shared value: `abort()` without a
+ * reason builds a DOMException with a stack trace on every request.
+ */
+const CLIENT_GONE = Object.freeze(Object.assign(new Error('the client closed the connection'), { name: 'AbortError' }));
+
 export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
   async function refuse(req: IncomingMessage, refusal: { auditID: string; startedAt: Date; answer: Answer; partial: Partial<Admitted> }): Promise<void> {
     const { auditID, startedAt, answer, partial } = refusal;
@@ -153,7 +159,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const startedAt = new Date();
       res.setHeader('audit-id', auditID);
       const gone = new AbortController();
-      res.once('close', () => { gone.abort(); });
+      res.once('close', () => { gone.abort(CLIENT_GONE); });
       const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
       if (!admission.ok) {
         writeAnswer(res, admission.answer);
@@ -186,7 +192,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const startedAt = new Date();
       socket.on('error', () => socket.destroy());
       const gone = new AbortController();
-      socket.once('close', () => { gone.abort(); });
+      socket.once('close', () => { gone.abort(CLIENT_GONE); });
       const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
       if (!admission.ok) {
         writeRawAnswer(socket, admission.answer, auditID);
