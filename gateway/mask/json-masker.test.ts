@@ -51,16 +51,17 @@ function referenceMask(value: unknown, rules: readonly MaskRule[], path: string[
   return value;
 }
 
-function maskInChunks(text: string, rules: readonly MaskRule[], next: () => number): string {
+function maskInChunks(text: string, rules: readonly MaskRule[], next: () => number, mode: 'text' | 'bytes' = 'text'): string {
   const bytes = Buffer.from(text, 'utf8');
   const masker = new JsonMasker(rules);
-  let out = '';
+  const out: Buffer[] = [];
   for (let at = 0; at < bytes.length;) {
     const size = 1 + Math.floor(next() * (next() < 0.5 ? 4 : 200));
-    out += masker.push(bytes.subarray(at, at + size));
+    const chunk = bytes.subarray(at, at + size);
+    out.push(mode === 'text' ? Buffer.from(masker.push(chunk)) : masker.pushBytes(chunk));
     at += size;
   }
-  return out + masker.end();
+  return Buffer.concat([...out, Buffer.from(masker.end())]).toString('utf8');
 }
 
 const RULES: MaskRule[] = [
@@ -81,6 +82,10 @@ describe('JsonMasker', () => {
       const text = JSON.stringify(doc, null, next() < 0.3 ? 2 : undefined);
       const masked = maskInChunks(text, RULES, next);
       expect(JSON.parse(masked), `document ${n}: ${text.slice(0, 200)}`).toEqual(referenceMask(doc, RULES));
+      // The byte path (slices of ASCII input) writes exactly the same bytes.
+      const ascii = JSON.stringify(doc, (_k, v: unknown) => v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      expect(maskInChunks(ascii, RULES, next, 'bytes'), `document ${n} as bytes`).toBe(maskInChunks(ascii, RULES, next, 'text'));
+      expect(maskInChunks(text, RULES, next, 'bytes'), `document ${n} as bytes, unicode`).toBe(masked);
     }
   });
 

@@ -7,6 +7,7 @@
 // Paths are arrays of segments; `*` matches any object key or array index. Patterns are absolute
 // (from the top of each value): `mask-plan.ts` combines object roots (`items[*]`, a watch event's
 // `object`, a Table row's `object`) with paths within an object.
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 
 export type PathPattern = readonly string[];
@@ -61,6 +62,8 @@ export class JsonMasker {
   readonly #decoder = new StringDecoder('utf8');
   readonly #frames: Frame[] = [];
   #string: StringMode = 'none';
+  /** Every chunk so far was ASCII, so the decoder holds no partial character. */
+  #asciiSoFar = true;
   #backslashText = '';
   #backslash = -1;
   /** Rules by path length: a value is only compared with rules as deep as it is. */
@@ -82,7 +85,26 @@ export class JsonMasker {
 
   /** Masks one chunk; returns what can be written now. */
   push(chunk: Buffer): string {
+    this.#asciiSoFar &&= isAscii(chunk);
     return this.#scan(this.#decoder.write(chunk));
+  }
+
+  /**
+   * Masks one chunk; returns the bytes to write now. While every chunk so far has been ASCII (API
+   * JSON nearly always is: non-ASCII is escaped) the output is made of slices of the input, with
+   * no string built and encoded again; otherwise it goes through text.
+   */
+  pushBytes(chunk: Buffer): Buffer {
+    if (!this.#asciiSoFar || !isAscii(chunk)) {
+      this.#asciiSoFar = false;
+      return Buffer.from(this.#scan(this.#decoder.write(chunk)), 'utf8');
+    }
+    const pieces: Buffer[] = [];
+    this.#walk(chunk.toString('latin1'), (from, to, after) => {
+      if (to > from) pieces.push(chunk.subarray(from, to));
+      if (after !== '') pieces.push(Buffer.from(after, 'utf8'));
+    });
+    return pieces.length === 1 ? (pieces[0] ?? Buffer.alloc(0)) : Buffer.concat(pieces);
   }
 
   /** The rest, at the end of the body. */
@@ -105,6 +127,15 @@ export class JsonMasker {
 
   #scan(text: string): string {
     let out = '';
+    this.#walk(text, (from, to, replacement) => { out += text.slice(from, to) + replacement; });
+    return out;
+  }
+
+  /**
+   * Walks one chunk of text and reports what to write as runs of it: `emit(from, to, after)`
+   * writes text[from, to) then `after` (a marker, or ''). The last call covers the rest.
+   */
+  #walk(text: string, emit: (from: number, to: number, after: string) => void): void {
     let from = 0;
     for (let i = 0; i < text.length; i++) {
       if (this.#string !== 'none') {
@@ -120,11 +151,11 @@ export class JsonMasker {
       }
       const replaced = this.#structural(text.charCodeAt(i));
       if (replaced !== undefined) {
-        out += text.slice(from, i) + replaced;
+        emit(from, i, replaced);
         from = i + 1;
       }
     }
-    return out + text.slice(from);
+    emit(from, text.length, '');
   }
 
   /**

@@ -11,8 +11,8 @@ export function maskingStream(rules: readonly MaskRule[]): Transform {
     // Room for a few socket reads each way, so the upstream socket is not paused between chunks.
     highWaterMark: 64 * 1024,
     transform(chunk: Buffer, _encoding, done) {
-      const out = masker.push(chunk);
-      done(null, out === '' ? undefined : Buffer.from(out, 'utf8'));
+      const out = masker.pushBytes(chunk);
+      done(null, out.length === 0 ? undefined : out);
     },
     flush(done) {
       const out = masker.end();
