@@ -189,6 +189,11 @@ describe('session recording through the gateway', () => {
     const free = (await sessionRecords()).filter((r) => r.objectRef?.name === 'free').at(-1);
     expect(free?.session?.recording).toBeUndefined();
     expect(free?.session?.recordingError).toMatch(/cannot be written/);
+    const metrics = await (await fetch(`${gw.healthUrl}/metrics`)).text();
+    // kubectl falls back from WebSocket to SPDY when the upgrade fails: both attempts are refused.
+    expect(metrics).toMatch(/^airlock_gateway_sessions_total\{kind="exec",recording="refused"\} 2$/m);
+    expect(metrics).toMatch(/^airlock_gateway_sessions_total\{kind="exec",recording="unrecorded"\} 1$/m);
+    expect(metrics).toMatch(/^airlock_gateway_sessions_total\{kind="exec",recording="recorded"\} [5-9]$/m);
   });
 
   it('lists, replays and verifies the sessions; a changed recording is named', async () => {

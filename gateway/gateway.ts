@@ -101,6 +101,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       if (!e.longRunning) metrics.requestDuration.observe({ decision: e.decision, verb: e.verb }, e.latencyMs / 1000);
       if (e.upstreamMs !== undefined && !e.longRunning) metrics.upstreamDuration.observe({ verb: e.verb }, e.upstreamMs / 1000);
     },
+    session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
   });
   const server = createHttpsServer({ cert: readFileSync(config.listen.tlsCertFile), key: readFileSync(config.listen.tlsKeyFile) });
   // Watches and exec sessions live as long as the API server keeps them; only headers are bounded.

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { AuthenticatedCaller, UserInfo } from './authenticate/identity.ts';
 import type { Decision, RequestAttributes } from './policy/model.ts';
 import { forwardHttp, type ForwardOutcome } from './forward/http-forward.ts';
-import { forwardUpgrade, rawResponseHead } from './forward/upgrade-forward.ts';
+import { forwardUpgrade, rawResponseHead, type UpgradeOutcome } from './forward/upgrade-forward.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { ReadBody } from './request-body.ts';
 import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
@@ -16,7 +16,7 @@ import type { MaskRule } from './mask/json-masker.ts';
 import { headersForMasking, maskingStream } from './mask/mask-stream.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from './audit/record.ts';
-import type { Capture, CaptureRequest, CaptureStart } from './record/session-capture.ts';
+import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
 import { commandLine, sessionTarget } from './record/session-target.ts';
 import { portForwardTap, type PortForwardTap } from './record/port-forward-tap.ts';
 
@@ -83,6 +83,8 @@ export type Refusal =
 
 export interface PipelineObserver {
   finished(event: { decision: string; verb: string; code: number; latencyMs: number; upstreamMs?: number; longRunning: boolean }): void;
+  /** An exec, attach or port-forward that ended, or was refused for want of a recording. */
+  session?(event: { kind: string; recording: 'recorded' | 'unrecorded' | 'refused' | 'not-required' }): void;
 }
 
 interface Admitted {
@@ -202,6 +204,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const { parsed, caller, effective, decision } = admission.admitted;
       const prepared = await prepareSession(stages, req, admission.admitted, auditID);
       if (!prepared.ok) {
+        observer?.session?.({ kind: parsed.attributes.subresource, recording: 'refused' });
         writeRawAnswer(socket, prepared.answer, auditID);
         await refuse(req, { auditID, startedAt, answer: prepared.answer, partial: admission.admitted });
         return;
@@ -210,13 +213,8 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap ?? prepared.portForward?.tap,
         fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
       });
-      const captured = await prepared.capture?.finish();
-      const session: AuditSession = {
-        bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: Math.round(outcome.durationMs),
-        ...(prepared.portForward === undefined ? {} : { ports: prepared.portForward.ports() }),
-        ...(prepared.recordingError === undefined ? {} : { recordingError: prepared.recordingError }),
-        ...captured,
-      };
+      const session = auditSession(outcome, prepared, await prepared.capture?.finish());
+      observer?.session?.({ kind: parsed.attributes.subresource, recording: sessionOutcome(session, prepared) });
       await stages.audit({
         auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code: outcome.code, startedAt,
         latencyMs: Date.now() - startedAt.getTime(), session,
@@ -225,6 +223,22 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
     },
   };
+}
+
+/** The `session` of the ResponseComplete record: traffic, ports, and the recording's outcome. */
+function auditSession(outcome: UpgradeOutcome, prepared: Extract<PreparedSession, { ok: true }>, captured: CaptureResult | undefined): AuditSession {
+  return {
+    bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut, durationMs: Math.round(outcome.durationMs),
+    ...(prepared.portForward === undefined ? {} : { ports: prepared.portForward.ports() }),
+    ...(prepared.recordingError === undefined ? {} : { recordingError: prepared.recordingError }),
+    ...captured,
+  };
+}
+
+/** How a session's recording went, for the sessions metric. */
+function sessionOutcome(session: AuditSession, prepared: { readonly capture?: Capture | undefined; readonly recordingError?: string | undefined }): 'recorded' | 'unrecorded' | 'not-required' {
+  if (session.recording !== undefined && session.recordingError === undefined) return 'recorded';
+  return prepared.capture === undefined && prepared.recordingError === undefined ? 'not-required' : 'unrecorded';
 }
 
 type PreparedSession =

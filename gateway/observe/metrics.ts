@@ -12,6 +12,7 @@ export interface GatewayMetrics {
   readonly auditQueueDepth: Gauge<'sink'>;
   readonly credentialExpiry: Gauge;
   readonly servingCertificateExpiry: Gauge;
+  readonly sessions: Counter;
   readonly policyRules: Gauge;
   readonly policyRejected: Gauge;
   readonly inflight: Gauge<'kind'>;
@@ -36,6 +37,11 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     auditRecords: new Counter({ name: 'airlock_gateway_audit_records_total', help: 'Audit records by sink and result (written, failed).', labelNames: ['sink', 'result'], registers }),
     auditQueueDepth: new Gauge({ name: 'airlock_gateway_audit_queue_depth', help: 'Audit records waiting for a sink.', labelNames: ['sink'], registers }),
     credentialExpiry: new Gauge({ name: 'airlock_gateway_credential_expiry_timestamp_seconds', help: 'When the upstream credential expires (Unix time), from its exp claim.', registers }),
+    sessions: new Counter({
+      name: 'airlock_gateway_sessions_total',
+      help: 'exec, attach and port-forward sessions by kind and recording (recorded, unrecorded: recording failed or unavailable, refused: Required and not possible, not-required).',
+      labelNames: ['kind', 'recording'], registers,
+    }),
     servingCertificateExpiry: new Gauge({ name: 'airlock_gateway_serving_certificate_expiry_timestamp_seconds', help: 'When the certificate the gateway serves expires (Unix time), read at start and at each reload.', registers }),
     policyRules: new Gauge({ name: 'airlock_gateway_policy_rules', help: 'Compiled AccessPolicy rules in effect.', registers }),
     policyRejected: new Gauge({ name: 'airlock_gateway_policy_rejected', help: 'Selected AccessPolicies that could not be compiled.', registers }),
