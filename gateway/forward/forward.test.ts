@@ -2,7 +2,7 @@
 // headers stay repeated, responses stream chunk by chunk, upgrades of any protocol are relayed, a
 // failed final audit cuts the response, and an unreachable upstream becomes a clean 503.
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,9 @@ let frontUrl = '';
 let beforeEndResult: 'ok' | 'fail' = 'ok';
 let streamEnded = false;
 const seen: { headers: string[]; method: string }[] = [];
+const held: ServerResponse[] = [];
+let upstreamPort = 0;
+let upstreamCa = '';
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-fwd-'));
@@ -28,6 +31,13 @@ beforeAll(async () => {
   const cert = await issueServingCertificate(pki, 'upstream', { ips: ['127.0.0.1'] });
   upstreamServer = createHttpsServer({ cert: await readFile(cert.cert), key: await readFile(cert.key) }, (req, res) => {
     seen.push({ headers: req.rawHeaders, method: req.method ?? '' });
+    if (req.url === '/hold') {
+      // A watch that stays open until the test lets it go.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED"}\n');
+      held.push(res);
+      return;
+    }
     if (req.url === '/stream') {
       streamEnded = false;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -45,6 +55,8 @@ beforeAll(async () => {
     socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
   });
   await new Promise<void>((r) => upstreamServer.listen(0, '127.0.0.1', r));
+  upstreamPort = (upstreamServer.address() as AddressInfo).port;
+  upstreamCa = pki.caCert;
   const tokens = { current: () => 'gateway-token', loadedAt: Date.now(), close: () => undefined };
   upstream = createUpstream({ server: `https://127.0.0.1:${(upstreamServer.address() as AddressInfo).port}`, caFile: pki.caCert, tokens });
   front = createHttpServer((req, res) => {
@@ -96,6 +108,31 @@ describe('forwardHttp', () => {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value as Uint8Array);
     expect(rest).toBe('{"type":"MODIFIED"}\n');
     expect(streamEnded).toBe(true);
+  });
+
+  it('never lets long-running requests take the short requests\' connections', async () => {
+    // A pool of 2: three watches held open, then a short request must still go through.
+    const tokens = { current: () => 'gateway-token', loadedAt: Date.now(), close: () => undefined };
+    const small = createUpstream({ server: `https://127.0.0.1:${upstreamPort}`, caFile: upstreamCa, tokens, maxSockets: 2 });
+    const server = createHttpServer((req, res) => {
+      void forwardHttp({
+        req, res, upstream: small, path: req.url ?? '/', longRunning: req.url === '/hold', headers: { authorization: 'Bearer gateway-token' },
+        fail: (code, message) => { res.writeHead(code).end(message); }, beforeEnd: () => Promise.resolve(),
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const watches = await Promise.all([1, 2, 3].map(async () => {
+      const res = await fetch(`${base}/hold`);
+      const reader = res.body!.getReader();
+      await reader.read();
+      return reader;
+    }));
+    expect(held).toHaveLength(3);
+    expect(await (await fetch(`${base}/plain`)).text()).toBe('hello');
+    for (const res of held.splice(0)) res.end();
+    for (const reader of watches) await reader.cancel();
+    server.close();
   });
 
   it('cuts the response instead of completing it when the final audit record fails', async () => {

@@ -63,7 +63,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     };
     const options: RequestOptions = {
       method: req.method ?? 'GET',
-      agent: upstream.agent,
+      agent: input.longRunning ? upstream.streamAgent : upstream.agent,
       headers: input.headers,
       // Long-running requests end when the API server ends them (watch timeoutSeconds, exec exit).
       ...(input.longRunning ? {} : { timeout: 120_000 }),

@@ -8,7 +8,14 @@ import type { TokenSource } from './token-source.ts';
 
 export interface Upstream {
   readonly url: URL;
+  /** Short requests: a keep-alive pool of at most `maxSockets` connections (more wait their turn). */
   readonly agent: Agent;
+  /**
+   * Long-running requests (watch, `logs -f`): no cap. Each holds its connection for minutes, so a
+   * capped pool would let a few hundred watchers starve every other request, the gateway's own
+   * TokenReviews and SubjectAccessReviews included.
+   */
+  readonly streamAgent: Agent;
   readonly tokens: TokenSource;
   /** POSTs a JSON object with the gateway's own credential and returns the parsed answer. */
   postJson<T>(path: string, body: unknown, timeoutMs?: number): Promise<T>;
@@ -73,11 +80,9 @@ export interface UpstreamOptions {
 
 export function createUpstream(options: UpstreamOptions): Upstream {
   const url = new URL(options.server);
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: options.maxSockets ?? 256,
-    ...(options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) }),
-  });
+  const ca = options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) };
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, ...ca });
+  const streamAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 16, ...ca });
   const postJson = <T>(path: string, body: unknown, timeoutMs = 10_000): Promise<T> => new Promise((resolve, reject) => {
     const payload = Buffer.from(JSON.stringify(body));
     const req = request({
@@ -106,5 +111,5 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     req.on('error', (e) => { reject(e instanceof UpstreamError ? e : new UpstreamError('upstream_unavailable', e.message)); });
     req.end(payload);
   });
-  return { url, agent, tokens: options.tokens, postJson };
+  return { url, agent, streamAgent, tokens: options.tokens, postJson };
 }
