@@ -51,6 +51,9 @@ describe('the hash chain', () => {
     ['a Metadata record', sampleRecord(1)],
     ['a record with a request body and undefined members', { ...sampleRecord(2, { level: 'Request', requestObject: { b: [1, undefined], a: 'x' } }), userAgent: undefined }],
     ['content carrying stale chain fields', { ...sampleRecord(3), seq: 99, prevHash: 'f'.repeat(64), hash: 'e'.repeat(64) }],
+    ['content with one member before "hash"', { a: 1 }],
+    ['content with members only after "hash"', { z: 'last', kind: 'x' }],
+    ['empty content', {}],
   ])('serialises %s on the fast path exactly as canonicalJson(appendToChain(...)) does', (_name, content) => {
     const head = { seq: 9, hash: 'b'.repeat(64) };
     const expected = appendToChain(head, content);

@@ -112,15 +112,20 @@ export function chainedLine(head: ChainHead, content: object): ChainedLine {
   const seq = head.seq + 1;
   members.set('seq', String(seq));
   members.set('prevHash', JSON.stringify(head.hash));
-  const hash = createHash('sha256').update(head.hash).update(joinMembers(members)).digest('hex');
-  members.set('hash', JSON.stringify(hash));
-  return { seq, hash, line: joinMembers(members) };
+  // One sort, and the members before and after "hash" joined once: the hashed form is the two
+  // halves, the line puts the hash between them.
+  const keys = [...members.keys()].sort();
+  const before = joinMembers(keys.filter((k) => k < 'hash'), members);
+  const after = joinMembers(keys.filter((k) => k > 'hash'), members);
+  const hash = createHash('sha256').update(head.hash).update(`{${before}${before !== '' && after !== '' ? ',' : ''}${after}}`).digest('hex');
+  const line = `{${before}${before === '' ? '' : ','}"hash":${JSON.stringify(hash)}${after === '' ? '' : ','}${after}}`;
+  return { seq, hash, line };
 }
 
-function joinMembers(members: ReadonlyMap<string, string>): string {
-  let out = '{';
-  for (const key of [...members.keys()].sort()) out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + (members.get(key) ?? '');
-  return `${out}}`;
+function joinMembers(keys: readonly string[], members: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (const key of keys) out += (out === '' ? '' : ',') + JSON.stringify(key) + ':' + (members.get(key) ?? '');
+  return out;
 }
 
 function withoutMember(entry: object, member: string): Record<string, unknown> {
