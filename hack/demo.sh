@@ -34,6 +34,7 @@ The control plane keeps running. Try:
   kubectl get airlock -A                      # every Airlock object (category "airlock")
   kubectl run shell --image=busybox -- sleep 1d && kubectl exec shell -- uname -a   # kwok runs it locally
   node hack/demo-gateway.ts --keep            # run the demo gateway and keep it up to try kubectl through it
+  operator/cli/bin/kubectl-airlock sessions --recordings DIR   # the recorded sessions (DIR: printed by the demo)
   kill \$(cat .airlock/demo/operator.pid)     # stop the demo operator
   hack/cluster down                           # stop everything
 TXT
