@@ -43,6 +43,15 @@ describe('SessionRecorder', () => {
     expect(cast.events).toEqual([[0.25, 'r', '120x40'], [0.25, 'i', 'ls\r'], [0.75, 'o', '☃\r\n'], [0.75, 'm', 'exit 3']]);
   });
 
+  it('fails instead of queueing without bound when the disk falls behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-rec-'));
+    const recorder = await SessionRecorder.open({ dir, metadata: metadata('a3'), maxPendingBytes: 1000 });
+    // Written in one go, before any write can complete: the queue passes its bound.
+    for (let i = 0; i < 50; i++) recorder.record([{ kind: 'data', stream: 'stdout', data: Buffer.alloc(100, 'x') }]);
+    expect(recorder.failed?.message).toMatch(/fell more than 1000 bytes behind/);
+    await expect(recorder.close()).rejects.toThrow(/fell more than 1000 bytes behind/);
+  });
+
   it('never overwrites a recording', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'airlock-rec-'));
     await writeFile(join(dir, 'a2.cast'), 'kept');

@@ -9,6 +9,8 @@ import { castEventLine, castHeaderLine, exitCodeOf, resizeText, StreamText, type
 import { LineMasker } from './line-masker.ts';
 import type { SessionEvent } from './session-events.ts';
 
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
 export interface RecordingSummary {
   /** The file name inside the recordings directory. */
   readonly file: string;
@@ -26,6 +28,8 @@ export interface SessionRecorderOptions {
   readonly command?: string;
   /** Policy masks for output and input (rule mask.sessionPatterns). */
   readonly maskPatterns?: readonly RegExp[];
+  /** Bytes that may wait for the disk before the recording fails (default 64 MiB). */
+  readonly maxPendingBytes?: number;
   /** Milliseconds clock (tests pass their own). */
   readonly now?: () => number;
 }
@@ -39,6 +43,9 @@ export class SessionRecorder {
   private readonly started: number;
   private readonly now: () => number;
   private queue: Promise<void> = Promise.resolve();
+  /** Written to the queue, not yet to the file: bounded, so a stalled disk cannot grow memory without end. */
+  private pendingBytes = 0;
+  private maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
   private bytes = 0;
   private events = 0;
   private errorStream = '';
@@ -61,6 +68,7 @@ export class SessionRecorder {
     const handle = await open(join(options.dir, file), 'wx', 0o600);
     const recorder = new SessionRecorder(handle, file, options.now ?? Date.now);
     recorder.masker = new LineMasker(options.maskPatterns ?? []);
+    recorder.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     const command = options.command === undefined ? undefined : recorder.masker.mask(options.command);
     recorder.write(castHeaderLine({
       version: 2, width: 80, height: 24, timestamp: Math.floor(recorder.started / 1000),
@@ -123,13 +131,20 @@ export class SessionRecorder {
   }
 
   private write(line: string): void {
+    if (this.failure !== undefined) return;
     const bytes = Buffer.from(line, 'utf8');
+    if (this.pendingBytes + bytes.length > this.maxPendingBytes) {
+      this.failure = new Error(`the recording fell more than ${this.maxPendingBytes} bytes behind the session (the disk is too slow or stalled)`);
+      return;
+    }
     this.hash.update(bytes);
     this.bytes += bytes.length;
     this.events += 1;
+    this.pendingBytes += bytes.length;
     this.queue = this.queue.then(async () => {
       if (this.failure !== undefined) return;
       await this.handle.write(bytes);
+      this.pendingBytes -= bytes.length;
     }).catch((error: unknown) => { this.failure ??= error instanceof Error ? error : new Error(String(error)); });
   }
 

@@ -10,6 +10,7 @@
 import { constants, inflateSync } from 'node:zlib';
 import type { SessionEvent, SessionReader, StreamName } from './session-events.ts';
 import { SPDY3_HEADER_DICTIONARY } from './spdy-dictionary.ts';
+import { ByteQueue } from './byte-queue.ts';
 
 const CONTROL = { synStream: 1, synReply: 2, headers: 8 } as const;
 const FLAG_FIN = 0x01;
@@ -71,23 +72,21 @@ interface Frame {
 
 /** Splits one direction's bytes into frames as they arrive. */
 class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly pending = new ByteQueue();
 
   push(chunk: Buffer): Frame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending.push(chunk);
     const frames: Frame[] = [];
     while (this.pending.length >= 8) {
-      const length = this.pending.readUIntBE(5, 3);
+      const head = this.pending.peek(8);
+      const length = head.readUIntBE(5, 3);
       if (this.pending.length < 8 + length) break;
-      const control = ((this.pending[0] ?? 0) & 0x80) !== 0;
-      if (control && (this.pending.readUInt16BE(0) & 0x7fff) !== 3) throw new SpdyFrameError(`SPDY version ${this.pending.readUInt16BE(0) & 0x7fff} is not 3`);
-      frames.push({
-        control,
-        typeOrStream: control ? this.pending.readUInt16BE(2) : this.pending.readUInt32BE(0) & 0x7fffffff,
-        flags: this.pending[4] ?? 0,
-        body: Buffer.from(this.pending.subarray(8, 8 + length)),
-      });
-      this.pending = this.pending.subarray(8 + length);
+      const control = ((head[0] ?? 0) & 0x80) !== 0;
+      if (control && (head.readUInt16BE(0) & 0x7fff) !== 3) throw new SpdyFrameError(`SPDY version ${head.readUInt16BE(0) & 0x7fff} is not 3`);
+      const typeOrStream = control ? head.readUInt16BE(2) : head.readUInt32BE(0) & 0x7fffffff;
+      const flags = head[4] ?? 0;
+      this.pending.take(8);
+      frames.push({ control, typeOrStream, flags, body: this.pending.take(length) });
     }
     return frames;
   }

@@ -2,6 +2,7 @@
 // chunks of any size: unmasks client frames, reassembles fragmented messages (control frames may
 // arrive between fragments) and hands over whole messages. It only reads: the relay forwards the
 // original bytes untouched.
+import { ByteQueue } from './byte-queue.ts';
 
 export const OPCODE = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 
@@ -14,6 +15,9 @@ export interface WebSocketMessage {
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export class WebSocketFrameError extends Error {}
+
+/** 2 bytes, an 8-byte length, a 4-byte mask. */
+const MAX_HEADER_BYTES = 14;
 
 interface FrameHeader {
   readonly fin: boolean;
@@ -61,20 +65,21 @@ function unmask(payload: Buffer, mask: Buffer | undefined): Buffer {
 }
 
 export class WebSocketReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly pending = new ByteQueue();
   private fragments: Buffer[] = [];
   private fragmentOpcode: number | undefined;
   private fragmentBytes = 0;
 
   /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read. */
   push(chunk: Buffer): WebSocketMessage[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending.push(chunk);
     const messages: WebSocketMessage[] = [];
     for (;;) {
-      const header = readHeader(this.pending);
+      const header = readHeader(this.pending.peek(Math.min(this.pending.length, MAX_HEADER_BYTES)));
       if (header === undefined || this.pending.length < header.headerLength + header.payloadLength) break;
-      const payload = unmask(this.pending.subarray(header.headerLength, header.headerLength + header.payloadLength), header.mask);
-      this.pending = this.pending.subarray(header.headerLength + header.payloadLength);
+      const mask = header.mask === undefined ? undefined : Buffer.from(header.mask);
+      this.pending.take(header.headerLength);
+      const payload = unmask(this.pending.take(header.payloadLength), mask);
       const message = this.frame(header, payload);
       if (message !== undefined) messages.push(message);
     }
