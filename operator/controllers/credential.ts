@@ -11,6 +11,7 @@ import {
 import { gatewayResourceNames } from '../resources/gateway-names.ts';
 import type { TokenRequest } from '../resources/k8s-types.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
+import { readSecret } from './read-secret.ts';
 
 /** Mints a token for a ServiceAccount (CoreV1Api.createNamespacedServiceAccountToken underneath). */
 export type TokenMinter = (ref: { namespace: string; serviceAccount: string }, request: TokenRequest) => Promise<{ token: string; expiresAt: Date }>;
@@ -35,16 +36,6 @@ export interface IssuedCredential {
   readonly minted: boolean;
   /** When an old token is next due for revocation, if any is pending. */
   readonly nextRevocation?: Date;
-}
-
-async function readSecret(deps: CredentialDeps, namespace: string, name: string): Promise<KubernetesObject & { data?: Record<string, string> } | undefined> {
-  try {
-    const header: object = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } };
-    return await deps.objects.read(header);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
 }
 
 function issuedFrom(secret: KubernetesObject & { data?: Record<string, string> } | undefined): { issuedAt: Date; expiresAt: Date } | undefined {
@@ -82,7 +73,7 @@ async function mint(gateway: AccessGateway, deps: CredentialDeps, at: { now: Dat
  * asked for with the rotate annotation; then revokes tokens of earlier anchors past their grace.
  */
 export async function ensureCredential(gateway: AccessGateway, deps: CredentialDeps, now: Date): Promise<IssuedCredential> {
-  const current = await readSecret(deps, gateway.metadata.namespace ?? '', gatewayResourceNames(gateway).credentialSecret);
+  const current = await readSecret(deps.objects, gateway.metadata.namespace ?? '', gatewayResourceNames(gateway).credentialSecret);
   const annotations = current?.metadata?.annotations ?? {};
   const issued = issuedFrom(current);
   const forced = rotationRequested(gateway, current);

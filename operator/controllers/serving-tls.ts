@@ -20,7 +20,7 @@ import {
 } from '../resources/gateway-tls.ts';
 import { ROTATE_ANNOTATION } from '../resources/gateway-credential.ts';
 import type { Secret } from '../resources/k8s-types.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { readSecret, type SecretWithData } from './read-secret.ts';
 import { issueCertificate, type IssuedPem } from '../pki/x509.ts';
 
 export interface TlsDeps {
@@ -47,18 +47,7 @@ export interface TlsFacts {
   readonly problem?: { readonly reason: string; readonly message: string };
 }
 
-type SecretWithData = KubernetesObject & { data?: Record<string, string> };
 type CaRenewalReason = 'Missing' | 'Unreadable' | 'Expiring';
-
-async function readSecret(deps: TlsDeps, namespace: string, name: string): Promise<SecretWithData | undefined> {
-  try {
-    const header: object = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } };
-    return await deps.objects.read(header);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 const decoded = (secret: SecretWithData | undefined, key: string): string => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString('utf8');
 
@@ -88,7 +77,7 @@ function caFrom(pems: IssuedPem & { bundlePem: string }, issued?: CaRenewalReaso
 
 /** The namespace CA, issued or renewed when needed. A renewed CA's bundle keeps the old CA until it expires. */
 async function ensureNamespaceCa(namespace: string, deps: TlsDeps, now: Date): Promise<NamespaceCa> {
-  const stored = await readSecret(deps, namespace, GATEWAY_CA_SECRET);
+  const stored = await readSecret(deps.objects, namespace, GATEWAY_CA_SECRET);
   const reason = caRenewalReason(stored, now);
   if (reason === undefined) {
     return caFrom({ certPem: decoded(stored, 'tls.crt'), keyPem: decoded(stored, 'tls.key'), bundlePem: decoded(stored, 'ca.crt') });
@@ -117,7 +106,7 @@ async function ensureOperatorManaged(gateway: AccessGateway, deps: TlsDeps, now:
   const namespace = gateway.metadata.namespace ?? '';
   const name = gatewayResourceNames(gateway).tlsSecret;
   const ca = await ensureNamespaceCa(namespace, deps, now);
-  const stored = await readSecret(deps, namespace, name);
+  const stored = await readSecret(deps.objects, namespace, name);
   const current = { certPem: decoded(stored, 'tls.crt'), keyPem: decoded(stored, 'tls.key') };
   const requested = rotationRequest(gateway);
   const reason = servingRenewalReason({ certPem: current.certPem, caPem: ca.bundlePem }, servingDnsNames(gateway), now)
@@ -143,7 +132,7 @@ async function ensureOperatorManaged(gateway: AccessGateway, deps: TlsDeps, now:
 async function checkUserSecret(gateway: AccessGateway, deps: TlsDeps, now: Date): Promise<TlsFacts> {
   const namespace = gateway.metadata.namespace ?? '';
   const name = gatewayTlsSecretName(gateway);
-  const stored = await readSecret(deps, namespace, name);
+  const stored = await readSecret(deps.objects, namespace, name);
   const fix = `Create or fix the kubernetes.io/tls Secret ${namespace}/${name} (e.g. with cert-manager), or set spec.tls.mode: OperatorManaged.`;
   if (stored === undefined) return { secret: name, problem: { reason: 'TLSSecretNotFound', message: `Secret ${namespace}/${name} does not exist. ${fix}` } };
   let notAfter: Date;
