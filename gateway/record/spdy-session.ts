@@ -92,6 +92,16 @@ class FrameReader {
   }
 }
 
+/**
+ * The header block of a SYN_STREAM, SYN_REPLY or HEADERS frame, undefined for other control
+ * frames. Every header block advances the direction's zlib stream, so each must pass through here.
+ */
+function controlHeaders(frame: Frame, inflater: HeaderInflater): Map<string, string> | undefined {
+  const offset = frame.typeOrStream === CONTROL.synStream ? 10 : frame.typeOrStream === CONTROL.synReply || frame.typeOrStream === CONTROL.headers ? 4 : -1;
+  if (offset < 0 || frame.body.length < offset) return undefined;
+  return parseHeaderBlock(inflater.next(frame.body.subarray(offset)));
+}
+
 /** A reader for one SPDY/3.1 remote-command connection. */
 export function spdySessionReader(protocol: string): SessionReader | undefined {
   if (!(READABLE_SPDY_PROTOCOLS as readonly string[]).includes(protocol)) return undefined;
@@ -103,11 +113,7 @@ export function spdySessionReader(protocol: string): SessionReader | undefined {
     const events: SessionEvent[] = [];
     for (const frame of from.frames.push(chunk)) {
       if (frame.control) {
-        // Every header block advances the direction's zlib stream, whatever the frame.
-        const offset = frame.typeOrStream === CONTROL.synStream ? 10 : frame.typeOrStream === CONTROL.synReply || frame.typeOrStream === CONTROL.headers ? 4 : -1;
-        if (offset < 0 || frame.body.length < offset) continue;
-        const headers = parseHeaderBlock(from.headers.next(frame.body.subarray(offset)));
-        const type = headers.get('streamtype');
+        const type = controlHeaders(frame, from.headers)?.get('streamtype');
         if (frame.typeOrStream === CONTROL.synStream && type !== undefined && STREAM_NAMES.has(type)) {
           streams.set(frame.body.readUInt32BE(0) & 0x7fffffff, type as StreamName);
         }
@@ -137,11 +143,8 @@ export function spdyStreamHeaders(): (chunk: Buffer) => Map<string, string>[] {
   return (chunk) => {
     const out: Map<string, string>[] = [];
     for (const frame of frames.push(chunk)) {
-      if (!frame.control) continue;
-      const offset = frame.typeOrStream === CONTROL.synStream ? 10 : frame.typeOrStream === CONTROL.synReply || frame.typeOrStream === CONTROL.headers ? 4 : -1;
-      if (offset < 0 || frame.body.length < offset) continue;
-      const block = parseHeaderBlock(headers.next(frame.body.subarray(offset)));
-      if (frame.typeOrStream === CONTROL.synStream) out.push(block);
+      const block = frame.control ? controlHeaders(frame, headers) : undefined;
+      if (block !== undefined && frame.typeOrStream === CONTROL.synStream) out.push(block);
     }
     return out;
   };
