@@ -44,8 +44,8 @@ function certificateExpiry(cert: Buffer): number | undefined {
 }
 
 /** Reloads the serving certificate when its files change, without dropping connections. */
-function watchServingCertificate(server: Server, config: GatewayConfig, deps: { log: Logger; metrics: GatewayMetrics }): FSWatcher | undefined {
-  let current = readFileSync(config.listen.tlsCertFile);
+function watchServingCertificate(server: Server, config: GatewayConfig, deps: { log: Logger; metrics: GatewayMetrics; served: Buffer }): FSWatcher | undefined {
+  let current = deps.served;
   const reload = (): void => {
     try {
       const cert = readFileSync(config.listen.tlsCertFile);
@@ -103,7 +103,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
   });
-  const server = createHttpsServer({ cert: readFileSync(config.listen.tlsCertFile), key: readFileSync(config.listen.tlsKeyFile) });
+  const servedCert = readFileSync(config.listen.tlsCertFile);
+  const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile) });
   // Watches and exec sessions live as long as the API server keeps them; only headers are bounded.
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
@@ -117,9 +118,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     void pipeline.handleUpgrade(req, socket, head);
   });
   server.on('secureConnection', (socket) => { socket.setNoDelay(true); });
-  const servingExpiry = certificateExpiry(readFileSync(config.listen.tlsCertFile));
+  const servingExpiry = certificateExpiry(servedCert);
   if (servingExpiry !== undefined) metrics.servingCertificateExpiry.set(servingExpiry);
-  const certWatcher = watchServingCertificate(server, config, { log, metrics });
+  const certWatcher = watchServingCertificate(server, config, { log, metrics, served: servedCert });
   let draining = false;
   const health = createHealthServer(metrics.registry, [
     { name: 'credential', check: () => { try { tokens.current(); return undefined; } catch (e) { return e instanceof Error ? e.message : 'unreadable'; } } },

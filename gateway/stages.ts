@@ -186,7 +186,8 @@ function auditBody(event: AuditEvent, body: ReadBody): unknown {
 function auditedUri(event: AuditEvent): string {
   const uri = event.req.url ?? '';
   const patterns = event.decision?.mask?.sessionPatterns ?? [];
-  if (patterns.length === 0) return uri;
+  // Only exec carries a command: every other request of the rule skips compiling its patterns.
+  if (patterns.length === 0 || !uri.includes('command=')) return uri;
   try {
     return maskCommandInUri(uri, patterns.map((p) => compileUserPattern(p)));
   } catch {
