@@ -24,4 +24,5 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/crds/*.yaml ./crds/
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node"]
-CMD ["dist/gateway/main.js"]
+# The gateway's Node flags: gateway/runtime-flags.ts (the operator's Deployment passes the same).
+CMD ["--max-semi-space-size=8", "dist/gateway/main.js"]

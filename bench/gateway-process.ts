@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { GATEWAY_NODE_FLAGS } from '../gateway/runtime-flags.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,14 +26,14 @@ export async function gatewayCpuSeconds(healthUrl: string): Promise<number> {
 
 export interface GatewayProcess { readonly url: string; readonly healthUrl: string; readonly pid: number; stop(): Promise<void> }
 
-/** Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process. */
+/** Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process, with the flags a pod runs it with. */
 export async function startGatewayProcess(dir: string, profileDir: string | undefined): Promise<GatewayProcess> {
   const config = parse(readFileSync(join(dir, 'gateway.yaml'), 'utf8')) as { listen: { port: number }; health: { port: number } };
   config.listen.port = await freePort();
   config.health.port = await freePort();
   const file = join(dir, 'gateway-process.yaml');
   await writeFile(file, stringify(config));
-  const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const flags = [...GATEWAY_NODE_FLAGS, ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])];
   const child: ChildProcess = spawn(process.execPath, [...flags, 'gateway/main.ts', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   const healthUrl = `http://127.0.0.1:${config.health.port}`;
   for (let i = 0; i < 200; i++) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
-import { startGatewayProcess } from './gateway-process.ts';
+import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
 
 const { values } = parseArgs({ options: { secrets: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '15' }, profile: { type: 'string' } } });
 const SECRETS = Number(values.secrets);
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const idle = rssBytes(served.pid);
   let peak = idle;
   const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(served.pid)); }, 20);
+  const cpuBefore = await gatewayCpuSeconds(served.healthUrl);
   const directMs: number[] = [];
   const gatewayMs: number[] = [];
   let bytes = 0;
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     sample = masked.body;
   }
   clearInterval(sampler);
+  const cpuPerList = (await gatewayCpuSeconds(served.healthUrl) - cpuBefore) / ROUNDS * 1000;
   await served.stop();
   await gw.oidc.stop();
   await cp.stop();
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     `LIST of ${SECRETS} Secrets (${(bytes / 1048576).toFixed(1)} MiB of JSON), ${ROUNDS} rounds, medians:`,
     `  direct ${median(directMs).toFixed(0)} ms, through the gateway (masked) ${median(gatewayMs).toFixed(0)} ms; median per-round ratio ${ratio.toFixed(2)}x (target ≤ 1.5x: ${ratio <= 1.5 ? 'met' : 'not met'})`,
     `  gateway RSS idle ${(idle / 1048576).toFixed(0)} MiB, peak ${(peak / 1048576).toFixed(0)} MiB: +${((peak - idle) / 1048576).toFixed(0)} MiB (target ≤ 64 MiB: ${peak - idle <= 64 * 1048576 ? 'met' : 'not met'})`,
+    `  gateway CPU per masked LIST: ${cpuPerList.toFixed(0)} ms`,
     `  masked: ${sample.includes('KioqTUFTS0VEKioq') ? 'yes' : 'NO'}`,
   ].join('\n'));
 }

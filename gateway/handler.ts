@@ -11,9 +11,9 @@ import { forwardUpgrade, rawResponseHead, type UpgradeOutcome } from './forward/
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { ReadBody } from './request-body.ts';
 import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
-import type { Transform } from 'node:stream';
-import type { MaskRule } from './mask/json-masker.ts';
-import { headersForMasking, maskingStream } from './mask/mask-stream.ts';
+import { JsonMasker, type MaskRule } from './mask/json-masker.ts';
+import { headersForMasking } from './mask/request-headers.ts';
+import type { BodyRewriter } from './forward/body-relay.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from './audit/record.ts';
 import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
@@ -295,12 +295,12 @@ function parsedJson(body: ReadBody | undefined): unknown {
 }
 
 /** The upstream headers and the response transform when masking applies, or the 406 refusal. */
-function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => Transform } | { refused: Answer } {
+function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter } | { refused: Answer } {
   if (rules.length === 0) return { headers };
   const masked = headersForMasking(headers);
   if (masked === undefined) {
     const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
     return { refused: { code: status.code, body: status } };
   }
-  return { headers: masked, transform: () => maskingStream(rules) };
+  return { headers: masked, transform: () => new JsonMasker(rules) };
 }

@@ -4,7 +4,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 import type { ReadBody } from '../request-body.ts';
-import type { Readable, Transform } from 'node:stream';
+import { relayBody, type BodyRewriter } from './body-relay.ts';
 
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -34,7 +34,7 @@ export interface ForwardInput {
    * any, is still piped from `req`. */
   readonly body?: ReadBody;
   /** Rewrites the response body (masking); the response must then be JSON, or it is refused. */
-  readonly transform?: () => Transform;
+  readonly transform?: () => BodyRewriter;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -69,8 +69,8 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       ...(input.longRunning ? {} : { timeout: 120_000 }),
     };
     const upstreamRes = (upstreamResponse: IncomingMessage): void => {
-      const source = bodySource(upstreamResponse, input.transform);
-      if (source === undefined) {
+      const rewriter = bodyRewriter(upstreamResponse, input.transform);
+      if (rewriter === null) {
         // Masking applies and the answer is not JSON: nothing unmasked leaves the gateway.
         upstreamResponse.destroy();
         input.fail(502, `the Kubernetes API server answered ${upstreamResponse.headers['content-type'] ?? 'without a content type'}, which the gateway cannot mask`);
@@ -78,32 +78,30 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
         return;
       }
       const headers = responseHeaders(upstreamResponse.rawHeaders);
-      if (input.transform !== undefined) delete headers['content-length'];
-      res.writeHead(upstreamResponse.statusCode ?? 502, headers);
+      if (rewriter !== undefined) delete headers['content-length'];
+      const code = upstreamResponse.statusCode ?? 502;
+      res.writeHead(code, headers);
       // A watch's client must see the headers at once; otherwise headers and body share one write.
       if (input.longRunning) res.flushHeaders();
       // A client reading a Content-Length body is done at its last byte, not at res.end(): so that
-      // the final audit record is durable before the client has the whole answer, the last chunk is
+      // the final audit record is durable before the client has the whole answer, the last piece is
       // held back until beforeEnd resolves. Long-running responses (watch, logs -f) flow unheld.
-      const lastChunk = input.longRunning ? undefined : holdLastChunk(source, res);
-      if (lastChunk === undefined) source.pipe(res, { end: false });
-      relay({ upstreamRes: upstreamResponse, source, lastChunk });
-    };
-    const relay = ({ upstreamRes, source, lastChunk }: { upstreamRes: IncomingMessage; source: Readable; lastChunk: (() => Buffer | undefined) | undefined }): void => {
-      source.on('end', () => {
-        const code = upstreamRes.statusCode ?? 502;
-        (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
-          () => { res.end(lastChunk?.()); settle({ code }); },
-          (error: unknown) => { res.destroy(); settle({ code, upstreamError: `response cut: ${error instanceof Error ? error.message : String(error)}` }); },
-        );
+      const held = relayBody({
+        from: upstreamResponse, to: res, rewriter, holdLast: !input.longRunning,
+        onEnd: () => {
+          (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
+            () => { res.end(held()); settle({ code }); },
+            (error: unknown) => { res.destroy(); settle({ code, upstreamError: `response cut: ${error instanceof Error ? error.message : String(error)}` }); },
+          );
+        },
+        // A masking error mid-stream cuts the response: never the rest unmasked.
+        onError: (e) => { res.destroy(e); upstreamResponse.destroy(); settle({ code, upstreamError: e.message }); },
       });
-      upstreamRes.on('error', (e) => { res.destroy(e); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
-      // A masking error mid-stream cuts the response: never the rest unmasked.
-      if (source !== upstreamRes) source.on('error', (e) => { res.destroy(e); upstreamRes.destroy(); settle({ code: upstreamRes.statusCode ?? 502, upstreamError: e.message }); });
+      upstreamResponse.on('error', (e) => { res.destroy(e); settle({ code, upstreamError: e.message }); });
       res.on('close', () => {
         // Client went away (e.g. ^C on a watch): stop reading upstream.
-        if (!upstreamRes.complete) upstreamReq.destroy();
-        settle({ code: upstreamRes.statusCode ?? 502 });
+        if (!upstreamResponse.complete) upstreamReq.destroy();
+        settle({ code });
       });
     };
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, upstreamRes);
@@ -131,26 +129,13 @@ function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBo
 }
 
 /**
- * Copies `from` to `to` one chunk behind (with backpressure); returns what is still held, to be
- * written with the final `end`.
+ * The body's rewriter: none when the response is relayed as it is, the masker when masking
+ * applies, null when masking applies and the answer is not uncompressed JSON (it is refused).
  */
-function holdLastChunk(from: Readable, to: ServerResponse): () => Buffer | undefined {
-  let held: Buffer | undefined;
-  from.on('data', (chunk: Buffer) => {
-    if (held !== undefined && !to.write(held)) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-    held = chunk;
-  });
-  return () => held;
-}
-
-/** The body to relay: the upstream's own, or its masked form (undefined when it cannot be masked). */
-function bodySource(upstreamRes: IncomingMessage, transform: (() => Transform) | undefined): Readable | undefined {
-  if (transform === undefined) return upstreamRes;
+function bodyRewriter(upstreamRes: IncomingMessage, transform: (() => BodyRewriter) | undefined): BodyRewriter | undefined | null {
+  if (transform === undefined) return undefined;
   const type = upstreamRes.headers['content-type'] ?? '';
   const encoding = upstreamRes.headers['content-encoding'] ?? 'identity';
-  if (!/json/i.test(type) || encoding !== 'identity') return undefined;
-  return upstreamRes.pipe(transform());
+  if (!/json/i.test(type) || encoding !== 'identity') return null;
+  return transform();
 }

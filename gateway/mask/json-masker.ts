@@ -8,7 +8,6 @@
 // (from the top of each value): `mask-plan.ts` combines object roots (`items[*]`, a watch event's
 // `object`, a Table row's `object`) with paths within an object.
 import { isAscii } from 'node:buffer';
-import { StringDecoder } from 'node:string_decoder';
 
 export type PathPattern = readonly string[];
 
@@ -23,120 +22,132 @@ export interface MaskRule {
   readonly when?: { readonly key: string; readonly pattern: RegExp };
 }
 
+/**
+ * The rules as a trie of their paths. A container's place in it is the list of nodes its path
+ * reaches (more than one only when a literal segment and `*` overlap); an empty list means no rule
+ * can match anything inside, and the masker skips the container without reading its keys.
+ */
+interface TrieNode {
+  readonly literal: Map<string, TrieNode>;
+  any: TrieNode | undefined;
+  /** Rules whose path ends here, with their order (the first that applies wins). */
+  readonly rules: { readonly rule: MaskRule; readonly order: number; readonly marker: Buffer }[];
+  /** Precomputed steps, so walking a known path allocates nothing. */
+  anyStep: readonly TrieNode[];
+  readonly literalStep: Map<string, readonly TrieNode[]>;
+}
+
+const NOWHERE: readonly TrieNode[] = [];
+
+function trieNode(): TrieNode {
+  return { literal: new Map(), any: undefined, rules: [], anyStep: NOWHERE, literalStep: new Map() };
+}
+
+function buildTrie(rules: readonly MaskRule[]): TrieNode {
+  const root = trieNode();
+  rules.forEach((rule, order) => {
+    let node = root;
+    for (const segment of rule.path) {
+      let next = segment === '*' ? node.any : node.literal.get(segment);
+      if (next === undefined) {
+        next = trieNode();
+        if (segment === '*') node.any = next; else node.literal.set(segment, next);
+      }
+      node = next;
+    }
+    node.rules.push({ rule, order, marker: Buffer.from(JSON.stringify(rule.marker), 'utf8') });
+  });
+  const finish = (node: TrieNode): void => {
+    node.anyStep = node.any === undefined ? NOWHERE : [node.any];
+    for (const [key, child] of node.literal) node.literalStep.set(key, node.any === undefined ? [child] : [child, node.any]);
+    for (const child of node.literal.values()) finish(child);
+    if (node.any !== undefined) finish(node.any);
+  };
+  finish(root);
+  return root;
+}
+
+/** The nodes reached from `states` by one more segment (an object key, or an array index). */
+function step(states: readonly TrieNode[], key: string | number): readonly TrieNode[] {
+  if (states.length === 1) {
+    const node = states[0] as TrieNode;
+    if (node.literal.size === 0) return node.anyStep;
+    return node.literalStep.get(String(key)) ?? node.anyStep;
+  }
+  return states.flatMap((node) => step([node], key));
+}
+
 interface Frame {
   readonly array: boolean;
-  /** Object: the current key (set once its key string ends). Array: the current index. */
+  /** Where this container is in the rule trie (never empty: dead containers get no frame). */
+  readonly states: readonly TrieNode[];
+  /** Object: the current key (set once its key string ends). */
   key: string;
+  /** Array: the current index; `pending` until the next value starts. */
   index: number;
+  pending: boolean;
   /** Object: the next string is a key. */
   expectingKey: boolean;
   /** Object: the string value of the conditions' sibling key, once read. */
-  sibling?: string;
+  sibling: string | undefined;
 }
 
 type StringMode = 'none' | 'key' | 'pass' | 'mask' | 'sibling';
 
-
-/** Matches `path` (the frames' keys) against a pattern without building the path. */
-function matches(frames: readonly Frame[], pattern: PathPattern): boolean {
-  if (frames.length !== pattern.length) return false;
-  for (let i = 0; i < frames.length; i++) {
-    const segment = pattern[i];
-    const frame = frames[i];
-    if (segment === '*' || frame === undefined) continue;
-    if ((frame.array ? String(frame.index) : frame.key) !== segment) return false;
-  }
-  return true;
-}
-
-function ruleApplies(rule: MaskRule, frames: readonly Frame[]): boolean {
-  if (!matches(frames, rule.path)) return false;
-  if (rule.when === undefined) return true;
-  const sibling = frames.at(-1)?.sibling;
-  return sibling === undefined || rule.when.pattern.test(sibling);
-}
-
+/**
+ * Masks a stream of bytes. Works on each chunk as a latin1 string (one byte, one character), so
+ * positions in the text are positions in the bytes and the output is slices of the input plus the
+ * markers: JSON's structure is ASCII and UTF-8 never uses ASCII bytes inside a multi-byte character,
+ * so only keys and condition values (decoded when read) care about the encoding.
+ */
 export class JsonMasker {
   /** The sibling key conditional rules look at (one per masker), if any. */
   readonly #siblingKey: string | undefined;
-  readonly #decoder = new StringDecoder('utf8');
+  readonly #root: readonly TrieNode[];
   readonly #frames: Frame[] = [];
+  #top: Frame | undefined;
+  /** Nesting depth inside a container no rule reaches (0: not in one). */
+  #dead = 0;
   #string: StringMode = 'none';
-  /** Every chunk so far was ASCII, so the decoder holds no partial character. */
-  #asciiSoFar = true;
-  #backslashText = '';
-  #backslash = -1;
-  /** Rules by path length: a value is only compared with rules as deep as it is. */
-  readonly #byDepth = new Map<number, MaskRule[]>();
   #escaped = false;
+  /** Key or condition text so far (latin1), and where it starts in the current chunk. */
   #key = '';
+  #keyFrom = 0;
+  #keyNotAscii = false;
+  #chunkAscii = true;
   /** Values masked so far (for metrics and tests). */
   masked = 0;
 
   constructor(rules: readonly MaskRule[]) {
-    for (const rule of rules) {
-      const list = this.#byDepth.get(rule.path.length);
-      if (list === undefined) this.#byDepth.set(rule.path.length, [rule]); else list.push(rule);
-    }
+    this.#root = [buildTrie(rules)];
     const keys = new Set(rules.flatMap((r) => (r.when === undefined ? [] : [r.when.key])));
     if (keys.size > 1) throw new TypeError(`conditional mask rules must share one sibling key, got ${[...keys].join(', ')}`);
     this.#siblingKey = [...keys][0];
   }
 
-  /** Masks one chunk; returns what can be written now. */
-  push(chunk: Buffer): string {
-    this.#asciiSoFar &&= isAscii(chunk);
-    return this.#scan(this.#decoder.write(chunk));
-  }
-
-  /**
-   * Masks one chunk; returns the bytes to write now. While every chunk so far has been ASCII (API
-   * JSON nearly always is: non-ASCII is escaped) the output is made of slices of the input, with
-   * no string built and encoded again; otherwise it goes through text.
-   */
-  pushBytes(chunk: Buffer): Buffer {
-    if (!this.#asciiSoFar || !isAscii(chunk)) {
-      this.#asciiSoFar = false;
-      return Buffer.from(this.#scan(this.#decoder.write(chunk)), 'utf8');
-    }
+  /** Masks one chunk; returns the pieces to write now, in order (slices of `chunk` and markers). */
+  push(chunk: Buffer): Buffer[] {
     const pieces: Buffer[] = [];
-    this.#walk(chunk.toString('latin1'), (from, to, after) => {
+    this.#chunkAscii = isAscii(chunk);
+    this.#walk(chunk.toString('latin1'), (from, to, marker) => {
       if (to > from) pieces.push(chunk.subarray(from, to));
-      if (after !== '') pieces.push(Buffer.from(after, 'utf8'));
+      if (marker !== undefined) pieces.push(marker);
     });
-    return pieces.length === 1 ? (pieces[0] ?? Buffer.alloc(0)) : Buffer.concat(pieces);
+    return pieces;
   }
 
-  /** The rest, at the end of the body. */
-  end(): string {
-    return this.#scan(this.#decoder.end());
-  }
-
-  #markerHere(): string | undefined {
-    const candidates = this.#byDepth.get(this.#frames.length);
-    if (candidates === undefined) return undefined;
-    for (const rule of candidates) if (ruleApplies(rule, this.#frames)) return rule.marker;
-    return undefined;
-  }
-
-  /** Called at a value's first character: arrays advance their index for it. */
-  #beforeValue(): void {
-    const top = this.#frames.at(-1);
-    if (top?.array === true && top.key === 'pending') { top.index += 1; top.key = ''; }
-  }
-
-  #scan(text: string): string {
-    let out = '';
-    this.#walk(text, (from, to, replacement) => { out += text.slice(from, to) + replacement; });
-    return out;
+  /** The end of the body: nothing is held back between chunks, so there is nothing left to write. */
+  end(): Buffer[] {
+    return [];
   }
 
   /**
-   * Walks one chunk of text and reports what to write as runs of it: `emit(from, to, after)`
-   * writes text[from, to) then `after` (a marker, or ''). The last call covers the rest.
+   * Walks one chunk and reports what to write as runs of it: `emit(from, to, marker)` writes
+   * text[from, to) then the marker, if any. The last call covers the rest.
    */
-  #walk(text: string, emit: (from: number, to: number, after: string) => void): void {
+  #walk(text: string, emit: (from: number, to: number, marker: Buffer | undefined) => void): void {
     let from = 0;
+    this.#keyFrom = 0;
     for (let i = 0; i < text.length; i++) {
       if (this.#string !== 'none') {
         // Inside a string: jump to the closing quote (most bytes are string content).
@@ -146,126 +157,152 @@ export class JsonMasker {
         if (this.#string === 'mask') from = Math.min(text.length, end + 1);
         if (end >= text.length) break;
         i = end;
-        this.#closeString();
+        this.#closeString(text, end);
         continue;
       }
-      const replaced = this.#structural(text.charCodeAt(i));
-      if (replaced !== undefined) {
-        emit(from, i, replaced);
+      const c = text.charCodeAt(i);
+      if (this.#dead > 0) {
+        this.#skipping(c);
+        continue;
+      }
+      const marker = this.#structural(c, i);
+      if (marker !== undefined) {
+        emit(from, i, marker);
         from = i + 1;
       }
     }
-    emit(from, text.length, '');
+    if (this.#string === 'key' || this.#string === 'sibling') {
+      this.#key += text.slice(this.#keyFrom);
+      this.#keyNotAscii ||= !this.#chunkAscii;
+    }
+    emit(from, text.length, undefined);
+  }
+
+  /** A character outside strings in a container no rule reaches: only nesting and strings count. */
+  #skipping(c: number): void {
+    if (c === 0x22) this.#string = 'pass';
+    else if (c === 0x7b || c === 0x5b) this.#dead += 1;
+    else if (c === 0x7d || c === 0x5d) this.#dead -= 1;
   }
 
   /**
    * From `i` inside a string: the index of its closing quote, or text.length when the string goes
-   * on past this chunk (an escape cut at the chunk's end is remembered in #escaped). Key text read
-   * on the way is kept.
+   * on past this chunk (a backslash at the chunk's end is remembered in #escaped). A quote closes
+   * the string when an even number of backslashes comes right before it.
    */
   #stringEnd(text: string, i: number): number {
-    const key = this.#string === 'key' || this.#string === 'sibling';
     let at = i;
+    if (this.#escaped) {
+      // The character after a backslash never ends the string.
+      this.#escaped = false;
+      at += 1;
+    }
     for (;;) {
-      if (this.#escaped) {
-        if (at >= text.length) return text.length;
-        // The character after a backslash never ends the string.
-        this.#escaped = false;
-        if (key) this.#key += text[at] ?? '';
-        at += 1;
-      }
       if (at >= text.length) return text.length;
       const quote = text.indexOf('"', at);
-      const backslash = this.#nextBackslash(text, at);
-      if (backslash >= 0 && (quote < 0 || backslash < quote)) {
-        if (key) this.#key += text.slice(at, backslash + 1);
-        this.#escaped = true;
-        at = backslash + 1;
-        continue;
-      }
       if (quote < 0) {
-        if (key) this.#key += text.slice(at);
+        this.#escaped = backslashesBefore(text, text.length, at) % 2 === 1;
         return text.length;
       }
-      if (key) this.#key += text.slice(at, quote + 1);
-      return quote;
+      if (backslashesBefore(text, quote, at) % 2 === 0) return quote;
+      at = quote + 1;
     }
   }
 
-  /**
-   * The next backslash at or after `at` in this chunk, or -1. Backslashes are rare in API JSON, so
-   * the position is searched once and kept until passed: a search per string would rescan the
-   * rest of the chunk every time.
-   */
-  #nextBackslash(text: string, at: number): number {
-    if (this.#backslashText !== text || (this.#backslash >= 0 && this.#backslash < at)) {
-      this.#backslashText = text;
-      this.#backslash = text.indexOf('\\', at);
-    }
-    return this.#backslash;
-  }
-
-  #closeString(): void {
+  #closeString(text: string, quote: number): void {
     if (this.#string === 'key' || this.#string === 'sibling') {
-      const top = this.#frames.at(-1);
       // The text as written, without its quotes, decoded (escapes included; most have none).
-      const raw = this.#key.slice(0, -1);
+      let raw = this.#key + text.slice(this.#keyFrom, quote);
+      if (this.#keyNotAscii || !this.#chunkAscii) raw = Buffer.from(raw, 'latin1').toString('utf8');
       const value = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw;
+      const top = this.#top;
       if (top !== undefined && this.#string === 'key') top.key = value;
       else if (top !== undefined) top.sibling = value;
       this.#key = '';
+      this.#keyNotAscii = false;
     }
     this.#string = 'none';
   }
 
-  /** Handles a character outside strings; returns replacement text when it starts a masked string. */
-  #structural(c: number): string | undefined {
-    const top = this.#frames.at(-1);
+  /** Handles a character outside strings; returns the marker when it starts a masked string. */
+  #structural(c: number, i: number): Buffer | undefined {
+    const top = this.#top;
     switch (c) {
       case 0x7b: // {
-        this.#beforeValue();
-        this.#frames.push({ array: false, key: '', index: 0, expectingKey: true });
-        return undefined;
       case 0x5b: // [
-        this.#beforeValue();
-        this.#frames.push({ array: true, key: 'pending', index: -1, expectingKey: false });
+        this.#open(c === 0x5b, this.#statesForValue(top));
         return undefined;
       case 0x7d: case 0x5d: // } ]
         this.#frames.pop();
+        this.#top = this.#frames.at(-1);
         return undefined;
       case 0x2c: // ,
-        if (top?.array === true) top.key = 'pending';
+        if (top?.array === true) top.pending = true;
         else if (top !== undefined) top.expectingKey = true;
         return undefined;
       case 0x3a: // :
         if (top !== undefined) top.expectingKey = false;
         return undefined;
       case 0x22: // "
-        return this.#openString(top);
+        return this.#openString(top, i);
       default:
-        if (c > 0x20) this.#beforeValue();
+        if (c > 0x20 && top?.pending === true) { top.pending = false; top.index += 1; }
         return undefined;
     }
   }
 
-  #openString(top: Frame | undefined): string | undefined {
+  /** Where a value starting now is in the trie (the array's index advances for it). */
+  #statesForValue(top: Frame | undefined): readonly TrieNode[] {
+    if (top === undefined) return this.#root;
+    if (!top.array) return step(top.states, top.key);
+    if (top.pending) { top.pending = false; top.index += 1; }
+    return step(top.states, top.index);
+  }
+
+  #open(array: boolean, states: readonly TrieNode[]): void {
+    if (states.length === 0) { this.#dead = 1; return; }
+    const frame: Frame = { array, states, key: '', index: -1, pending: array, expectingKey: !array, sibling: undefined };
+    this.#frames.push(frame);
+    this.#top = frame;
+  }
+
+  #openString(top: Frame | undefined, i: number): Buffer | undefined {
     if (top !== undefined && !top.array && top.expectingKey) {
       this.#string = 'key';
-      this.#key = '';
+      this.#keyFrom = i + 1;
       return undefined;
     }
-    this.#beforeValue();
-    const marker = this.#markerHere();
+    const marker = top === undefined ? undefined : this.#markerFor(this.#statesForValue(top), top);
     if (marker === undefined) {
       const sibling = top !== undefined && !top.array && top.key === this.#siblingKey;
       this.#string = sibling ? 'sibling' : 'pass';
-      if (sibling) this.#key = '';
+      if (sibling) this.#keyFrom = i + 1;
       return undefined;
     }
     this.#string = 'mask';
     this.masked += 1;
-    return JSON.stringify(marker);
+    return marker;
   }
+
+  /** The marker of the first rule that ends at these nodes and applies, if any. */
+  #markerFor(states: readonly TrieNode[], top: Frame): Buffer | undefined {
+    let best: { readonly order: number; readonly marker: Buffer } | undefined;
+    for (const node of states) {
+      for (const entry of node.rules) {
+        if (best !== undefined && best.order < entry.order) continue;
+        const when = entry.rule.when;
+        if (when === undefined || top.sibling === undefined || when.pattern.test(top.sibling)) best = entry;
+      }
+    }
+    return best?.marker;
+  }
+}
+
+/** How many backslashes come right before `end` in text, not looking before `from`. */
+function backslashesBefore(text: string, end: number, from: number): number {
+  let n = 0;
+  while (end - n - 1 >= from && text.charCodeAt(end - n - 1) === 0x5c) n += 1;
+  return n;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/runtime-flags.ts';
 import { renderGatewayConfig } from './gateway-config.ts';
 import { buildGatewayDeployment, type GatewayDeploymentInputs } from './gateway-deployment.ts';
 import { IN_CLUSTER_SERVER, upstreamCaSource } from './gateway-names.ts';
@@ -42,7 +44,12 @@ describe('buildGatewayDeployment', () => {
   it('runs the gateway program with the mounted config through the image entrypoint', () => {
     const { container } = build();
     expect(container.command).toBeUndefined();
-    expect(container.args).toEqual(['dist/gateway/main.js', '--config', '/etc/airlock/config/gateway.yaml']);
+    expect(container.args).toEqual(['--max-semi-space-size=8', 'dist/gateway/main.js', '--config', '/etc/airlock/config/gateway.yaml']);
+  });
+
+  it('gives `docker run` of the image the same Node flags as the Deployment', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual([...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
   });
 
   it.each([

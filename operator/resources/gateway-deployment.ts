@@ -10,6 +10,7 @@ import type { AccessGateway } from '../../crds/types.gen.ts';
 import { GATEWAY_PATHS, GATEWAY_PORTS } from './gateway-config.ts';
 import { gatewayResourceNames, type UpstreamCaSource } from './gateway-names.ts';
 import { childMetadata, LABELS, selectorLabels, type GatewayRef } from './labels.ts';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/runtime-flags.ts';
 
 export const CONFIG_CHECKSUM_ANNOTATION = 'airlock.dev/config-checksum';
 export const GATEWAY_CONTAINER = 'gateway';
@@ -112,8 +113,9 @@ function gatewayContainer(gateway: Gateway, inputs: GatewayDeploymentInputs, mou
     name: GATEWAY_CONTAINER,
     image,
     imagePullPolicy: 'IfNotPresent',
-    // The image's entrypoint is node (distroless has no shell and no `node` on PATH); args pick the program.
-    args: ['dist/gateway/main.js', '--config', GATEWAY_PATHS.config],
+    // The image's entrypoint is node (distroless has no shell and no `node` on PATH); args pick the
+    // runtime flags and the program.
+    args: [...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js', '--config', GATEWAY_PATHS.config],
     ports: [
       { name: 'https', containerPort: GATEWAY_PORTS.https, protocol: 'TCP' },
       { name: 'health', containerPort: GATEWAY_PORTS.health, protocol: 'TCP' },

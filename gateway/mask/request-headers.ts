@@ -1,25 +1,8 @@
-// The masker as a stream stage, and the request rewrite it needs: the API server must answer in
-// JSON (protobuf cannot be masked without every type's schema) and uncompressed (the masker reads
-// text), so both are asked for; a client that accepts nothing but protobuf is refused.
-import { Transform } from 'node:stream';
+// The request rewrite masking needs: the API server must answer in JSON (protobuf cannot be masked
+// without every type's schema) and uncompressed (the masker reads JSON bytes), so both are asked
+// for; a client that accepts nothing but protobuf is refused. The masker itself runs in the body
+// relay (forward/body-relay.ts).
 import type { OutgoingHttpHeaders } from 'node:http';
-import { JsonMasker, type MaskRule } from './json-masker.ts';
-
-export function maskingStream(rules: readonly MaskRule[]): Transform {
-  const masker = new JsonMasker(rules);
-  return new Transform({
-    // Room for a few socket reads each way, so the upstream socket is not paused between chunks.
-    highWaterMark: 64 * 1024,
-    transform(chunk: Buffer, _encoding, done) {
-      const out = masker.pushBytes(chunk);
-      done(null, out.length === 0 ? undefined : out);
-    },
-    flush(done) {
-      const out = masker.end();
-      done(null, out === '' ? undefined : Buffer.from(out, 'utf8'));
-    },
-  });
-}
 
 /**
  * The upstream request headers when the response is masked: Accept without protobuf entries (JSON
