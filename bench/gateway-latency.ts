@@ -18,6 +18,8 @@ import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
 
 const { values } = parseArgs({ options: {
   requests: { type: 'string', default: '2000' },
+  // The concurrencies of the GET rows (e.g. `--concurrency 1` to profile one of them alone).
+  concurrency: { type: 'string', default: '1,8,32' },
   audit: { type: 'string', default: 'Metadata' },
   // `process` (default): the gateway runs as its own Node process, as in a pod, so the load
   // generator does not share its event loop; `inline`: in this process (the old method).
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   await load(viaGateway, small, 4, 200);
   const rows: string[] = [];
   const cpu: string[] = [];
-  for (const concurrency of [1, 8, 32]) {
+  for (const concurrency of values.concurrency.split(',').map(Number)) {
     const d = await load(direct, small, concurrency, REQUESTS);
     const before = await gatewayCpuSeconds(served.healthUrl);
     const g = await load(viaGateway, small, concurrency, REQUESTS);

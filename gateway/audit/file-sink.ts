@@ -14,6 +14,7 @@
 //
 // After a failed write or fsync the file's state is unknown (some bytes may have landed), so the
 // sink rejects the batch and, on the next write, reopens and reads the chain head back from disk.
+import { writeSync } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AuditSinkError, describeError } from './errors.ts';
@@ -315,7 +316,7 @@ export class FileSink implements AuditSink {
     const handle = this.#handle;
     if (handle === undefined) throw new Error('the file is not open');
     if (segment.bytes > 0) {
-      await writeAll(handle, Buffer.from(segment.text, 'utf8'));
+      writeAll(handle, Buffer.from(segment.text, 'utf8'));
       if (forceSync || segment.waiting.some((item) => item.sync)) {
         await handle.datasync();
         this.#stats.syncs += 1;
@@ -369,10 +370,16 @@ export class FileSink implements AuditSink {
   }
 }
 
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+/**
+ * Appends on the event loop's thread: a batch of records into the page cache takes microseconds,
+ * less than handing it to the thread pool and back (two thread wake-ups per write, which at low
+ * concurrency cost more than the write: BENCHMARKS.md). Only fdatasync, which waits for the disk,
+ * goes to the thread pool.
+ */
+function writeAll(handle: FileHandle, data: Buffer): void {
   let offset = 0;
   while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+    const bytesWritten = writeSync(handle.fd, data, offset, data.length - offset);
     if (bytesWritten === 0) throw new Error('the disk accepted no bytes');
     offset += bytesWritten;
   }
