@@ -82,6 +82,12 @@ function policyDecisionMicros(): { rules: number; micros: number } {
 
 const fmt = (n: number): string => n.toFixed(2);
 
+/** A process's user + system CPU seconds so far (/proc/PID/stat, in clock ticks of 10 ms). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   const cp = await startControlPlane({ dir, lifeline: true, removeOnStop: true });
@@ -107,12 +113,19 @@ async function main(): Promise<void> {
   await load(viaGateway, small, 4, 200);
   const rows: string[] = [];
   const cpu: string[] = [];
+  const apiCpu: string[] = [];
+  const apiserverPid = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { pids: Record<string, number> }).pids['kube-apiserver'] ?? 0;
   for (const concurrency of values.concurrency.split(',').map(Number)) {
+    const apiBefore = processCpuSeconds(apiserverPid);
     const d = await load(direct, small, concurrency, REQUESTS);
+    const apiMid = processCpuSeconds(apiserverPid);
+    const apiDirect = apiMid - apiBefore;
     const before = await gatewayCpuSeconds(served.healthUrl);
     const g = await load(viaGateway, small, concurrency, REQUESTS);
     const used = (await gatewayCpuSeconds(served.healthUrl)) - before;
+    const apiGateway = processCpuSeconds(apiserverPid) - apiMid;
     cpu.push(`c=${concurrency}: ${((used * 1e6) / REQUESTS).toFixed(0)} µs`);
+    apiCpu.push(`c=${concurrency}: ${((apiDirect * 1e6) / REQUESTS).toFixed(0)} µs direct, ${((apiGateway * 1e6) / REQUESTS).toFixed(0)} µs through the gateway`);
     rows.push(`| GET configmap, concurrency ${concurrency} | ${fmt(d.p50)} / ${fmt(d.p99)} | ${fmt(g.p50)} / ${fmt(g.p99)} | +${fmt(g.p50 - d.p50)} / +${fmt(g.p99 - d.p99)} | ${d.rps.toFixed(0)} | ${g.rps.toFixed(0)} (${((g.rps / d.rps) * 100).toFixed(0)}%) |`);
   }
   const list = '/api/v1/namespaces/bench/configmaps';
@@ -131,6 +144,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Gateway process CPU per proxied GET (user + system, from its /metrics): ${cpu.join(', ')}.`,
+    `kube-apiserver CPU per GET (from /proc): ${apiCpu.join('; ')}.`,
     `Policy decision with ${decision.rules} compiled rules: ${decision.micros.toFixed(2)} µs per decision (200k decisions).`,
     `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}.`,
     `Audit records written durably (file sink, FailClosed, fsync group commit) during the run: ${audited}.`,
