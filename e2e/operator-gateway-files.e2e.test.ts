@@ -18,6 +18,7 @@ import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk, testCluster } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
 import { keepProjected, type Projector } from './support/projected-volume.ts';
+import { GATEWAY_NODE_FLAGS } from '../gateway/runtime-flags.ts';
 
 const GATEWAY = 'files-gw';
 const children: ChildProcess[] = [];
@@ -136,7 +137,8 @@ describe('operator and gateway process: rotation through mounted files', () => {
     const server = (parse(await readFile(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]?.cluster.server ?? '';
     const config = { ...rendered, listen: { ...rendered['listen'], address: '127.0.0.1', port }, health: { address: '127.0.0.1', port: healthPort }, upstream: { ...rendered['upstream'], server } };
     await writeFile(join(root, 'gateway.yaml'), stringify(config));
-    startProcess(['gateway/main.ts', '--config', join(root, 'gateway.yaml')], {}, output);
+    // The gateway as the operator's Deployment runs it: its Node flags, then the program.
+    startProcess([...GATEWAY_NODE_FLAGS, 'gateway/main.ts', '--config', join(root, 'gateway.yaml')], {}, output);
     await expect.poll(async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.status, { timeout: 30_000 }).toBe(200);
 
     // A caller with read access to ConfigMaps in the namespace.
