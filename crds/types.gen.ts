@@ -527,7 +527,7 @@ export interface AccessPolicySpec {
      */
     mask?: {
       /**
-       * Field paths to mask, e.g. [".data.*"] on ConfigMaps or [".spec.template.spec.containers[*].env[*].value"].
+       * Field paths to mask, e.g. [".data.*"] on ConfigMaps or [".spec.template.spec.containers[*].env[*].value"]. Strings are replaced by ***MASKED***; a path that names an object or array masks every string inside it.
        *
        * @maxItems 32
        */

@@ -54,7 +54,7 @@ beforeAll(async () => {
     spec: {
       subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
       rules: [
-        { name: 'configmaps-masked', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow', mask: { fields: [".data['api-key']"] } },
+        { name: 'configmaps-masked', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow', mask: { fields: [".data['api-key']", '.metadata.labels'] } },
         { name: 'workloads-env-masked', match: { apiGroups: ['apps'], namespaces: [NS] }, action: 'Allow', mask: { envNamePattern: '(?i)(password|token|secret|key)' } },
         { name: 'app', match: { apiGroups: [''], namespaces: [NS] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
@@ -83,7 +83,8 @@ afterAll(async () => {
   await kubectl(['delete', 'namespace', NS, POLICY_NS, '--wait=false']);
 });
 
-const policyValues = [`k-${randomBytes(12).toString('hex')}`, `p-${randomBytes(12).toString('hex')}`];
+const labelValue = `l-${randomBytes(12).toString('hex')}`;
+const policyValues = [`k-${randomBytes(12).toString('hex')}`, `p-${randomBytes(12).toString('hex')}`, labelValue];
 
 describe('gateway: policy masks on other resources', () => {
   it('masks the ConfigMap key a rule names, everywhere kubectl reads it, and in the audited request body', async () => {
@@ -98,6 +99,19 @@ describe('gateway: policy masks on other resources', () => {
     expect((await asCi(['get', 'configmap', 'settings', '-o', 'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}'])).stdout).toBe('***MASKED***');
     // Masking is in transit only: the object itself is intact.
     expect((await kubectlOk(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.api-key}'])).trim()).toBe(apiKey);
+  });
+
+  it('masks every string inside an object a path names, and typed clients still decode the answer', async () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tagged', labels: { team: 'payments', owner: labelValue } }, data: { region: 'eu-west-1' } };
+    expect((await asCi(['create', '-f', '-'], JSON.stringify(cm))).code).toBe(0);
+    const read = JSON.parse((await asCi(['get', 'configmap', 'tagged', '-o', 'json'])).stdout) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
+    expect(read.metadata.labels).toEqual({ team: '***MASKED***', owner: '***MASKED***' });
+    expect(read.data).toEqual({ region: 'eu-west-1' });
+    // describe decodes into typed objects: the masked answer still is a valid ConfigMap.
+    const described = await asCi(['describe', 'configmap', 'tagged']);
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/Labels:\s+owner=\*\*\*MASKED\*\*\*/);
+    expect(described.stdout).not.toContain(labelValue);
   });
 
   it('masks container env values whose name matches, in the pod template and the last-applied copy', async () => {

@@ -36,12 +36,18 @@ function randomValue(next: () => number, depth: number): unknown {
 }
 
 /**
- * The reference: walk the parsed value, replace strings whose path matches a rule. A conditional
- * rule applies unless its sibling string appeared earlier in the object and does not match.
+ * The reference: walk the parsed value, replace strings whose path matches a rule, or that lie
+ * inside an object or array whose path matches an unconditional rule; the first such rule wins. A
+ * conditional rule applies unless its sibling string appeared earlier in the object and does not
+ * match.
  */
 function referenceMask(value: unknown, rules: readonly MaskRule[], path: string[] = [], siblings: Record<string, unknown> = {}): unknown {
-  const hit = (): MaskRule | undefined => rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i])
-    && (r.when === undefined || typeof siblings[r.when.key] !== 'string' || r.when.pattern.test(siblings[r.when.key] as string)));
+  const hit = (): MaskRule | undefined => rules.find((r) => {
+    const prefix = r.path.length <= path.length && r.path.every((seg, i) => seg === '*' || seg === path[i]);
+    if (!prefix) return false;
+    if (r.path.length < path.length) return r.when === undefined;
+    return r.when === undefined || typeof siblings[r.when.key] !== 'string' || r.when.pattern.test(siblings[r.when.key] as string);
+  });
   if (typeof value === 'string') return hit()?.marker ?? value;
   if (Array.isArray(value)) return value.map((v, i) => referenceMask(v, rules, [...path, String(i)]));
   if (value !== null && typeof value === 'object') {
@@ -78,6 +84,9 @@ const RULES: MaskRule[] = [
   { path: ['*', 'name'], marker: 'M7' },
   { path: ['rows', '1', '*'], marker: 'M8' },
   { path: ['*', '*', 'a'], marker: 'M9' },
+  // Paths that name objects and arrays: every string inside is masked.
+  { path: ['object', 'b"q'], marker: 'M10' },
+  { path: ['é'], marker: 'M11' },
 ];
 
 describe('JsonMasker', () => {
@@ -100,6 +109,14 @@ describe('JsonMasker', () => {
       const doc = randomValue(next, 0);
       expect(maskParsed(doc, RULES), `document ${n}`).toEqual(referenceMask(doc, RULES));
     }
+  });
+
+  it('masks every string inside an object or array a path names, and keeps the shape and the other types', () => {
+    const rules: MaskRule[] = [{ path: ['data'], marker: 'X' }, { path: ['spec', 'args'], marker: 'X' }];
+    const doc = { data: { a: 'one', nested: { b: 'two', n: 3, ok: true, none: null } }, spec: { args: ['--token', 'abc'], replicas: 2 }, keep: 'me' };
+    const expected = { data: { a: 'X', nested: { b: 'X', n: 3, ok: true, none: null } }, spec: { args: ['X', 'X'], replicas: 2 }, keep: 'me' };
+    expect(JSON.parse(maskInChunks(JSON.stringify(doc), rules, rng(5)))).toEqual(expected);
+    expect(maskParsed(doc, rules)).toEqual(expected);
   });
 
   it('masks env values by their entry\'s name, in the order the API server writes them, and fails closed otherwise', () => {

@@ -1,8 +1,9 @@
 // A streaming JSON masker: replaces string values at given paths, chunk by chunk, without parsing
 // the whole body, so a 50 MB list costs no more memory than the longest object key. It reads a
 // sequence of JSON values (one object, or a watch stream of newline-separated events), keeps the
-// path of the value it is in, and when a string value's path matches a pattern it writes the
-// pattern's marker instead of the string. Everything else passes through byte for byte.
+// path of the value it is in, and when a string value's path matches a pattern (or the string is
+// inside an object or array whose path matches one) it writes the pattern's marker instead of the
+// string. Everything else passes through byte for byte, so the JSON keeps its shape and types.
 //
 // Paths are arrays of segments; `*` matches any object key or array index. Patterns are absolute
 // (from the top of each value): `mask-plan.ts` combines object roots (`items[*]`, a watch event's
@@ -32,6 +33,12 @@ interface TrieNode {
   any: TrieNode | undefined;
   /** Rules whose path ends here, with their order (the first that applies wins). */
   readonly rules: { readonly rule: MaskRule; readonly order: number; readonly marker: Buffer }[];
+  /**
+   * Where everything inside a container at this node is, when unconditional rules end here: a
+   * node that leads to itself under any key and carries those rules, so a path that names an
+   * object or array masks every string in it.
+   */
+  below: TrieNode | undefined;
   /** Precomputed steps, so walking a known path allocates nothing. */
   anyStep: readonly TrieNode[];
   readonly literalStep: Map<string, readonly TrieNode[]>;
@@ -40,7 +47,7 @@ interface TrieNode {
 const NOWHERE: readonly TrieNode[] = [];
 
 function trieNode(): TrieNode {
-  return { literal: new Map(), any: undefined, rules: [], anyStep: NOWHERE, literalStep: new Map() };
+  return { literal: new Map(), any: undefined, rules: [], below: undefined, anyStep: NOWHERE, literalStep: new Map() };
 }
 
 function buildTrie(rules: readonly MaskRule[]): TrieNode {
@@ -58,8 +65,16 @@ function buildTrie(rules: readonly MaskRule[]): TrieNode {
     node.rules.push({ rule, order, marker: Buffer.from(JSON.stringify(rule.marker), 'utf8') });
   });
   const finish = (node: TrieNode): void => {
-    node.anyStep = node.any === undefined ? NOWHERE : [node.any];
-    for (const [key, child] of node.literal) node.literalStep.set(key, node.any === undefined ? [child] : [child, node.any]);
+    const unconditional = node.rules.filter((entry) => entry.rule.when === undefined);
+    if (unconditional.length > 0) {
+      const below = trieNode();
+      below.rules.push(...unconditional);
+      below.anyStep = [below];
+      node.below = below;
+    }
+    const extra = [...(node.any === undefined ? [] : [node.any]), ...(node.below === undefined ? [] : [node.below])];
+    node.anyStep = extra.length === 0 ? NOWHERE : extra;
+    for (const [key, child] of node.literal) node.literalStep.set(key, [child, ...extra]);
     for (const child of node.literal.values()) finish(child);
     if (node.any !== undefined) finish(node.any);
   };
@@ -74,7 +89,7 @@ function step(states: readonly TrieNode[], key: string | number): readonly TrieN
     if (node.literal.size === 0) return node.anyStep;
     return node.literalStep.get(String(key)) ?? node.anyStep;
   }
-  return states.flatMap((node) => step([node], key));
+  return [...new Set(states.flatMap((node) => step([node], key)))];
 }
 
 interface Frame {
@@ -312,21 +327,30 @@ function backslashesBefore(text: string, end: number, from: number): number {
  */
 export function maskParsed(value: unknown, rules: readonly MaskRule[]): unknown {
   if (rules.length === 0) return value;
-  const walk = (node: unknown, path: string[], sibling: string | undefined): unknown => {
-    if (typeof node === 'string') {
-      const rule = rules.find((r) => r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i])
-        && (r.when === undefined || sibling === undefined || r.when.pattern.test(sibling)));
-      return rule === undefined ? node : rule.marker;
-    }
-    if (Array.isArray(node)) return node.map((item: unknown, i) => walk(item, [...path, String(i)], undefined));
+  const ruleAt = (path: readonly string[], sibling: string | undefined, inherited: number): number => {
+    let best = inherited;
+    rules.forEach((r, order) => {
+      if (order >= best || r.path.length !== path.length || !r.path.every((seg, i) => seg === '*' || seg === path[i])) return;
+      if (r.when === undefined || sibling === undefined || r.when.pattern.test(sibling)) best = order;
+    });
+    return best;
+  };
+  // `inherited`: the first unconditional rule that names a container this value is inside.
+  const walk = (node: unknown, path: string[], sibling: string | undefined, inherited: number): unknown => {
+    if (typeof node === 'string') return rules[ruleAt(path, sibling, inherited)]?.marker ?? node;
     if (node === null || typeof node !== 'object') return node;
+    let inside = inherited;
+    rules.forEach((r, order) => {
+      if (order < inside && r.when === undefined && r.path.length === path.length && r.path.every((seg, i) => seg === '*' || seg === path[i])) inside = order;
+    });
+    if (Array.isArray(node)) return node.map((item: unknown, i) => walk(item, [...path, String(i)], undefined, inside));
     const out: Record<string, unknown> = {};
     let seen: string | undefined;
     for (const [key, item] of Object.entries(node)) {
-      out[key] = walk(item, [...path, key], seen);
+      out[key] = walk(item, [...path, key], seen, inside);
       if (typeof item === 'string' && rules.some((r) => r.when?.key === key)) seen = item;
     }
     return out;
   };
-  return walk(value, [], undefined);
+  return walk(value, [], undefined, rules.length);
 }
