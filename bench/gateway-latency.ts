@@ -1,5 +1,6 @@
 // Direct vs gateway on the local control plane, in one run:
-//   node bench/gateway-latency.ts [--requests N] [--out BENCHMARKS.md]
+//   node bench/gateway-latency.ts [--requests N] [--concurrency 1,8,32] [--audit Metadata|None]
+//                                 [--pin OTHERS:GATEWAY] [--profile DIR]
 // Small GET latency (p50/p99) and throughput at several concurrencies, a LIST of 1k objects, and
 // the policy decision time with 10k rules. "direct" sends what the gateway would send (its own
 // token plus Impersonate-User), so the difference is the gateway's own cost.
@@ -14,12 +15,14 @@ import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { compilePolicies, type PolicySource } from '../gateway/policy/compile.ts';
 import { evaluatePolicy } from '../gateway/policy/evaluate.ts';
-import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
+import { gatewayCpuSeconds, pinCpus, startGatewayProcess } from './gateway-process.ts';
 
 const { values } = parseArgs({ options: {
   requests: { type: 'string', default: '2000' },
   // The concurrencies of the GET rows (e.g. `--concurrency 1` to profile one of them alone).
   concurrency: { type: 'string', default: '1,8,32' },
+  // `0:1`: the control plane and the load generator on CPU 0, the gateway alone on CPU 1.
+  pin: { type: 'string' },
   audit: { type: 'string', default: 'Metadata' },
   // `process` (default): the gateway runs as its own Node process, as in a pod, so the load
   // generator does not share its event loop; `inline`: in this process (the old method).
@@ -81,6 +84,7 @@ function policyDecisionMicros(): { rules: number; micros: number } {
 }
 
 const fmt = (n: number): string => n.toFixed(2);
+const signed = (n: number): string => `${n < 0 ? '' : '+'}${fmt(n)}`;
 
 /** A process's user + system CPU seconds so far (/proc/PID/stat, in clock ticks of 10 ms). */
 function processCpuSeconds(pid: number): number {
@@ -89,6 +93,7 @@ function processCpuSeconds(pid: number): number {
 }
 
 async function main(): Promise<void> {
+  const gatewayCpus = pinCpus(values.pin);
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   const cp = await startControlPlane({ dir, lifeline: true, removeOnStop: true });
   const kubectl = (args: string[], input?: string): string => execFileSync(cp.kubectlPath, args, { env: { ...process.env, KUBECONFIG: cp.kubeconfig }, input, maxBuffer: 256 * 1024 * 1024 }).toString();
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
   const direct: Target = { base: cp.server, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${gatewayToken}`, 'impersonate-user': user, 'impersonate-group': 'system:authenticated' } };
   const inline = values.gateway === 'inline';
   if (!inline) await gw.running.stop();
-  const served = inline ? { url: gw.url, healthUrl: gw.healthUrl, stop: () => gw.running.stop() } : await startGatewayProcess(gw.dir, values.profile);
+  const served = inline ? { url: gw.url, healthUrl: gw.healthUrl, stop: () => gw.running.stop() } : await startGatewayProcess(gw.dir, values.profile, gatewayCpus);
   const viaGateway: Target = { base: served.url, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${await gw.oidc.token(CI_CLIENT.clientId)}` } };
   const small = '/api/v1/namespaces/bench/configmaps/small';
   await load(direct, small, 4, 200);
@@ -126,12 +131,12 @@ async function main(): Promise<void> {
     const apiGateway = processCpuSeconds(apiserverPid) - apiMid;
     cpu.push(`c=${concurrency}: ${((used * 1e6) / REQUESTS).toFixed(0)} µs`);
     apiCpu.push(`c=${concurrency}: ${((apiDirect * 1e6) / REQUESTS).toFixed(0)} µs direct, ${((apiGateway * 1e6) / REQUESTS).toFixed(0)} µs through the gateway`);
-    rows.push(`| GET configmap, concurrency ${concurrency} | ${fmt(d.p50)} / ${fmt(d.p99)} | ${fmt(g.p50)} / ${fmt(g.p99)} | +${fmt(g.p50 - d.p50)} / +${fmt(g.p99 - d.p99)} | ${d.rps.toFixed(0)} | ${g.rps.toFixed(0)} (${((g.rps / d.rps) * 100).toFixed(0)}%) |`);
+    rows.push(`| GET configmap, concurrency ${concurrency} | ${fmt(d.p50)} / ${fmt(d.p99)} | ${fmt(g.p50)} / ${fmt(g.p99)} | ${signed(g.p50 - d.p50)} / ${signed(g.p99 - d.p99)} | ${d.rps.toFixed(0)} | ${g.rps.toFixed(0)} (${((g.rps / d.rps) * 100).toFixed(0)}%) |`);
   }
   const list = '/api/v1/namespaces/bench/configmaps';
   const dl = await load(direct, list, 1, 20);
   const gl = await load(viaGateway, list, 1, 20);
-  rows.push(`| LIST 1k configmaps (~300 KB), sequential | ${fmt(dl.p50)} / ${fmt(dl.p99)} | ${fmt(gl.p50)} / ${fmt(gl.p99)} | +${fmt(gl.p50 - dl.p50)} / +${fmt(gl.p99 - dl.p99)} | ${dl.rps.toFixed(1)} | ${gl.rps.toFixed(1)} (${((gl.rps / dl.rps) * 100).toFixed(0)}%) |`);
+  rows.push(`| LIST 1k configmaps (~300 KB), sequential | ${fmt(dl.p50)} / ${fmt(dl.p99)} | ${fmt(gl.p50)} / ${fmt(gl.p99)} | ${signed(gl.p50 - dl.p50)} / ${signed(gl.p99 - dl.p99)} | ${dl.rps.toFixed(1)} | ${gl.rps.toFixed(1)} (${((gl.rps / dl.rps) * 100).toFixed(0)}%) |`);
   const decision = policyDecisionMicros();
   const metrics = await (await fetch(`${served.healthUrl}/metrics`)).text();
   const audited = /airlock_gateway_audit_records_total\{sink="file",result="written"\} (\d+)/.exec(metrics)?.[1] ?? '?';
@@ -146,7 +151,7 @@ async function main(): Promise<void> {
     `Gateway process CPU per proxied GET (user + system, from its /metrics): ${cpu.join(', ')}.`,
     `kube-apiserver CPU per GET (from /proc): ${apiCpu.join('; ')}.`,
     `Policy decision with ${decision.rules} compiled rules: ${decision.micros.toFixed(2)} µs per decision (200k decisions).`,
-    `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}.`,
+    `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}${gatewayCpus === undefined ? '; all processes share every CPU' : `; gateway on CPU ${gatewayCpus}, everything else on CPU ${values.pin?.split(':')[0] ?? ''}`}.`,
     `Audit records written durably (file sink, FailClosed, fsync group commit) during the run: ${audited}.`,
   ].join('\n'));
 }
