@@ -202,6 +202,11 @@ describe('gateway: masking Secret values', () => {
         expect(everything.includes(form), `found ${form}`).toBe(false);
       }
     }
+    // The gateway counts what it replaced.
+    const metrics = await (await fetch(`${gw.healthUrl}/metrics`)).text();
+    for (const verb of ['get', 'list', 'create']) {
+      expect(Number(new RegExp(`^airlock_gateway_masked_values_total\\{verb="${verb}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0), verb).toBeGreaterThan(0);
+    }
   });
 
   it('shows the real values to a subject whose rule exempts it', async () => {

@@ -100,6 +100,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       metrics.requests.inc({ decision: e.decision, verb: e.verb, code: String(e.code) });
       if (!e.longRunning) metrics.requestDuration.observe({ decision: e.decision, verb: e.verb }, e.latencyMs / 1000);
       if (e.upstreamMs !== undefined && !e.longRunning) metrics.upstreamDuration.observe({ verb: e.verb }, e.upstreamMs / 1000);
+      if (e.masked !== undefined && e.masked > 0) metrics.maskedValues.inc({ verb: e.verb }, e.masked);
     },
     session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
   });

@@ -82,7 +82,8 @@ export type Refusal =
   | { readonly kind: 'upstream'; readonly code: 502 | 503 | 504; readonly message: string };
 
 export interface PipelineObserver {
-  finished(event: { decision: string; verb: string; code: number; latencyMs: number; upstreamMs?: number; longRunning: boolean }): void;
+  /** `masked`: string values the masker replaced in the response. */
+  finished(event: { decision: string; verb: string; code: number; latencyMs: number; upstreamMs?: number; longRunning: boolean; masked?: number }): void;
   /** An exec, attach or port-forward that ended, or was refused for want of a recording. */
   session?(event: { kind: string; recording: 'recorded' | 'unrecorded' | 'refused' | 'not-required' }): void;
 }
@@ -186,7 +187,10 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
           });
         },
       });
-      observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(), upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning });
+      observer?.finished({
+        decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(),
+        upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masked?.() ?? 0,
+      });
     },
 
     async handleUpgrade(req, socket, head) {
@@ -295,12 +299,13 @@ function parsedJson(body: ReadBody | undefined): unknown {
 }
 
 /** The upstream headers and the response transform when masking applies, or the 406 refusal. */
-function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter } | { refused: Answer } {
+function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter; masked?: () => number } | { refused: Answer } {
   if (rules.length === 0) return { headers };
   const masked = headersForMasking(headers);
   if (masked === undefined) {
     const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
     return { refused: { code: status.code, body: status } };
   }
-  return { headers: masked, transform: () => new JsonMasker(rules) };
+  let masker: JsonMasker | undefined;
+  return { headers: masked, transform: () => (masker = new JsonMasker(rules)), masked: () => masker?.masked ?? 0 };
 }

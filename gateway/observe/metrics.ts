@@ -13,6 +13,7 @@ export interface GatewayMetrics {
   readonly credentialExpiry: Gauge;
   readonly servingCertificateExpiry: Gauge;
   readonly sessions: Counter;
+  readonly maskedValues: Counter<'verb'>;
   readonly policyRules: Gauge;
   readonly policyRejected: Gauge;
   readonly inflight: Gauge<'kind'>;
@@ -42,6 +43,7 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
       help: 'exec, attach and port-forward sessions by kind and recording (recorded, unrecorded: recording failed or unavailable, refused: Required and not possible, not-required).',
       labelNames: ['kind', 'recording'], registers,
     }),
+    maskedValues: new Counter({ name: 'airlock_gateway_masked_values_total', help: 'String values replaced by a mask marker in responses (Secret values, policy field paths), by verb.', labelNames: ['verb'], registers }),
     servingCertificateExpiry: new Gauge({ name: 'airlock_gateway_serving_certificate_expiry_timestamp_seconds', help: 'When the certificate the gateway serves expires (Unix time), read at start and at each reload.', registers }),
     policyRules: new Gauge({ name: 'airlock_gateway_policy_rules', help: 'Compiled AccessPolicy rules in effect.', registers }),
     policyRejected: new Gauge({ name: 'airlock_gateway_policy_rejected', help: 'Selected AccessPolicies that could not be compiled.', registers }),
