@@ -2,7 +2,8 @@
 // Secrets in (object, list, Table, Table with objects, watch, echoes of create/apply/patch,
 // describe, last-applied), raw requests asking for gzip, protobuf and PartialObjectMetadata, and a
 // search of every byte returned and every audit record for each value in plain, base64 and
-// base64url. A subject a rule exempts sees the real values.
+// base64url. A subject a rule exempts sees the real values. Policy masks on other resources, and a
+// custom resource whose printer column shows a masked field.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,9 @@ import { MASKED_BASE64 } from '../gateway/mask/mask-plan.ts';
 
 const NS = `e2e-mask-${randomBytes(3).toString('hex')}`;
 const POLICY_NS = `${NS}-policy`;
+/** A custom resource whose printer column shows a field a policy masks. */
+const WIDGET_GROUP = `${NS}.airlock.dev`;
+const widgetToken = `t-${randomBytes(12).toString('hex')}`;
 const secretValues = Array.from({ length: 3 }, () => `v-${randomBytes(12).toString('hex')}`);
 const [adminValue = '', appliedValue = '', createdValue = ''] = secretValues;
 const seen: string[] = [];
@@ -50,12 +54,28 @@ beforeAll(async () => {
   }
   await kubectlOk(['create', 'secret', 'generic', 'db', '-n', NS, `--from-literal=password=${adminValue}`]);
   await kubectlOk(['apply', '-f', '-'], { input: stringify({
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `widgets.${WIDGET_GROUP}` },
+    spec: {
+      group: WIDGET_GROUP, scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { token: { type: 'string' }, size: { type: 'integer' } } } } } },
+        additionalPrinterColumns: [{ name: 'Token', type: 'string', jsonPath: '.spec.token' }, { name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
+      }],
+    },
+  }) });
+  await kubectlOk(['wait', '--for=condition=Established', `crd/widgets.${WIDGET_GROUP}`]);
+  await kubectlOk(['create', 'role', 'widgets', '-n', NS, '--verb=*', `--resource=widgets.${WIDGET_GROUP}`]);
+  await kubectlOk(['create', 'rolebinding', 'widgets', '-n', NS, '--role=widgets', `--user=oidc:${CI_CLIENT.clientId}`]);
+  await kubectlOk(['apply', '-n', NS, '-f', '-'], { input: stringify({ apiVersion: `${WIDGET_GROUP}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { token: widgetToken, size: 3 } }) });
+  await kubectlOk(['apply', '-f', '-'], { input: stringify({
     apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'masking', namespace: POLICY_NS },
     spec: {
       subjects: [{ claim: { name: 'repository', value: 'acme/payments' } }],
       rules: [
         { name: 'configmaps-masked', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow', mask: { fields: [".data['api-key']", '.metadata.labels'] } },
         { name: 'workloads-env-masked', match: { apiGroups: ['apps'], namespaces: [NS] }, action: 'Allow', mask: { envNamePattern: '(?i)(password|token|secret|key)' } },
+        { name: 'widgets-masked', match: { apiGroups: [WIDGET_GROUP], namespaces: [NS] }, action: 'Allow', mask: { fields: ['.spec.token'] } },
         { name: 'app', match: { apiGroups: [''], namespaces: [NS] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
       ],
@@ -81,10 +101,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.stop();
   await kubectl(['delete', 'namespace', NS, POLICY_NS, '--wait=false']);
+  await kubectl(['delete', 'crd', `widgets.${WIDGET_GROUP}`, '--wait=false']);
 });
 
 const labelValue = `l-${randomBytes(12).toString('hex')}`;
-const policyValues = [`k-${randomBytes(12).toString('hex')}`, `p-${randomBytes(12).toString('hex')}`, labelValue];
+const policyValues = [`k-${randomBytes(12).toString('hex')}`, `p-${randomBytes(12).toString('hex')}`, labelValue, widgetToken];
 
 describe('gateway: policy masks on other resources', () => {
   it('masks the ConfigMap key a rule names, everywhere kubectl reads it, and in the audited request body', async () => {
@@ -112,6 +133,19 @@ describe('gateway: policy masks on other resources', () => {
     expect(described.code, described.stderr).toBe(0);
     expect(described.stdout).toMatch(/Labels:\s+owner=\*\*\*MASKED\*\*\*/);
     expect(described.stdout).not.toContain(labelValue);
+  });
+
+  it('answers kubectl get without the Table when a printer column could show a masked field', async () => {
+    // Straight at the API server the column shows the token: the case is real.
+    expect(await kubectlOk(['get', 'widgets', '-n', NS])).toContain(widgetToken);
+    for (const args of [['get', 'widgets'], ['get', 'widget', 'w1'], ['get', 'widgets', '-o', 'wide'], ['get', 'widgets', '--sort-by=.metadata.name']]) {
+      const result = await asCi(args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      expect(result.stdout, args.join(' ')).toContain('w1');
+      expect(result.stdout, args.join(' ')).not.toContain(widgetToken);
+    }
+    const read = JSON.parse((await asCi(['get', 'widget', 'w1', '-o', 'json'])).stdout) as { spec: { token: string; size: number } };
+    expect(read.spec).toEqual({ token: '***MASKED***', size: 3 });
   });
 
   it('masks container env values whose name matches, in the pod template and the last-applied copy', async () => {

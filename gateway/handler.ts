@@ -13,6 +13,7 @@ import type { ReadBody } from './request-body.ts';
 import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
 import { JsonMasker, type MaskRule } from './mask/json-masker.ts';
 import { headersForMasking } from './mask/request-headers.ts';
+import { tablesAllowed } from './mask/mask-plan.ts';
 import type { BodyRewriter } from './forward/body-relay.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from './audit/record.ts';
@@ -170,7 +171,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         return;
       }
       const { parsed, caller, effective, decision, body, approvalRequest } = admission.admitted;
-      const masking = prepareMasking(stages.maskRules(parsed, decision), stages.upstreamHeaders(req, effective, { auditID, caller }));
+      const masking = prepareMasking(stages.maskRules(parsed, decision), stages.upstreamHeaders(req, effective, { auditID, caller }), tablesAllowed(decision.mask));
       if ('refused' in masking) {
         writeAnswer(res, masking.refused);
         await refuse(req, { auditID, startedAt, answer: masking.refused, partial: admission.admitted });
@@ -299,9 +300,9 @@ function parsedJson(body: ReadBody | undefined): unknown {
 }
 
 /** The upstream headers and the response transform when masking applies, or the 406 refusal. */
-function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter; masked?: () => number } | { refused: Answer } {
+function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders, tables: boolean): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter; masked?: () => number } | { refused: Answer } {
   if (rules.length === 0) return { headers };
-  const masked = headersForMasking(headers);
+  const masked = headersForMasking(headers, { tables });
   if (masked === undefined) {
     const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
     return { refused: { code: status.code, body: status } };

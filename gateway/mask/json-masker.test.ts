@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsonMasker, maskParsed, type MaskRule, type PathPattern } from './json-masker.ts';
 import { headersForMasking } from './request-headers.ts';
-import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath } from './mask-plan.ts';
+import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath, tablesAllowed } from './mask-plan.ts';
 
 /** mulberry32: small, fast, seeded. */
 function rng(seed: number): () => number {
@@ -203,5 +203,22 @@ describe('mask plan', () => {
     [{ accept: 'application/vnd.kubernetes.protobuf' }, undefined],
   ])('rewrites %j for masking', (headers, expected) => {
     expect(headersForMasking(headers)).toEqual(expected);
+  });
+
+  it('allows Tables under the Secret defaults only, not under policy masks', () => {
+    expect(tablesAllowed(undefined)).toBe(true);
+    expect(tablesAllowed({ exempt: true })).toBe(true);
+    expect(tablesAllowed({ fields: ['.spec.token'] })).toBe(false);
+    expect(tablesAllowed({ envNamePattern: '(?i)token' })).toBe(false);
+  });
+
+  it.each([
+    // kubectl get: the Tables go, its own JSON fallback stays.
+    ['application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json', 'application/json'],
+    ['application/json;as=Table;v=v1;g=meta.k8s.io', 'application/json'],
+    ['application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json', 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io, application/json'],
+    ['application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1;g=meta.k8s.io', 'application/json'],
+  ])('asks for %j without Tables when policy masks apply', (accept, expected) => {
+    expect(headersForMasking({ accept }, { tables: false })).toEqual({ accept: expected });
   });
 });

@@ -71,6 +71,15 @@ function envFields(pattern: string): MaskRule[] {
 /** kubectl apply keeps the whole object in this annotation: whatever a policy masks is in it too. */
 const LAST_APPLIED_FIELD: MaskRule = { path: ['metadata', 'annotations', LAST_APPLIED], marker: MASKED_TEXT };
 
+/**
+ * Whether a Table may be answered under these masks. The Secret defaults allow it (a Secret's
+ * columns are its type, a count of its keys and its age); policy masks do not, since a custom
+ * resource's printer column could show the very field a policy masks, in a cell with no path.
+ */
+export function tablesAllowed(mask: RuleMask | undefined): boolean {
+  return (mask?.fields ?? []).length === 0 && (mask?.envNamePattern ?? '') === '';
+}
+
 /** The rules for a response to `request`, or [] when nothing is masked (the body is piped untouched). */
 export function maskRulesFor(request: RequestAttributes, mask: RuleMask | undefined): MaskRule[] {
   const within: MaskRule[] = [];
