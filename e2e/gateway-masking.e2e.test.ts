@@ -144,6 +144,10 @@ describe('gateway: policy masks on other resources', () => {
       expect(result.stdout, args.join(' ')).toContain('w1');
       expect(result.stdout, args.join(' ')).not.toContain(widgetToken);
     }
+    // A watch as kubectl prints it (it ends at the request timeout).
+    const watched = await asCi(['get', 'widgets', '--watch', '--request-timeout=2s']);
+    expect(watched.stdout, watched.stderr).toContain('w1');
+    expect(watched.stdout + watched.stderr).not.toContain(widgetToken);
     const read = JSON.parse((await asCi(['get', 'widget', 'w1', '-o', 'json'])).stdout) as { spec: { token: string; size: number } };
     expect(read.spec).toEqual({ token: '***MASKED***', size: 3 });
   });
