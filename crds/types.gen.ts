@@ -523,7 +523,7 @@ export interface AccessPolicySpec {
      */
     message?: string;
     /**
-     * Extra masking of response fields for requests this rule covers. Secret data is always masked unless exempt.
+     * Extra masking of response fields for requests this rule covers. Secret data is always masked unless exempt. With fields or envNamePattern set, list and get answers come without server-side Table columns (kubectl prints NAME and AGE), since a printer column could show a masked field.
      */
     mask?: {
       /**
