@@ -14,7 +14,6 @@ import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.t
 import { JsonMasker, type MaskRule } from './mask/json-masker.ts';
 import { headersForMasking } from './mask/request-headers.ts';
 import { tablesAllowed } from './mask/mask-plan.ts';
-import type { BodyRewriter } from './forward/body-relay.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from './audit/record.ts';
 import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
@@ -179,7 +178,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       }
       const outcome: ForwardOutcome = await forwardHttp({
         req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
-        headers: masking.headers, ...(masking.transform === undefined ? {} : { transform: masking.transform }),
+        headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }),
         fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
         beforeEnd: async (code) => {
           await stages.audit({
@@ -190,7 +189,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       });
       observer?.finished({
         decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(),
-        upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masked?.() ?? 0,
+        upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masker?.masked ?? 0,
       });
     },
 
@@ -299,14 +298,13 @@ function parsedJson(body: ReadBody | undefined): unknown {
   }
 }
 
-/** The upstream headers and the response transform when masking applies, or the 406 refusal. */
-function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders, tables: boolean): { headers: OutgoingHttpHeaders; transform?: () => BodyRewriter; masked?: () => number } | { refused: Answer } {
+/** The upstream headers and the response's masker when masking applies, or the 406 refusal. */
+function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders, tables: boolean): { headers: OutgoingHttpHeaders; masker?: JsonMasker } | { refused: Answer } {
   if (rules.length === 0) return { headers };
   const masked = headersForMasking(headers, { tables });
   if (masked === undefined) {
     const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
     return { refused: { code: status.code, body: status } };
   }
-  let masker: JsonMasker | undefined;
-  return { headers: masked, transform: () => (masker = new JsonMasker(rules)), masked: () => masker?.masked ?? 0 };
+  return { headers: masked, masker: new JsonMasker(rules) };
 }

@@ -92,7 +92,7 @@ beforeAll(async () => {
       headers: { 'impersonate-group': ['a', 'b, c'], authorization: 'Bearer gateway-token' },
       fail: (code, message) => { res.writeHead(code).end(message); },
       beforeEnd: () => (beforeEndResult === 'ok' ? Promise.resolve() : Promise.reject(new Error('audit down'))),
-      ...(req.url === '/many?rewrite' ? { transform: () => failingRewriter() } : {}),
+      ...(req.url === '/many?rewrite' ? { rewriter: failingRewriter() } : {}),
     });
   });
   front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {

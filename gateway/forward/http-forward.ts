@@ -34,7 +34,7 @@ export interface ForwardInput {
    * any, is still piped from `req`. */
   readonly body?: ReadBody;
   /** Rewrites the response body (masking); the response must then be JSON, or it is refused. */
-  readonly transform?: () => BodyRewriter;
+  readonly rewriter?: BodyRewriter;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -69,7 +69,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       ...(input.longRunning ? {} : { timeout: 120_000 }),
     };
     const upstreamRes = (upstreamResponse: IncomingMessage): void => {
-      const rewriter = bodyRewriter(upstreamResponse, input.transform);
+      const rewriter = bodyRewriter(upstreamResponse, input.rewriter);
       if (rewriter === null) {
         // Masking applies and the answer is not JSON: nothing unmasked leaves the gateway.
         upstreamResponse.destroy();
@@ -132,10 +132,10 @@ function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBo
  * The body's rewriter: none when the response is relayed as it is, the masker when masking
  * applies, null when masking applies and the answer is not uncompressed JSON (it is refused).
  */
-function bodyRewriter(upstreamRes: IncomingMessage, transform: (() => BodyRewriter) | undefined): BodyRewriter | undefined | null {
-  if (transform === undefined) return undefined;
+function bodyRewriter(upstreamRes: IncomingMessage, rewriter: BodyRewriter | undefined): BodyRewriter | undefined | null {
+  if (rewriter === undefined) return undefined;
   const type = upstreamRes.headers['content-type'] ?? '';
   const encoding = upstreamRes.headers['content-encoding'] ?? 'identity';
   if (!/json/i.test(type) || encoding !== 'identity') return null;
-  return transform();
+  return rewriter;
 }
