@@ -82,6 +82,25 @@ function buildTrie(rules: readonly MaskRule[]): TrieNode {
   return root;
 }
 
+interface CompiledRules {
+  readonly root: readonly TrieNode[];
+  readonly siblingKey: string | undefined;
+}
+
+/** Tries by rule list: the same list (mask-plan.ts keeps one per policy rule) is compiled once. */
+const compiledRules = new WeakMap<readonly MaskRule[], CompiledRules>();
+
+function compile(rules: readonly MaskRule[]): CompiledRules {
+  let compiled = compiledRules.get(rules);
+  if (compiled === undefined) {
+    const keys = new Set(rules.flatMap((r) => (r.when === undefined ? [] : [r.when.key])));
+    if (keys.size > 1) throw new TypeError(`conditional mask rules must share one sibling key, got ${[...keys].join(', ')}`);
+    compiled = { root: [buildTrie(rules)], siblingKey: [...keys][0] };
+    compiledRules.set(rules, compiled);
+  }
+  return compiled;
+}
+
 /** The nodes reached from `states` by one more segment (an object key, or an array index). */
 function step(states: readonly TrieNode[], key: string | number): readonly TrieNode[] {
   if (states.length === 1) {
@@ -134,10 +153,9 @@ export class JsonMasker {
   masked = 0;
 
   constructor(rules: readonly MaskRule[]) {
-    this.#root = [buildTrie(rules)];
-    const keys = new Set(rules.flatMap((r) => (r.when === undefined ? [] : [r.when.key])));
-    if (keys.size > 1) throw new TypeError(`conditional mask rules must share one sibling key, got ${[...keys].join(', ')}`);
-    this.#siblingKey = [...keys][0];
+    const compiled = compile(rules);
+    this.#root = compiled.root;
+    this.#siblingKey = compiled.siblingKey;
   }
 
   /** Masks one chunk; returns the pieces to write now, in order (slices of `chunk` and markers). */

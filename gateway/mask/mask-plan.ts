@@ -49,17 +49,14 @@ const SECRET_FIELDS: readonly { readonly path: PathPattern; readonly marker: str
 const POD_SPECS: readonly PathPattern[] = [['spec'], ['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
 
-const compiled = new Map<string, RegExp>();
-
-/** A rule's env name pattern, compiled once; one that does not compile matches every name (fail closed). */
+/** A rule's env name pattern (compiled once per rule: maskRulesFor keeps its rules); one that does
+ * not compile matches every name (fail closed). */
 function envNameRegExp(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (re === undefined) {
-    try { re = compileUserPattern(pattern); } catch { re = /[\s\S]*/; }
-    if (compiled.size > 1000) compiled.clear();
-    compiled.set(pattern, re);
+  try {
+    return compileUserPattern(pattern);
+  } catch {
+    return /[\s\S]*/;
   }
-  return re;
 }
 
 /** env values whose entry's name matches, in every container list of every pod template. */
@@ -81,9 +78,29 @@ export function tablesAllowed(mask: RuleMask | undefined): boolean {
 }
 
 /** The rules for a response to `request`, or [] when nothing is masked (the body is piped untouched). */
-export function maskRulesFor(request: RequestAttributes, mask: RuleMask | undefined): MaskRule[] {
-  const within: MaskRule[] = [];
+export function maskRulesFor(request: RequestAttributes, mask: RuleMask | undefined): readonly MaskRule[] {
   const secrets = request.resourceRequest && request.apiGroup === '' && request.resource === 'secrets';
+  // A rule's mask settings are one object for as long as its policy is compiled: the rules (and
+  // the masker's trie of them, cached by this array) are built once per rule, not per request.
+  const key = mask ?? NO_MASK;
+  let bySecrets = planned.get(key);
+  if (bySecrets === undefined) {
+    bySecrets = new Map();
+    planned.set(key, bySecrets);
+  }
+  let rules = bySecrets.get(secrets);
+  if (rules === undefined) {
+    rules = buildRules(secrets, mask);
+    bySecrets.set(secrets, rules);
+  }
+  return rules;
+}
+
+const NO_MASK: RuleMask = {};
+const planned = new WeakMap<RuleMask, Map<boolean, readonly MaskRule[]>>();
+
+function buildRules(secrets: boolean, mask: RuleMask | undefined): readonly MaskRule[] {
+  const within: MaskRule[] = [];
   if (secrets && mask?.exempt !== true) within.push(...SECRET_FIELDS);
   const fields = mask?.fields ?? [];
   for (const field of fields) within.push({ path: parseFieldPath(field), marker: MASKED_TEXT });
