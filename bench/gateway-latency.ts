@@ -25,7 +25,8 @@ const { values } = parseArgs({ options: {
   pin: { type: 'string' },
   audit: { type: 'string', default: 'Metadata' },
   // `process` (default): the gateway runs as its own Node process, as in a pod, so the load
-  // generator does not share its event loop; `inline`: in this process (the old method).
+  // generator does not share its event loop; `inline`: in this process (the old method); `bare`:
+  // bench/bare-proxy.ts in its own process instead, a TLS proxy with nothing else in it (the floor).
   gateway: { type: 'string', default: 'process' },
   // Writes a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools).
   profile: { type: 'string' },
@@ -111,7 +112,10 @@ async function main(): Promise<void> {
   const direct: Target = { base: cp.server, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${gatewayToken}`, 'impersonate-user': user, 'impersonate-group': 'system:authenticated' } };
   const inline = values.gateway === 'inline';
   if (!inline) await gw.running.stop();
-  const served = inline ? { url: gw.url, healthUrl: gw.healthUrl, stop: () => gw.running.stop() } : await startGatewayProcess(gw.dir, values.profile, gatewayCpus);
+  const bare = values.gateway === 'bare';
+  const served = inline ? { url: gw.url, healthUrl: gw.healthUrl, pid: undefined, stop: () => gw.running.stop() } : await startGatewayProcess(gw.dir, values.profile, { cpus: gatewayCpus, bareAs: bare ? user : undefined });
+  // The gateway process's CPU from /proc (the in-process gateway: from its /metrics, load generator included).
+  const gatewayCpu = (): Promise<number> => served.pid === undefined ? gatewayCpuSeconds(served.healthUrl) : Promise.resolve(processCpuSeconds(served.pid));
   const viaGateway: Target = { base: served.url, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${await gw.oidc.token(CI_CLIENT.clientId)}` } };
   const small = '/api/v1/namespaces/bench/configmaps/small';
   await load(direct, small, 4, 200);
@@ -125,9 +129,9 @@ async function main(): Promise<void> {
     const d = await load(direct, small, concurrency, REQUESTS);
     const apiMid = processCpuSeconds(apiserverPid);
     const apiDirect = apiMid - apiBefore;
-    const before = await gatewayCpuSeconds(served.healthUrl);
+    const before = await gatewayCpu();
     const g = await load(viaGateway, small, concurrency, REQUESTS);
-    const used = (await gatewayCpuSeconds(served.healthUrl)) - before;
+    const used = (await gatewayCpu()) - before;
     const apiGateway = processCpuSeconds(apiserverPid) - apiMid;
     cpu.push(`c=${concurrency}: ${((used * 1e6) / REQUESTS).toFixed(0)} µs`);
     apiCpu.push(`c=${concurrency}: ${((apiDirect * 1e6) / REQUESTS).toFixed(0)} µs direct, ${((apiGateway * 1e6) / REQUESTS).toFixed(0)} µs through the gateway`);
@@ -138,8 +142,8 @@ async function main(): Promise<void> {
   const gl = await load(viaGateway, list, 1, 20);
   rows.push(`| LIST 1k configmaps (~300 KB), sequential | ${fmt(dl.p50)} / ${fmt(dl.p99)} | ${fmt(gl.p50)} / ${fmt(gl.p99)} | ${signed(gl.p50 - dl.p50)} / ${signed(gl.p99 - dl.p99)} | ${dl.rps.toFixed(1)} | ${gl.rps.toFixed(1)} (${((gl.rps / dl.rps) * 100).toFixed(0)}%) |`);
   const decision = policyDecisionMicros();
-  const metrics = await (await fetch(`${served.healthUrl}/metrics`)).text();
-  const audited = /airlock_gateway_audit_records_total\{sink="file",result="written"\} (\d+)/.exec(metrics)?.[1] ?? '?';
+  const metrics = bare ? '' : await (await fetch(`${served.healthUrl}/metrics`)).text();
+  const audited = /airlock_gateway_audit_records_total\{sink="file",result="written"\} (\d+)/.exec(metrics)?.[1] ?? 'none';
   await served.stop();
   await gw.oidc.stop();
   await cp.stop();
@@ -148,10 +152,10 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Gateway process CPU per proxied GET (user + system, from its /metrics): ${cpu.join(', ')}.`,
+    `Gateway process CPU per proxied GET (user + system): ${cpu.join(', ')}.`,
     `kube-apiserver CPU per GET (from /proc): ${apiCpu.join('; ')}.`,
     `Policy decision with ${decision.rules} compiled rules: ${decision.micros.toFixed(2)} µs per decision (200k decisions).`,
-    `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}; audit level ${values.audit}${gatewayCpus === undefined ? '; all processes share every CPU' : `; gateway on CPU ${gatewayCpus}, everything else on CPU ${values.pin?.split(':')[0] ?? ''}`}.`,
+    `${bare ? 'bench/bare-proxy.ts (no authentication, policy, audit or metrics) instead of the gateway, in its own process' : `Gateway ${inline ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}`}; audit level ${values.audit}${gatewayCpus === undefined ? '; all processes share every CPU' : `; gateway on CPU ${gatewayCpus}, everything else on CPU ${values.pin?.split(':')[0] ?? ''}`}.`,
     `Audit records written durably (file sink, FailClosed, fsync group commit) during the run: ${audited}.`,
   ].join('\n'));
 }

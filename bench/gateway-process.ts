@@ -28,16 +28,18 @@ export interface GatewayProcess { readonly url: string; readonly healthUrl: stri
 
 /**
  * Re-runs the local gateway's own config file in a separate `node gateway/main.ts` process, with
- * the flags a pod runs it with.
+ * the flags a pod runs it with (or bench/bare-proxy.ts from the same file, with `bareAs`).
  */
-export async function startGatewayProcess(dir: string, profileDir: string | undefined, cpus?: string): Promise<GatewayProcess> {
+export async function startGatewayProcess(dir: string, profileDir: string | undefined, options: { cpus?: string | undefined; bareAs?: string | undefined } = {}): Promise<GatewayProcess> {
+  const { cpus, bareAs } = options;
   const config = parse(readFileSync(join(dir, 'gateway.yaml'), 'utf8')) as { listen: { port: number }; health: { port: number } };
   config.listen.port = await freePort();
   config.health.port = await freePort();
   const file = join(dir, 'gateway-process.yaml');
   await writeFile(file, stringify(config));
   const flags = [...GATEWAY_NODE_FLAGS, ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])];
-  const args = [...flags, 'gateway/main.ts', '--config', file];
+  // `bareAs`: bench/bare-proxy.ts instead of the gateway, forwarding as that user (the floor).
+  const args = bareAs === undefined ? [...flags, 'gateway/main.ts', '--config', file] : [...flags, 'bench/bare-proxy.ts', '--config', file, '--user', bareAs];
   // With `cpus`, the gateway runs only on those CPUs (taskset), as a pod with its own cores would.
   const child: ChildProcess = cpus === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] })

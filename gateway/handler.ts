@@ -162,7 +162,8 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const startedAt = new Date();
       res.setHeader('audit-id', auditID);
       const gone = new AbortController();
-      res.once('close', () => { gone.abort(CLIENT_GONE); });
+      // Only a client that left before its answer was complete aborts (an approval wait listens).
+      res.once('close', () => { if (!res.writableFinished) gone.abort(CLIENT_GONE); });
       const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
       if (!admission.ok) {
         writeAnswer(res, admission.answer);

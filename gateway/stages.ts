@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import type { Answer, AuditEvent, ParsedRequest, PipelineStages, Refusal } from './handler.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import type { PolicyStore } from './policy/policy-store.ts';
+import type { Decision, RequestAttributes } from './policy/model.ts';
 import { evaluatePolicy } from './policy/evaluate.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
@@ -27,7 +28,7 @@ import { UpstreamError, type Upstream } from './upstream/upstream-client.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
-import { buildAuditRecord, toAuditAction, type AuditUser } from './audit/record.ts';
+import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from './audit/record.ts';
 import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
@@ -64,9 +65,6 @@ function parse(req: IncomingMessage): ParsedRequest {
   };
 }
 
-function auditUserOf(user: UserInfo): AuditUser {
-  return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: user.groups, extra: user.extra };
-}
 
 function sourceIPs(req: IncomingMessage): string[] {
   return req.socket.remoteAddress === undefined ? [] : [req.socket.remoteAddress];
@@ -140,39 +138,18 @@ function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { a
   };
 }
 
-type RecordInput = Parameters<typeof buildAuditRecord>[0];
-
-function identityFields(event: AuditEvent): Partial<RecordInput> {
-  return {
-    ...(event.caller === undefined ? {} : {
-      caller: auditUserOf(event.caller.user),
-      authentication: { method: event.caller.method, ...(event.caller.issuer === undefined ? {} : { issuer: event.caller.issuer }) },
-    }),
-    ...(event.effective === undefined ? {} : { effective: auditUserOf(event.effective) }),
-  };
+function auditDecision(decision: Decision | undefined): AuditDecision | undefined {
+  if (decision === undefined) return undefined;
+  const matched = decision.matched;
+  return matched === undefined
+    ? { action: toAuditAction(decision.action), reason: decision.reason }
+    : { action: toAuditAction(decision.action), reason: decision.reason, policy: { namespace: matched.namespace, name: matched.name }, rule: matched.rule };
 }
 
-function decisionFields(event: AuditEvent): Partial<RecordInput> {
-  const decision = event.decision;
-  if (decision === undefined) return {};
-  return { decision: {
-    action: toAuditAction(decision.action), reason: decision.reason,
-    ...(decision.matched === undefined ? {} : { policy: { namespace: decision.matched.namespace, name: decision.matched.name }, rule: decision.matched.rule }),
-  } };
-}
-
-function requestFields(event: AuditEvent): Pick<RecordInput, 'verb' | 'sourceIPs'> & Partial<RecordInput> {
-  const attributes = event.parsed?.attributes;
-  const userAgent = event.req.headers['user-agent'];
-  return {
-    verb: attributes?.verb ?? (event.req.method ?? '').toLowerCase(),
-    sourceIPs: sourceIPs(event.req),
-    ...(userAgent === undefined ? {} : { userAgent }),
-    ...(attributes?.resourceRequest === true ? { objectRef: {
-      resource: attributes.resource, subresource: attributes.subresource, namespace: attributes.namespace,
-      name: attributes.name, apiGroup: attributes.apiGroup,
-    } } : {}),
-  };
+function auditObjectRef(attributes: RequestAttributes | undefined): AuditObjectRef | undefined {
+  if (attributes?.resourceRequest !== true) return undefined;
+  const { resource, subresource, namespace, name, apiGroup } = attributes;
+  return { resource, subresource, namespace, name, apiGroup };
 }
 
 /** The request body as audited: parsed, then masked by the same rules as the response would be. */
@@ -198,22 +175,32 @@ function auditedUri(event: AuditEvent): string {
 
 function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent) => Promise<void> {
   const gateway = { name: config.name, namespace: config.namespace, replica: hostname() };
+  const { level } = config.audit;
   return async (event) => {
+    // One object literal, absent members undefined (buildAuditRecord copies what it keeps): this
+    // runs twice per request.
+    const { caller, effective } = event;
+    const attributes = event.parsed?.attributes;
     const record = buildAuditRecord({
-      level: config.audit.level,
+      level,
       stage: event.stage,
       auditID: event.auditID,
       requestURI: auditedUri(event),
-      ...requestFields(event),
-      ...identityFields(event),
-      ...decisionFields(event),
-      ...(event.code === undefined ? {} : { responseStatus: { code: event.code } }),
+      verb: attributes?.verb ?? (event.req.method ?? '').toLowerCase(),
+      objectRef: auditObjectRef(attributes),
+      sourceIPs: sourceIPs(event.req),
+      userAgent: event.req.headers['user-agent'],
+      caller: caller?.user,
+      effective,
+      authentication: caller === undefined ? undefined : caller.issuer === undefined ? { method: caller.method } : { method: caller.method, issuer: caller.issuer },
+      decision: auditDecision(event.decision),
+      approvalRequest: event.approvalRequest,
+      responseStatus: event.code === undefined ? undefined : { code: event.code },
+      session: event.session,
+      requestObject: event.body === undefined || level !== 'Request' ? undefined : auditBody(event, event.body),
       requestReceived: event.startedAt,
       stageTimestamp: new Date(),
-      ...(event.latencyMs === undefined ? {} : { latencyMs: event.latencyMs }),
-      ...(event.body === undefined || config.audit.level !== 'Request' ? {} : { requestObject: auditBody(event, event.body) }),
-      ...(event.approvalRequest === undefined ? {} : { approvalRequest: event.approvalRequest }),
-      ...(event.session === undefined ? {} : { session: event.session }),
+      latencyMs: event.latencyMs,
       gateway,
     });
     // RequestReceived is written before forwarding (a failed write refuses the request) without

@@ -104,8 +104,14 @@ export class BearerTokenError extends Error {
 
 type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
 
+/** Every line of header `name` (lowercase), whatever the case of the keys it is given. */
 function linesOf(headers: DistinctHeaders, name: string): string[] {
-  return Object.entries(headers).flatMap(([k, v]) => (k.toLowerCase() === name && v !== undefined ? v : []));
+  const lines: string[] = [];
+  for (const key of Object.keys(headers)) {
+    const values = headers[key];
+    if (values !== undefined && key.length === name.length && key.toLowerCase() === name) lines.push(...values);
+  }
+  return lines;
 }
 
 /** RFC 6750 b64token: what JWTs and ServiceAccount tokens are made of. */

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSinkError } from './errors.ts';
 import { listRotatedFiles } from './file-layout.ts';
 import { openFileSink, type FileSink, type FileSinkOptions } from './file-sink.ts';
-import { canonicalJson, GENESIS_HASH } from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { GENESIS_HASH } from './hash-chain.ts';
 import { readEntries, sampleRecord, tempDir, writeEd25519Keys } from './test-fixtures.ts';
 import { verifyAuditFiles } from './verify.ts';
 

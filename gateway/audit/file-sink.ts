@@ -20,7 +20,8 @@ import { dirname } from 'node:path';
 import { AuditSinkError, describeError } from './errors.ts';
 import { listRotatedFiles, rotatedFileName } from './file-layout.ts';
 import { recoverChain, type RecoveredChain } from './file-recovery.ts';
-import { buildCheckpoint, canonicalJson, chainedLine, loadCheckpointSigner, type ChainedLine, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { buildCheckpoint, chainedLine, loadCheckpointSigner, type ChainedLine, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
 import type { UnchainedAuditRecord } from './record.ts';
 import type { AuditSink, WriteOptions } from './sink.ts';
 

@@ -3,34 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointKeyError } from './errors.ts';
-import {
-  appendToChain, buildCheckpoint, canonicalJson, chainedLine, checkCheckpointSignature, checkpointPublicKey, checkpointSignerFromPem,
-  entryHash, GENESIS, GENESIS_HASH, keyIdOf, loadCheckpointSigner,
-} from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { appendToChain, buildCheckpoint, chainedLine, checkCheckpointSignature, checkpointPublicKey, checkpointSignerFromPem, entryHash, GENESIS, GENESIS_HASH, keyIdOf, loadCheckpointSigner } from './hash-chain.ts';
 import { sampleRecord, tempDir, writeEd25519Keys } from './test-fixtures.ts';
-
-describe('canonicalJson', () => {
-  it.each<[string, unknown, string]>([
-    ['sorts object keys', { b: 1, a: 2 }, '{"a":2,"b":1}'],
-    ['sorts nested keys and keeps array order', { z: [{ y: 1, x: 2 }, 3], a: {} }, '{"a":{},"z":[{"x":2,"y":1},3]}'],
-    ['sorts by UTF-16 code units, as RFC 8785 does', { é: 1, z: 2, Z: 3, '€': 4 }, '{"Z":3,"z":2,"é":1,"€":4}'],
-    ['omits undefined members and writes undefined array items as null', { a: undefined, b: [undefined] }, '{"b":[null]}'],
-    ['writes numbers as JavaScript does (RFC 8785)', { n: [1e21, 0.1, -0, 100] }, '{"n":[1e+21,0.1,0,100]}'],
-    ['escapes strings as JSON.stringify does', { s: 'a"\n\u2028' }, '{"s":"a\\"\\n\u2028"}'],
-    ['writes no whitespace', { a: [1, 2], b: { c: null } }, '{"a":[1,2],"b":{"c":null}}'],
-  ])('%s', (_name, value, expected) => {
-    expect(canonicalJson(value)).toBe(expected);
-  });
-
-  it.each<[string, unknown]>([
-    ['NaN', Number.NaN],
-    ['Infinity', { n: Number.POSITIVE_INFINITY }],
-    ['a bigint', { n: 1n }],
-    ['a function', [() => 1]],
-  ])('refuses %s, which has no JSON form', (_name, value) => {
-    expect(() => canonicalJson(value)).toThrow(TypeError);
-  });
-});
 
 describe('the hash chain', () => {
   it('hashes sha256(prevHash + canonical JSON without hash), in hex', () => {

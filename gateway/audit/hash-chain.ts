@@ -15,8 +15,9 @@
 // file: only an external anchor (the checkpoints shipped elsewhere, or a head {seq, hash} noted by
 // someone else) can show it, which is why `verifyAuditFiles` reports the head it reached. Without
 // a key, checkpoints are unsigned but still chained: they mark where files were sealed.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { canonicalHalves, canonicalJson } from './canonical-json.ts';
 import { CheckpointKeyError } from './errors.ts';
 import { AUDIT_API_VERSION, type ChainFields } from './record.ts';
 
@@ -41,50 +42,9 @@ export interface AuditCheckpoint extends ChainFields {
   readonly signature?: string;
 }
 
-/**
- * JSON with object keys sorted (by UTF-16 code units, as RFC 8785 sorts them), no whitespace,
- * `undefined` object members omitted. For the values records hold (strings, finite numbers,
- * booleans, null, arrays, plain objects) this is the RFC 8785 canonical form.
- */
-export function canonicalJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string': return JSON.stringify(value);
-    case 'boolean': return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no form for ${String(value)}`);
-      return JSON.stringify(value);
-    case 'object':
-      if (value === null) return 'null';
-      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
-    default:
-      throw new TypeError(`canonical JSON has no form for a ${typeof value}`);
-  }
-}
-
-// String concatenation rather than map/join: records are serialised on the write path.
-function canonicalArray(items: readonly unknown[]): string {
-  let out = '[';
-  for (let i = 0; i < items.length; i += 1) {
-    const item = items[i];
-    out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : canonicalJson(item));
-  }
-  return `${out}]`;
-}
-
-function canonicalObject(object: Record<string, unknown>): string {
-  const keys = Object.keys(object).sort();
-  let out = '{';
-  for (const key of keys) {
-    const item = object[key];
-    if (item === undefined) continue;
-    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
-  }
-  return `${out}}`;
-}
-
 /** sha256(prevHash + canonicalJson(entry without its `hash` member)), hex. */
 export function entryHash(prevHash: string, entry: object): string {
-  return createHash('sha256').update(prevHash).update(canonicalJson(withoutMember(entry, 'hash'))).digest('hex');
+  return sha256Hex(prevHash + canonicalJson(withoutMember(entry, 'hash')));
 }
 
 /** The content placed after `head`: next seq, linked to head's hash, hashed. */
@@ -105,27 +65,17 @@ export interface ChainedLine {
  * once for both the hash and the line (the file sink's hot path).
  */
 export function chainedLine(head: ChainHead, content: object): ChainedLine {
-  const members = new Map<string, string>();
-  for (const [key, value] of Object.entries(content)) {
-    if (value !== undefined && key !== 'seq' && key !== 'prevHash' && key !== 'hash') members.set(key, canonicalJson(value));
-  }
   const seq = head.seq + 1;
-  members.set('seq', String(seq));
-  members.set('prevHash', JSON.stringify(head.hash));
-  // One sort, and the members before and after "hash" joined once: the hashed form is the two
-  // halves, the line puts the hash between them.
-  const keys = [...members.keys()].sort();
-  const before = joinMembers(keys.filter((k) => k < 'hash'), members);
-  const after = joinMembers(keys.filter((k) => k > 'hash'), members);
-  const hash = createHash('sha256').update(head.hash).update(`{${before}${before !== '' && after !== '' ? ',' : ''}${after}}`).digest('hex');
+  const { before, after } = canonicalHalves(content, { omit: CHAIN_MEMBERS, extra: { seq, prevHash: head.hash }, split: 'hash' });
+  const hash = sha256Hex(`${head.hash}{${before}${before !== '' && after !== '' ? ',' : ''}${after}}`);
   const line = `{${before}${before === '' ? '' : ','}"hash":${JSON.stringify(hash)}${after === '' ? '' : ','}${after}}`;
   return { seq, hash, line };
 }
 
-function joinMembers(keys: readonly string[], members: ReadonlyMap<string, string>): string {
-  let out = '';
-  for (const key of keys) out += (out === '' ? '' : ',') + JSON.stringify(key) + ':' + (members.get(key) ?? '');
-  return out;
+const CHAIN_MEMBERS: ReadonlySet<string> = new Set(['seq', 'prevHash', 'hash']);
+
+function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
 }
 
 function withoutMember(entry: object, member: string): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical-json.ts';
 import { buildAuditRecord, redactCredentials, REDACTED, toAuditAction, type AuditRecordInput } from './record.ts';
 import { recordInput } from './test-fixtures.ts';
 
@@ -85,7 +86,10 @@ describe('buildAuditRecord', () => {
 
   it('omits empty objectRef fields and the objectRef of a non-resource request', () => {
     expect(buildAuditRecord(recordInput({ objectRef: { resource: 'pods', namespace: '', name: '', apiGroup: '' } }))?.objectRef).toEqual({ resource: 'pods' });
-    expect(buildAuditRecord(recordInput({ requestURI: '/version', objectRef: {} }))).not.toHaveProperty('objectRef');
+    // Absent members are undefined in the record and left out of what is written.
+    const nonResource = buildAuditRecord(recordInput({ requestURI: '/version', objectRef: {} }));
+    expect(nonResource?.objectRef).toBeUndefined();
+    expect(JSON.parse(canonicalJson(nonResource))).not.toHaveProperty('objectRef');
   });
 
   it('reports every bad field at once', () => {

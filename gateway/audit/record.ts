@@ -85,6 +85,7 @@ export interface AuditSession {
 }
 
 /** A record as the gateway builds it, before a sink chains it. */
+/** Optional members are `undefined` when absent (one shape for every record); serialised, they are left out. */
 export interface UnchainedAuditRecord {
   readonly kind: 'AuditRecord';
   readonly apiVersion: typeof AUDIT_API_VERSION;
@@ -94,23 +95,23 @@ export interface UnchainedAuditRecord {
   readonly level: Exclude<AuditLevel, 'None'>;
   readonly requestURI: string;
   readonly verb: string;
-  readonly objectRef?: AuditObjectRef;
+  readonly objectRef?: AuditObjectRef | undefined;
   readonly sourceIPs: readonly string[];
-  readonly userAgent?: string;
+  readonly userAgent?: string | undefined;
   /** Who authenticated. */
-  readonly caller?: AuditUser;
+  readonly caller?: AuditUser | undefined;
   /** Whom the request acts as (the caller, or whom the caller impersonates). */
-  readonly effective?: AuditUser;
-  readonly authentication?: AuditAuthentication;
-  readonly decision?: AuditDecision;
-  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
-  readonly responseStatus?: { readonly code: number; readonly reason?: string };
-  readonly session?: AuditSession;
+  readonly effective?: AuditUser | undefined;
+  readonly authentication?: AuditAuthentication | undefined;
+  readonly decision?: AuditDecision | undefined;
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
+  readonly responseStatus?: { readonly code: number; readonly reason?: string } | undefined;
+  readonly session?: AuditSession | undefined;
   /** Only at level Request; already masked by the caller. */
   readonly requestObject?: unknown;
   readonly requestReceivedTimestamp: string;
   readonly stageTimestamp: string;
-  readonly latencyMs?: number;
+  readonly latencyMs?: number | undefined;
   readonly gateway: AuditGateway;
 }
 
@@ -123,20 +124,20 @@ export interface AuditRecordInput {
   readonly auditID: string;
   readonly requestURI: string;
   readonly verb: string;
-  readonly objectRef?: AuditObjectRef;
+  readonly objectRef?: AuditObjectRef | undefined;
   readonly sourceIPs: readonly string[];
-  readonly userAgent?: string;
-  readonly caller?: AuditUser;
-  readonly effective?: AuditUser;
-  readonly authentication?: AuditAuthentication;
-  readonly decision?: AuditDecision;
-  readonly approvalRequest?: { readonly namespace: string; readonly name: string };
-  readonly responseStatus?: { readonly code: number; readonly reason?: string };
-  readonly session?: AuditSession;
+  readonly userAgent?: string | undefined;
+  readonly caller?: AuditUser | undefined;
+  readonly effective?: AuditUser | undefined;
+  readonly authentication?: AuditAuthentication | undefined;
+  readonly decision?: AuditDecision | undefined;
+  readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
+  readonly responseStatus?: { readonly code: number; readonly reason?: string } | undefined;
+  readonly session?: AuditSession | undefined;
   readonly requestObject?: unknown;
   readonly requestReceived: Date;
   readonly stageTimestamp: Date;
-  readonly latencyMs?: number;
+  readonly latencyMs?: number | undefined;
   readonly gateway: AuditGateway;
 }
 
@@ -164,36 +165,32 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
   checkInput(input);
   const objectRef = input.objectRef === undefined ? undefined : compactObjectRef(input.objectRef);
   const keepBody = input.level === 'Request' && input.requestObject !== undefined && !bodyIsCredential(objectRef);
+  // One object shape for every record, members in sorted order (here and in the copies below):
+  // the canonical form (canonical-json.ts) then needs no reordered copy, and absent members are
+  // undefined, which serialising leaves out.
   return {
-    kind: 'AuditRecord',
     apiVersion: AUDIT_API_VERSION,
+    approvalRequest: input.approvalRequest === undefined ? undefined : { name: input.approvalRequest.name, namespace: input.approvalRequest.namespace },
     auditID: input.auditID,
-    stage: input.stage,
-    level: input.level,
-    requestURI: input.requestURI,
-    verb: input.verb,
-    ...(objectRef === undefined ? {} : { objectRef }),
-    sourceIPs: [...input.sourceIPs],
-    ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
-    ...(input.caller === undefined ? {} : { caller: copyUser(input.caller) }),
-    ...(input.effective === undefined ? {} : { effective: copyUser(input.effective) }),
-    ...(input.authentication === undefined ? {} : { authentication: copyAuthentication(input.authentication) }),
-    ...(input.decision === undefined ? {} : { decision: copyDecision(input.decision) }),
-    ...outcomeFields(input),
-    ...(keepBody ? { requestObject: redactCredentials(input.requestObject) } : {}),
-    requestReceivedTimestamp: input.requestReceived.toISOString(),
-    stageTimestamp: input.stageTimestamp.toISOString(),
-    ...(input.latencyMs === undefined ? {} : { latencyMs: input.latencyMs }),
+    authentication: input.authentication === undefined ? undefined : copyAuthentication(input.authentication),
+    caller: input.caller === undefined ? undefined : copyUser(input.caller),
+    decision: input.decision === undefined ? undefined : copyDecision(input.decision),
+    effective: input.effective === undefined ? undefined : copyUser(input.effective),
     gateway: { name: input.gateway.name, namespace: input.gateway.namespace, replica: input.gateway.replica },
-  };
-}
-
-/** What became of the request: its approval, response status and session. */
-function outcomeFields(input: AuditRecordInput): Pick<UnchainedAuditRecord, 'approvalRequest' | 'responseStatus' | 'session'> {
-  return {
-    ...(input.approvalRequest === undefined ? {} : { approvalRequest: { namespace: input.approvalRequest.namespace, name: input.approvalRequest.name } }),
-    ...(input.responseStatus === undefined ? {} : { responseStatus: copyStatus(input.responseStatus) }),
-    ...(input.session === undefined ? {} : { session: structuredClone(input.session) }),
+    kind: 'AuditRecord',
+    latencyMs: input.latencyMs,
+    level: input.level,
+    objectRef,
+    requestObject: keepBody ? redactCredentials(input.requestObject) : undefined,
+    requestReceivedTimestamp: input.requestReceived.toISOString(),
+    requestURI: input.requestURI,
+    responseStatus: input.responseStatus === undefined ? undefined : copyStatus(input.responseStatus),
+    session: input.session === undefined ? undefined : structuredClone(input.session),
+    sourceIPs: [...input.sourceIPs],
+    stage: input.stage,
+    stageTimestamp: input.stageTimestamp.toISOString(),
+    userAgent: input.userAgent,
+    verb: input.verb,
   };
 }
 
@@ -209,7 +206,7 @@ function checkInput(input: AuditRecordInput): void {
 
 function compactObjectRef(ref: AuditObjectRef): AuditObjectRef | undefined {
   const out: Record<string, string> = {};
-  for (const key of ['resource', 'subresource', 'namespace', 'name', 'apiGroup', 'apiVersion'] as const) {
+  for (const key of ['apiGroup', 'apiVersion', 'name', 'namespace', 'resource', 'subresource'] as const) {
     const value = ref[key];
     if (value !== undefined && value !== '') out[key] = value;
   }
@@ -225,20 +222,20 @@ function bodyIsCredential(ref: AuditObjectRef | undefined): boolean {
 
 function copyUser(user: AuditUser): AuditUser {
   const extra: Record<string, string[]> = {};
-  for (const [key, values] of Object.entries(user.extra)) setOwn(extra, key, [...values]);
-  return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: [...user.groups], extra };
+  for (const key of Object.keys(user.extra).sort()) setOwn(extra, key, [...(user.extra[key] ?? [])]);
+  return { extra, groups: [...user.groups], ...(user.uid === undefined ? {} : { uid: user.uid }), username: user.username };
 }
 
 function copyAuthentication(a: AuditAuthentication): AuditAuthentication {
-  return { method: a.method, ...(a.issuer === undefined ? {} : { issuer: a.issuer }) };
+  return { ...(a.issuer === undefined ? {} : { issuer: a.issuer }), method: a.method };
 }
 
 function copyDecision(d: AuditDecision): AuditDecision {
   return {
     action: d.action,
-    ...(d.policy === undefined ? {} : { policy: { namespace: d.policy.namespace, name: d.policy.name } }),
-    ...(d.rule === undefined ? {} : { rule: d.rule }),
+    ...(d.policy === undefined ? {} : { policy: { name: d.policy.name, namespace: d.policy.namespace } }),
     reason: d.reason,
+    ...(d.rule === undefined ? {} : { rule: d.rule }),
   };
 }
 
@@ -265,5 +262,6 @@ export function redactCredentials(value: unknown): unknown {
 
 /** Defines an own property even for keys like `__proto__` that a parsed body may carry. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key !== '__proto__') target[key] = value;
+  else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointKeyError } from './errors.ts';
 import { listRotatedFiles } from './file-layout.ts';
 import { openFileSink } from './file-sink.ts';
-import { appendToChain, canonicalJson, type ChainHead } from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { appendToChain, type ChainHead } from './hash-chain.ts';
 import { sampleRecord, tempDir, writeEd25519Keys, type KeyFiles } from './test-fixtures.ts';
 import { verifyAuditFiles, type VerifyResult } from './verify.ts';
 

@@ -13,7 +13,8 @@
 import { createReadStream } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { firstSeqFromName } from './file-layout.ts';
-import { canonicalJson, checkCheckpointSignature, checkpointPublicKey, entryHash, GENESIS_HASH, keyIdOf, type ChainHead } from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { checkCheckpointSignature, checkpointPublicKey, entryHash, GENESIS_HASH, keyIdOf, type ChainHead } from './hash-chain.ts';
 
 export interface VerifyOptions {
   /** Ed25519 public key (PEM) that must have signed every checkpoint. */

@@ -19,7 +19,8 @@ import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { AuditSinkError } from './errors.ts';
 import type { UnchainedAuditRecord } from './record.ts';
-import { buildCheckpoint, canonicalJson, chainedLine, GENESIS, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { buildCheckpoint, chainedLine, GENESIS, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
 import type { AuditSink } from './sink.ts';
 
 export interface WebhookSinkOptions {

@@ -57,6 +57,10 @@ describe('authenticator chain: routing', () => {
     ['a JWT with a non-string iss goes to TokenReview', jwtFrom(['a']), 'tokenreview'],
     ['an issuer differing only by a trailing slash is another issuer', jwtFrom(`${GITHUB}/`), 'tokenreview'],
     ['an opaque token goes to TokenReview', 'opaque-static-token', 'tokenreview'],
+    ['a five-part token (a JWE) goes to TokenReview even when it names the issuer', `${jwtFrom(GITHUB)}.x.y`, 'tokenreview'],
+    ['a payload that is not JSON goes to TokenReview', `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('not json').toString('base64url')}.sig`, 'tokenreview'],
+    ['a payload that is JSON null goes to TokenReview', `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('null').toString('base64url')}.sig`, 'tokenreview'],
+    ['a token with an empty header segment goes to TokenReview', `.${Buffer.from(JSON.stringify({ iss: GITHUB })).toString('base64url')}.sig`, 'tokenreview'],
   ])('%s', async (_name, token, expected) => {
     const github = fakeOidc(GITHUB, oidcCaller('gh'));
     const gitlab = fakeOidc(GITLAB, oidcCaller('gl'));

@@ -3,7 +3,7 @@
 // the TTL or the token's own expiry, whichever is first; the least recently used entry is evicted
 // past `maxEntries`. Failures are never cached, so a token that becomes valid is not refused for
 // long. Concurrent verifications of one token share a single call (no thundering herd).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuthenticatedCaller } from './identity.ts';
 
 export interface VerifiedTokenCacheOptions {
@@ -45,7 +45,7 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
   return {
     size: () => entries.size,
     get(token, verify) {
-      const key = createHash('sha256').update(token).digest('hex');
+      const key = hash('sha256', token, 'base64');
       const hit = entries.get(key);
       if (hit !== undefined) {
         entries.delete(key);
