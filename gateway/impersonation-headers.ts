@@ -46,6 +46,17 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
  * lower-cases the key before unescaping it and a literal "A" would arrive as "a".
  */
 export function escapeExtraKey(key: string): string {
+  const known = escapedKeys.get(key);
+  if (known !== undefined) return known;
+  const escaped = escapeKey(key);
+  // The gateway forwards a fixed set of extra keys (forwarded-extras.ts): remember a few, not all.
+  if (escapedKeys.size < 64) escapedKeys.set(key, escaped);
+  return escaped;
+}
+
+const escapedKeys = new Map<string, string>();
+
+function escapeKey(key: string): string {
   let out = '';
   for (const byte of Buffer.from(key, 'utf8')) {
     const c = String.fromCharCode(byte);
@@ -134,6 +145,8 @@ export function readImpersonationRequest(headers: Readonly<Record<string, readon
 
 /** A value as Node must be given it so the UTF-8 bytes reach the wire; refuses what would not survive. */
 function toWire(value: string, header: string): string {
+  // Printable ASCII without surrounding spaces (nearly every name) is its own latin1 view.
+  if (PLAIN_ASCII.test(value)) return value;
   if (value === '') throw new ImpersonationHeaderError('empty-value', `cannot send an empty ${header}`, header);
   // A receiver trims surrounding whitespace and cannot carry control characters, so such a value
   // would name a different identity upstream than the one the gateway decided on.
@@ -143,6 +156,8 @@ function toWire(value: string, header: string): string {
   }
   return Buffer.from(value, 'utf8').toString('latin1');
 }
+
+const PLAIN_ASCII = /^[\u0021-\u007e](?:[\u0020-\u007e]*[\u0021-\u007e])?$/;
 
 /** Header name → value(s) for `setHeader`, one line per group and per extra value. */
 export type ImpersonationHeaders = Record<string, string | string[]>;

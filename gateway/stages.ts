@@ -129,13 +129,14 @@ function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { a
     [EXTRA_GATEWAY]: [context.gateway],
     ...(effective.username === context.caller.user.username ? {} : { [EXTRA_CALLER]: [context.caller.user.username] }),
   };
-  return {
-    ...out,
-    ...impersonationHeadersFor({ ...effective, extra }),
-    authorization: `Bearer ${context.token}`,
-    'audit-id': context.auditID,
-    'x-forwarded-for': sourceIPs(req).join(', '),
-  };
+  // Written into `out` (no spread of a header object per request): the gateway's values replace any
+  // the caller sent under the same (lower-case) name, as the spread they replace did.
+  const impersonation = impersonationHeadersFor({ ...effective, extra });
+  for (const name of Object.keys(impersonation)) out[name] = impersonation[name] as string | string[];
+  out['authorization'] = `Bearer ${context.token}`;
+  out['audit-id'] = context.auditID;
+  out['x-forwarded-for'] = sourceIPs(req).join(', ');
+  return out;
 }
 
 function auditDecision(decision: Decision | undefined): AuditDecision | undefined {
