@@ -127,7 +127,15 @@ describe('gateway: a CI identity with an OIDC token', () => {
     await expect.poll(() => output, { timeout: 15_000 }).toContain('configmap/release');
     await kubectlOk(['create', 'configmap', 'later', '-n', APP_NS]);
     await expect.poll(() => output, { timeout: 15_000 }).toContain('configmap/later');
+    const watchesBefore = new Set((await auditRecords()).filter((r) => r['verb'] === 'watch' && r['stage'] === 'RequestReceived').map((r) => r['auditID']));
     child.kill();
+    // The client ended the watch (^C): its ResponseComplete record still comes, and says so.
+    const ended = async (): Promise<Record<string, unknown>[]> => (await auditRecords())
+      .filter((r) => r['verb'] === 'watch' && r['stage'] === 'ResponseComplete' && watchesBefore.has(r['auditID']));
+    await expect.poll(ended, { timeout: 15_000 }).toContainEqual(expect.objectContaining({
+      objectRef: { namespace: APP_NS, resource: 'configmaps' },
+      responseStatus: { code: 200, message: 'the client closed the connection' },
+    }));
   });
 
   it('runs exec into a kwok pod through the gateway', async () => {

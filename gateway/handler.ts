@@ -170,24 +170,14 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
         return;
       }
-      const { parsed, caller, effective, decision, body, approvalRequest } = admission.admitted;
+      const { parsed, caller, effective, decision } = admission.admitted;
       const masking = prepareMasking(stages.maskRules(parsed, decision), stages.upstreamHeaders(req, effective, { auditID, caller }), tablesAllowed(decision.mask));
       if ('refused' in masking) {
         writeAnswer(res, masking.refused);
         await refuse(req, { auditID, startedAt, answer: masking.refused, partial: admission.admitted });
         return;
       }
-      const outcome: ForwardOutcome = await forwardHttp({
-        req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
-        headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }),
-        fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
-        beforeEnd: async (code) => {
-          await stages.audit({
-            auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime(),
-            ...(approvalRequest === undefined ? {} : { approvalRequest }),
-          });
-        },
-      });
+      const outcome = await forwardAndRecord(stages, upstream, { req, res, auditID, startedAt, admitted: admission.admitted, masking });
       observer?.finished({
         decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(),
         upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masker?.masked ?? 0,
@@ -228,6 +218,35 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
     },
   };
+}
+
+/**
+ * Forwards an admitted request and records its ResponseComplete: durable before the response's
+ * last byte when it reaches its end (a failed write cuts the response), or afterwards, with why,
+ * when it never does (the client left, e.g. a watch ended with ^C, or the upstream failed); nothing
+ * is then left to refuse, so a failed write is only counted and logged by the audit stage.
+ */
+async function forwardAndRecord(stages: PipelineStages, upstream: Upstream, input: {
+  req: IncomingMessage; res: ServerResponse; auditID: string; startedAt: Date; admitted: Admitted; masking: { headers: OutgoingHttpHeaders; masker?: JsonMasker };
+}): Promise<ForwardOutcome> {
+  const { req, res, auditID, startedAt, admitted, masking } = input;
+  const { parsed, caller, effective, decision, body, approvalRequest } = admitted;
+  const completion = (code: number, error?: string): AuditEvent => ({
+    auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime(),
+    ...(error === undefined ? {} : { error }), ...(approvalRequest === undefined ? {} : { approvalRequest }),
+  });
+  const progress = { recorded: false };
+  const outcome = await forwardHttp({
+    req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
+    headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }),
+    fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
+    beforeEnd: async (code) => {
+      progress.recorded = true;
+      await stages.audit(completion(code));
+    },
+  });
+  if (!progress.recorded) await stages.audit(completion(outcome.code, outcome.upstreamError ?? CLIENT_GONE.message)).catch(() => undefined);
+  return outcome;
 }
 
 /** The `session` of the ResponseComplete record: traffic, ports, and the recording's outcome. */

@@ -196,7 +196,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       authentication: caller === undefined ? undefined : caller.issuer === undefined ? { method: caller.method } : { method: caller.method, issuer: caller.issuer },
       decision: auditDecision(event.decision),
       approvalRequest: event.approvalRequest,
-      responseStatus: event.code === undefined ? undefined : { code: event.code },
+      responseStatus: event.code === undefined ? undefined : event.error === undefined ? { code: event.code } : { code: event.code, message: event.error },
       session: event.session,
       requestObject: event.body === undefined || level !== 'Request' ? undefined : auditBody(event, event.body),
       requestReceived: event.startedAt,

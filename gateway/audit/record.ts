@@ -105,7 +105,8 @@ export interface UnchainedAuditRecord {
   readonly authentication?: AuditAuthentication | undefined;
   readonly decision?: AuditDecision | undefined;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
-  readonly responseStatus?: { readonly code: number; readonly reason?: string } | undefined;
+  /** `message`: why a response did not complete (the client left, the upstream failed). */
+  readonly responseStatus?: { readonly code: number; readonly reason?: string; readonly message?: string } | undefined;
   readonly session?: AuditSession | undefined;
   /** Only at level Request; already masked by the caller. */
   readonly requestObject?: unknown;
@@ -132,7 +133,7 @@ export interface AuditRecordInput {
   readonly authentication?: AuditAuthentication | undefined;
   readonly decision?: AuditDecision | undefined;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
-  readonly responseStatus?: { readonly code: number; readonly reason?: string } | undefined;
+  readonly responseStatus?: { readonly code: number; readonly reason?: string; readonly message?: string } | undefined;
   readonly session?: AuditSession | undefined;
   readonly requestObject?: unknown;
   readonly requestReceived: Date;
@@ -239,8 +240,8 @@ function copyDecision(d: AuditDecision): AuditDecision {
   };
 }
 
-function copyStatus(s: { readonly code: number; readonly reason?: string }): { code: number; reason?: string } {
-  return { code: s.code, ...(s.reason === undefined ? {} : { reason: s.reason }) };
+function copyStatus(s: { readonly code: number; readonly reason?: string; readonly message?: string }): { code: number; message?: string; reason?: string } {
+  return { code: s.code, ...(s.message === undefined ? {} : { message: s.message }), ...(s.reason === undefined ? {} : { reason: s.reason }) };
 }
 
 /**
