@@ -27,7 +27,7 @@ const authorization = `Bearer ${readFileSync(config.upstream.tokenFile, 'utf8').
 const user = values.user;
 
 const server = createServer({ cert: readFileSync(config.listen.tlsCertFile), key: readFileSync(config.listen.tlsKeyFile) }, (req, res) => {
-  const headers = { ...req.headers, host: upstream.host, authorization, 'impersonate-user': user, 'impersonate-group': 'system:authenticated' };
+  const headers = { ...req.headers, host: upstream.host, authorization, 'impersonate-user': user };
   const out = request({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, agent }, (up) => {
     res.writeHead(up.statusCode ?? 502, up.headers);
     up.pipe(res);

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
   const ca = readFileSync(gw.caFile);
   const gatewayToken = readFileSync(join(gw.dir, 'token'), 'utf8');
-  const direct: Target = { base: cp.server, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${gatewayToken}`, 'impersonate-user': user, 'impersonate-group': 'system:authenticated' } };
+  const direct: Target = { base: cp.server, agent: new Agent({ ca, keepAlive: true, maxSockets: 64 }), headers: { authorization: `Bearer ${gatewayToken}`, 'impersonate-user': user } };
   const inline = values.gateway === 'inline';
   if (!inline) await gw.running.stop();
   const bare = values.gateway === 'bare';

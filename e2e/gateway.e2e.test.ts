@@ -179,6 +179,15 @@ describe('gateway: impersonation', () => {
   const whoami = async (args: string[]): Promise<{ stdout: string; stderr: string; code: number }> =>
     asCaller(ciKubeconfig, ['auth', 'whoami', '-o', 'json', ...args]);
 
+  it('forwards as the caller itself when it asks for no one else: the groups the gateway decided on', async () => {
+    const result = await whoami([]);
+    const info = (JSON.parse(result.stdout) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+    expect(info.username).toBe(`oidc:${CI_CLIENT.clientId}`);
+    const decided = (await auditRecords()).filter((r) => r['stage'] === 'ResponseComplete' && (r['objectRef'] as { resource?: string } | undefined)?.resource === 'selfsubjectreviews').at(-1);
+    expect(info.groups.toSorted()).toEqual(((decided?.['effective'] as { groups: string[] } | undefined)?.groups ?? []).toSorted());
+    expect(info.groups).toContain('system:authenticated');
+  });
+
   it('lets the caller act as a user it may impersonate, keeping both identities', async () => {
     const result = await whoami(['--as=deployer-bot', '--as-group=deployers']);
     expect(result.stderr).toBe('');
@@ -276,6 +285,14 @@ describe('gateway: authentication', () => {
     const kubeconfig = await gw.kubeconfigFor(token, 'deployer');
     await expect.poll(async () => (await asCaller(kubeconfig, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout, { timeout: 10_000 })
       .toBe(`system:serviceaccount:${APP_NS}:deployer`);
+    // The identity upstream is exactly the token's own: the same groups as the token straight at
+    // the API server (the gateway leaves system:authenticated for the API server to add back).
+    const groupsOf = (json: string): string[] => (JSON.parse(json) as { status: { userInfo: { groups: string[] } } }).status.userInfo.groups.toSorted();
+    const server = await kubectlOk(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+    const direct = await kubectlOk(['auth', 'whoami', '-o', 'json', `--server=${server}`, '--insecure-skip-tls-verify', `--token=${token}`], { kubeconfig: '/dev/null' });
+    const through = await asCaller(kubeconfig, ['auth', 'whoami', '-o', 'json']);
+    expect(groupsOf(through.stdout)).toEqual(groupsOf(direct));
+    expect(groupsOf(direct)).toEqual(['system:authenticated', 'system:serviceaccounts', `system:serviceaccounts:${APP_NS}`]);
     // RBAC: the ServiceAccount has no role, so the API server itself refuses the list.
     const list = await asCaller(kubeconfig, ['get', 'configmaps', '-n', APP_NS]);
     expect(list.stderr).toContain(`User "system:serviceaccount:${APP_NS}:deployer" cannot list resource "configmaps"`);

@@ -66,10 +66,22 @@ describe('impersonationHeadersFor', () => {
     expect(Object.entries(headers)).toEqual([
       ['Impersonate-User', 'alice'],
       ['Impersonate-Uid', 'u-1'],
-      ['Impersonate-Group', ['dev, ops', 'system:authenticated']],
+      ['Impersonate-Group', ['dev, ops']],
       ['Impersonate-Extra-authentication.kubernetes.io%2Fpod-name', ['p1']],
       ['Impersonate-Extra-scopes', ['view', 'edit']],
     ]);
+  });
+
+  it.each<[string, UserInfo, string[] | undefined]>([
+    ['system:authenticated alone is left for the API server to add', identity({ groups: ['system:authenticated'] }), undefined],
+    ['system:authenticated is left out beside other groups', identity({ groups: ['system:authenticated', 'dev'] }), ['dev']],
+    ['system:anonymous keeps it (the API server adds nothing to it)', identity({ username: 'system:anonymous', groups: ['system:authenticated'] }), ['system:authenticated']],
+    ['a list with system:unauthenticated is sent as it is', identity({ groups: ['system:unauthenticated', 'system:authenticated'] }), ['system:unauthenticated', 'system:authenticated']],
+    ['groups without it are sent as they are', identity({ groups: ['dev'] }), ['dev']],
+    ['a ServiceAccount with only it keeps it (no groups would get it the ServiceAccount groups)', identity({ username: 'system:serviceaccount:ci:bot', groups: ['system:authenticated'] }), ['system:authenticated']],
+    ['a ServiceAccount with its groups leaves it out', identity({ username: 'system:serviceaccount:ci:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:ci', 'system:authenticated'] }), ['system:serviceaccounts', 'system:serviceaccounts:ci']],
+  ])('groups: %s', (_name, input, expected) => {
+    expect(impersonationHeadersFor(input)['Impersonate-Group']).toEqual(expected);
   });
 
   it.each([

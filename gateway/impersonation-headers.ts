@@ -162,14 +162,33 @@ const PLAIN_ASCII = /^[\u0021-\u007e](?:[\u0020-\u007e]*[\u0021-\u007e])?$/;
 /** Header name → value(s) for `setHeader`, one line per group and per extra value. */
 export type ImpersonationHeaders = Record<string, string | string[]>;
 
+const AUTHENTICATED = 'system:authenticated';
+
 /**
- * The impersonation headers that make the API server act as `identity`. Groups are the complete
- * list (the API server adds only system:authenticated); extra keys are sorted for stable output.
+ * The groups to send. The API server adds `system:authenticated` itself to an impersonated user
+ * that is not `system:anonymous` and is given neither that group nor `system:unauthenticated`
+ * (k8s.io/apiserver impersonation filter), and checks every group it is sent as a separate
+ * authorization: so it is left out where the API server puts it back, the same identity for one
+ * check fewer per request. Not when nothing would be left for a ServiceAccount: given no group at
+ * all, the API server gives it the ServiceAccount groups, which the gateway did not decide on.
+ */
+function groupsToSend(identity: UserInfo): readonly string[] {
+  const { groups, username } = identity;
+  if (username === 'system:anonymous' || !groups.includes(AUTHENTICATED) || groups.includes('system:unauthenticated')) return groups;
+  const rest = groups.filter((g) => g !== AUTHENTICATED);
+  return rest.length === 0 && username.startsWith('system:serviceaccount:') ? groups : rest;
+}
+
+/**
+ * The impersonation headers that make the API server act as `identity`: user, uid, every group
+ * (less the `system:authenticated` the API server adds back, see groupsToSend), every extra value;
+ * extra keys are sorted for stable output.
  */
 export function impersonationHeadersFor(identity: UserInfo): ImpersonationHeaders {
   const headers: ImpersonationHeaders = { [USER]: toWire(identity.username, USER) };
   if (identity.uid !== undefined && identity.uid !== '') headers[UID] = toWire(identity.uid, UID);
-  if (identity.groups.length > 0) headers[GROUP] = identity.groups.map((g) => toWire(g, GROUP));
+  const groups = groupsToSend(identity);
+  if (groups.length > 0) headers[GROUP] = groups.map((g) => toWire(g, GROUP));
   for (const key of Object.keys(identity.extra).sort()) {
     const values = identity.extra[key] ?? [];
     if (values.length === 0) continue;
