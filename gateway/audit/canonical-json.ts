@@ -120,7 +120,15 @@ function memberwise(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((item: unknown) => (item === undefined ? 'null' : memberwise(item))).join(',')}]`;
+      if (Array.isArray(value)) {
+        // Indexed, not mapped: a hole in a sparse array is written as null, like undefined.
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i += 1) {
+          const item: unknown = value[i];
+          items.push(item === undefined ? 'null' : memberwise(item));
+        }
+        return `[${items.join(',')}]`;
+      }
       const object = value as Record<string, unknown>;
       const parts: string[] = [];
       for (const key of Object.keys(object).sort()) {
