@@ -54,10 +54,10 @@ async function nthSession(pod: string, nth: number): Promise<{ record: SessionRe
   return { record, output: text('o'), input: text('i'), cast };
 }
 
-const plugin = (args: readonly string[]): Promise<{ stdout: string; code: number }> =>
+const plugin = (args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> =>
   run(process.execPath, ['operator/cli/kubectl-airlock.ts', ...args]).then(
-    (r) => ({ stdout: r.stdout, code: 0 }),
-    (e: unknown) => ({ stdout: (e as { stdout?: string }).stdout ?? '', code: (e as { code?: number }).code ?? -1 }),
+    (r) => ({ stdout: r.stdout, stderr: r.stderr, code: 0 }),
+    (e: unknown) => ({ stdout: (e as { stdout?: string }).stdout ?? '', stderr: (e as { stderr?: string }).stderr ?? '', code: (e as { code?: number }).code ?? -1 }),
   );
 
 beforeAll(async () => {
@@ -214,6 +214,16 @@ describe('session recording through the gateway', () => {
     const verified = await plugin(['verify', '--audit', gw.auditFile, '--recordings', gw.recordingDir]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^ok: \d+ records, \d+ checkpoints, [5-9] recordings verified/);
+    expect(verified.stderr).toBe('');
+
+    // A recording no record names (as a gateway that stopped mid-session leaves one): still ok, but said.
+    const cutOff = join(gw.recordingDir, '00000000-cut-off.cast');
+    const header = (await readFile(join(gw.recordingDir, first.session.recording.file), 'utf8')).split('\n')[0] ?? '';
+    await writeFile(cutOff, `${header}\n`);
+    const withCutOff = await plugin(['verify', '--audit', gw.auditFile, '--recordings', gw.recordingDir]);
+    expect(withCutOff.code).toBe(0);
+    expect(withCutOff.stderr).toContain('warning: 00000000-cut-off.cast is named by no audit record given');
+    await rm(cutOff);
 
     const file = join(gw.recordingDir, first.session.recording.file);
     await writeFile(file, (await readFile(file, 'utf8')).replace('hi over websocket', 'hi over webs0cket'));

@@ -105,6 +105,16 @@ export async function verifyRecordings(sessions: readonly RecordedSession[], dir
   return { ok: true, checked };
 }
 
+/**
+ * Recordings in `dir` that no given audit record names: a session still running, one cut off when
+ * the gateway stopped (its ResponseComplete record, which carries the SHA-256, was never written),
+ * or one whose record is in an audit file not given. The chain vouches for none of them.
+ */
+export async function unnamedRecordings(sessions: readonly RecordedSession[], dir: string): Promise<string[]> {
+  const named = new Set(sessions.map((s) => basename(s.file)));
+  return (await readdir(dir)).filter((name) => name.endsWith(CAST) && !named.has(name)).sort();
+}
+
 /** Output events to print for a replay: [delay before it in ms, text], pauses capped at idleLimitMs, scaled by speed. */
 export function replaySchedule(events: readonly CastEvent[], options: { speed: number; idleLimitMs: number }): [number, string][] {
   const out: [number, string][] = [];

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCast } from '../../gateway/record/asciicast.ts';
-import { findRecording, listSessions, recordedSessions, replaySchedule, verifyRecordings, type SessionSummary } from '../../gateway/record/recordings.ts';
+import { findRecording, listSessions, recordedSessions, replaySchedule, unnamedRecordings, verifyRecordings, type SessionSummary } from '../../gateway/record/recordings.ts';
 import { verifyAuditFiles } from '../../gateway/audit/verify.ts';
 import { CliError, stringValue, type Invocation, type Subcommand } from './subcommand.ts';
 
@@ -100,6 +100,7 @@ export const verifyCommand: Subcommand = {
   usage: '--audit FILE[,FILE...] [--recordings DIR] [--public-key FILE]',
   help: [
     'Audit files oldest first (audit.log.1,audit.log). Exit 0 when everything holds; exit 1 naming the first broken record or recording.',
+    'Recordings no given audit record names (a session still running or cut off) are listed as warnings.',
     RECORDINGS_HELP,
   ],
   options: { audit: { type: 'string' }, recordings: { type: 'string' }, 'public-key': { type: 'string' } },
@@ -127,6 +128,9 @@ export const verifyCommand: Subcommand = {
       return 1;
     }
     invocation.io.out(`ok: ${chain.records} records, ${chain.checkpoints} checkpoints, ${recordings.checked} recordings verified\n`);
+    for (const file of await unnamedRecordings(sessions, dir)) {
+      invocation.io.err(`warning: ${file} is named by no audit record given (a session still running, one cut off when the gateway stopped, or one in an older audit file): the chain does not vouch for it\n`);
+    }
     return 0;
   },
 };
