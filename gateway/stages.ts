@@ -65,7 +65,6 @@ function parse(req: IncomingMessage): ParsedRequest {
   };
 }
 
-
 function sourceIPs(req: IncomingMessage): string[] {
   return req.socket.remoteAddress === undefined ? [] : [req.socket.remoteAddress];
 }
