@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
 import { createUpstream, type Upstream } from '../upstream/upstream-client.ts';
-import { forwardHttp } from './http-forward.ts';
+import { forwardHttp, type ForwardOutcome } from './http-forward.ts';
 import type { BodyRewriter } from './body-relay.ts';
 import { forwardUpgrade } from './upgrade-forward.ts';
 
@@ -26,6 +26,7 @@ const held: ServerResponse[] = [];
 let upstreamPort = 0;
 let upstreamCa = '';
 let bigWritten = 0;
+const outcomes: ({ url: string } & ForwardOutcome)[] = [];
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-fwd-'));
@@ -38,6 +39,10 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"type":"ADDED"}\n');
       held.push(res);
+      return;
+    }
+    if (req.url === '/slow') {
+      setTimeout(() => { if (!res.destroyed) res.writeHead(200).end('late'); }, 1500);
       return;
     }
     if (req.url === '/stream') {
@@ -93,7 +98,7 @@ beforeAll(async () => {
       fail: (code, message) => { res.writeHead(code).end(message); },
       beforeEnd: () => (beforeEndResult === 'ok' ? Promise.resolve() : Promise.reject(new Error('audit down'))),
       ...(req.url === '/many?rewrite' ? { rewriter: failingRewriter() } : {}),
-    });
+    }).then((outcome) => { outcomes.push({ url: req.url ?? '', ...outcome }); });
   });
   front.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     void forwardUpgrade({
@@ -211,6 +216,21 @@ function rawChunkedGet(url: string): Promise<{ body: string; chunks: number }> {
     });
   });
 }
+
+describe('forwardHttp, a client that leaves', () => {
+  it('drops the upstream request and reports 499, not an upstream failure, when nothing was answered yet', async () => {
+    const gone = new AbortController();
+    const asked = fetch(`${frontUrl}/slow`, { signal: gone.signal }).catch((e: unknown) => e);
+    await expect.poll(() => seen.filter((s) => s.method === 'GET').length > 0).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    gone.abort();
+    await asked;
+    await expect.poll(() => outcomes.find((o) => o.url === '/slow'), { timeout: 1000 }).toBeDefined();
+    const outcome = outcomes.find((o) => o.url === '/slow');
+    expect(outcome?.code).toBe(499);
+    expect(outcome?.upstreamError).toBeUndefined();
+  });
+});
 
 describe('forwardHttp, the body relay', () => {
   it('passes a body of many small upstream chunks on in a few large ones, byte for byte', async () => {

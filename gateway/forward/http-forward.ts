@@ -6,13 +6,18 @@ import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 import type { ReadBody } from '../request-body.ts';
 import { relayBody, type BodyRewriter } from './body-relay.ts';
 
+/** What proxies log for a client that closed the connection before any answer (nginx's 499). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 export interface ForwardOutcome {
-  /** Status code sent to the client; 502/503 when the upstream failed before answering. */
+  /** Status code sent to the client; 502/503/504 when the upstream failed before answering; 499
+   * (as proxies log it) when the client left before any answer. */
   readonly code: number;
-  /** Set when the upstream failed (before or during the response). */
+  /** Set when the upstream failed (before or during the response); not when the client left and
+   * the gateway dropped the upstream request itself. */
   readonly upstreamError?: string;
   readonly upstreamLatencyMs: number;
 }
@@ -56,6 +61,8 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
+    /** The client went away before any answer was sent (the upstream request is then dropped). */
+    let clientLeft = false;
     const settle = (outcome: Omit<ForwardOutcome, 'upstreamLatencyMs'>): void => {
       if (settled) return;
       settled = true;
@@ -107,7 +114,11 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, upstreamRes);
     upstreamReq.on('timeout', () => { upstreamReq.destroy(new Error('upstream timed out')); });
     upstreamReq.on('error', (e) => {
-      if (!res.headersSent) {
+      if (clientLeft && !res.headersSent) {
+        // The gateway dropped the upstream request because the client had left: not an upstream
+        // failure, and there is no one to answer.
+        settle({ code: CLIENT_CLOSED_REQUEST });
+      } else if (!res.headersSent) {
         const code = e.message === 'upstream timed out' ? 504 : 503;
         input.fail(code, code === 504 ? 'the Kubernetes API server did not answer in time' : 'the Kubernetes API server is unavailable');
         settle({ code, upstreamError: e.message });
@@ -117,7 +128,9 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       }
     });
     sendBody(req, upstreamReq, input.body);
-    req.on('aborted', () => upstreamReq.destroy());
+    const leave = (): void => { clientLeft = true; upstreamReq.destroy(); };
+    req.on('aborted', leave);
+    res.once('close', () => { if (!res.writableFinished && !res.headersSent) leave(); });
   });
 }
 
