@@ -119,27 +119,16 @@ export interface UnchainedAuditRecord {
 /** A record as it is written: the content plus its place in the chain. */
 export type AuditRecord = UnchainedAuditRecord & ChainFields;
 
-export interface AuditRecordInput {
+/**
+ * What `buildAuditRecord` is given: the record's own members (it copies them), plus the level (None
+ * writes nothing) and the two timestamps as dates.
+ */
+export interface AuditRecordInput extends Pick<UnchainedAuditRecord,
+  | 'stage' | 'auditID' | 'requestURI' | 'verb' | 'objectRef' | 'sourceIPs' | 'userAgent' | 'caller' | 'effective'
+  | 'authentication' | 'decision' | 'approvalRequest' | 'responseStatus' | 'session' | 'requestObject' | 'latencyMs' | 'gateway'> {
   readonly level: AuditLevel;
-  readonly stage: AuditStage;
-  readonly auditID: string;
-  readonly requestURI: string;
-  readonly verb: string;
-  readonly objectRef?: AuditObjectRef | undefined;
-  readonly sourceIPs: readonly string[];
-  readonly userAgent?: string | undefined;
-  readonly caller?: AuditUser | undefined;
-  readonly effective?: AuditUser | undefined;
-  readonly authentication?: AuditAuthentication | undefined;
-  readonly decision?: AuditDecision | undefined;
-  readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
-  readonly responseStatus?: { readonly code: number; readonly reason?: string; readonly message?: string } | undefined;
-  readonly session?: AuditSession | undefined;
-  readonly requestObject?: unknown;
   readonly requestReceived: Date;
   readonly stageTimestamp: Date;
-  readonly latencyMs?: number | undefined;
-  readonly gateway: AuditGateway;
 }
 
 export const REDACTED = '[REDACTED]';
