@@ -229,7 +229,9 @@ function copyDecision(d: AuditDecision): AuditDecision {
   };
 }
 
-function copyStatus(s: { readonly code: number; readonly reason?: string; readonly message?: string }): { code: number; message?: string; reason?: string } {
+type AuditResponseStatus = NonNullable<UnchainedAuditRecord['responseStatus']>;
+
+function copyStatus(s: AuditResponseStatus): AuditResponseStatus {
   return { code: s.code, ...(s.message === undefined ? {} : { message: s.message }), ...(s.reason === undefined ? {} : { reason: s.reason }) };
 }
 
