@@ -2,6 +2,7 @@
 // unicode, undefined members, nesting) against a reference written member by member from the RFC 8785
 // rules. Every audit hash depends on these bytes, so any difference fails. Seeded.
 import { describe, expect, it } from 'vitest';
+import { seededRandom as rng } from '../test-random.ts';
 import { canonicalHalves, canonicalJson } from './canonical-json.ts';
 
 describe('canonicalJson', () => {
@@ -37,17 +38,6 @@ function reference(value: unknown): string {
   const keys = Object.keys(object).filter((k) => object[k] !== undefined);
   keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${keys.map((k) => `${JSON.stringify(k)}:${reference(object[k])}`).join(',')}}`;
-}
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = ['a', 'b', 'Z', 'z', 'é', '€', '😀', '0', '1', '10', '9', '-1', '01', '4294967295', '__proto__', 'constructor', 'hash', 'kind', '', 'a"b', 'x\n'];

@@ -2,20 +2,10 @@
 // nesting, unicode and escapes, long strings, keys that look like paths) cut into random chunks,
 // including inside multi-byte characters and escapes. Seeded, so a failure is reproducible.
 import { describe, expect, it } from 'vitest';
+import { seededRandom as rng } from '../test-random.ts';
 import { JsonMasker, maskParsed, type MaskRule, type PathPattern } from './json-masker.ts';
 import { headersForMasking } from './request-headers.ts';
 import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath, tablesAllowed } from './mask-plan.ts';
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', 'é', '€', '😀', '\u0001', 'data', 'items', '*'];
 function randomString(next: () => number, max: number): string {
