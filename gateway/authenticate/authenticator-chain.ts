@@ -21,7 +21,7 @@ export interface Authenticator {
  * (the payload segment, base64url, JSON) rather than with a full JWT decode: it runs per request,
  * and the issuer's verifier checks everything else.
  */
-export function unverifiedIssuer(token: string): string | undefined {
+function unverifiedIssuer(token: string): string | undefined {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
