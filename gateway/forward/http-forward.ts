@@ -63,6 +63,8 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     let settled = false;
     /** The client went away before any answer was sent (the upstream request is then dropped). */
     let clientLeft = false;
+    /** The upstream's answer, once it is being relayed. */
+    let answered: { readonly response: IncomingMessage; readonly code: number } | undefined;
     const settle = (outcome: Omit<ForwardOutcome, 'upstreamLatencyMs'>): void => {
       if (settled) return;
       settled = true;
@@ -105,11 +107,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
         onError: (e) => { res.destroy(e); upstreamResponse.destroy(); settle({ code, upstreamError: e.message }); },
       });
       upstreamResponse.on('error', (e) => { res.destroy(e); settle({ code, upstreamError: e.message }); });
-      res.on('close', () => {
-        // Client went away (e.g. ^C on a watch): stop reading upstream.
-        if (!upstreamResponse.complete) upstreamReq.destroy();
-        settle({ code });
-      });
+      answered = { response: upstreamResponse, code };
     };
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, upstreamRes);
     upstreamReq.on('timeout', () => { upstreamReq.destroy(new Error('upstream timed out')); });
@@ -130,7 +128,16 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
     sendBody(req, upstreamReq, input.body);
     const leave = (): void => { clientLeft = true; upstreamReq.destroy(); };
     req.on('aborted', leave);
-    res.once('close', () => { if (!res.writableFinished && !res.headersSent) leave(); });
+    // The client went away: before any answer, the upstream request is dropped (499); during one
+    // (e.g. ^C on a watch), the upstream stops being read.
+    res.once('close', () => {
+      if (answered === undefined) {
+        if (!res.writableFinished) leave();
+        return;
+      }
+      if (!answered.response.complete) upstreamReq.destroy();
+      settle({ code: answered.code });
+    });
   });
 }
 
