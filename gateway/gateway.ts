@@ -17,13 +17,15 @@ import { fileTokenSource } from './upstream/token-source.ts';
 import { createUpstream } from './upstream/upstream-client.ts';
 import { gatewayKubeConfig } from './upstream/kubeconfig.ts';
 import { watchPolicies } from './policy/policy-store.ts';
-import { createPipeline } from './handler.ts';
+import { createPipeline, type PipelineObserver } from './handler.ts';
 import { buildStages } from './stages.ts';
 
 export interface RunningGateway {
   readonly url: string;
   readonly healthUrl: string;
   readonly metrics: GatewayMetrics;
+  /** Logs and counts an error that escaped everything (the process-level backstop in main.ts). */
+  reportUnexpected(error: unknown, origin: 'unhandledRejection' | 'uncaughtException'): void;
   /** Stops taking connections, lets requests in flight finish (up to the grace period), closes sinks. */
   stop(): Promise<void>;
 }
@@ -77,6 +79,23 @@ function listen(server: { listen(port: number, host: string, cb: () => void): un
   });
 }
 
+/** Metrics and logs for what the pipeline reports. */
+function pipelineObserver(metrics: GatewayMetrics, log: Logger): PipelineObserver {
+  return {
+    finished: (e) => {
+      metrics.requests.inc({ decision: e.decision, verb: e.verb, code: String(e.code) });
+      if (!e.longRunning) metrics.requestDuration.observe({ decision: e.decision, verb: e.verb }, e.latencyMs / 1000);
+      if (e.upstreamMs !== undefined && !e.longRunning) metrics.upstreamDuration.observe({ verb: e.verb }, e.upstreamMs / 1000);
+      if (e.masked !== undefined && e.masked > 0) metrics.maskedValues.inc({ verb: e.verb }, e.masked);
+    },
+    session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
+    unexpected: (error) => {
+      metrics.unexpectedErrors.inc({ origin: 'request' });
+      log.error({ err: error }, 'unexpected error escaped the request pipeline; answered 500');
+    },
+  };
+}
+
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const destination = options.logFile === undefined ? undefined : (await open(options.logFile, 'a')).createWriteStream();
   const log = options.logger ?? createLogger({ ...(destination === undefined ? {} : { destination }) }).child({ gateway: `${config.namespace}/${config.name}` });
@@ -95,15 +114,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     onError: (error) => { log.warn({ err: error }, 'AccessPolicy watch failed; retrying'); },
   });
   const stages = await buildStages({ config, upstream, policies, metrics, log });
-  const pipeline = createPipeline(stages, upstream, {
-    finished: (e) => {
-      metrics.requests.inc({ decision: e.decision, verb: e.verb, code: String(e.code) });
-      if (!e.longRunning) metrics.requestDuration.observe({ decision: e.decision, verb: e.verb }, e.latencyMs / 1000);
-      if (e.upstreamMs !== undefined && !e.longRunning) metrics.upstreamDuration.observe({ verb: e.verb }, e.upstreamMs / 1000);
-      if (e.masked !== undefined && e.masked > 0) metrics.maskedValues.inc({ verb: e.verb }, e.masked);
-    },
-    session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
-  });
+  const pipeline = createPipeline(stages, upstream, pipelineObserver(metrics, log));
   const servedCert = readFileSync(config.listen.tlsCertFile);
   const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile) });
   // Watches and exec sessions live as long as the API server keeps them; only headers are bounded.
@@ -136,6 +147,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     url: `https://${host}:${port}`,
     healthUrl: `http://${host}:${healthPort}`,
     metrics,
+    reportUnexpected: (error, origin) => {
+      metrics.unexpectedErrors.inc({ origin });
+      log.error({ err: error, origin }, 'unexpected error outside any request; the gateway keeps serving');
+    },
     stop: async () => {
       draining = true;
       const closed = new Promise<void>((r) => server.close(() => { r(); }));

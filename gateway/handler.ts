@@ -2,7 +2,7 @@
 // audit (written before anything is forwarded) → forward → audit the outcome (durable before the response ends). Every stage is
 // passed in, so this file reads like the diagram in the README and tests can swap any stage.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuthenticatedCaller, UserInfo } from './authenticate/identity.ts';
 import type { Decision, RequestAttributes } from './policy/model.ts';
@@ -19,6 +19,7 @@ import type { AuditSession } from './audit/record.ts';
 import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
 import { commandLine, sessionTarget } from './record/session-target.ts';
 import { portForwardTap, type PortForwardTap } from './record/port-forward-tap.ts';
+import { upgradeKind, type UpgradeKind } from './upgrade-target.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {
@@ -61,6 +62,8 @@ export interface PipelineStages {
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
   /** Reads the body when a stage needs it before forwarding; undefined: it is streamed instead. */
   readBody(req: IncomingMessage, parsed: ParsedRequest, decision: Decision): Promise<ReadBody | undefined>;
+  /** The refusal of a body that must not be forwarded (a mask placeholder written back), or undefined. */
+  checkBody(req: IncomingMessage, parsed: ParsedRequest, body: ReadBody | undefined): Answer | undefined;
   /** What to mask in the response ([]: nothing, the body is piped untouched). */
   maskRules(parsed: ParsedRequest, decision: Decision): readonly MaskRule[];
   /** For RequireApproval: waits for, or refuses pending, a human decision (approve/approve-stage.ts). */
@@ -86,6 +89,8 @@ export interface PipelineObserver {
   finished(event: { decision: string; verb: string; code: number; latencyMs: number; upstreamMs?: number; longRunning: boolean; masked?: number }): void;
   /** An exec, attach or port-forward that ended, or was refused for want of a recording. */
   session?(event: { kind: string; recording: 'recorded' | 'unrecorded' | 'refused' | 'not-required' }): void;
+  /** A failure that escaped every stage (a defect): answered with a 500, and counted. */
+  unexpected?(error: unknown): void;
 }
 
 interface Admitted {
@@ -97,47 +102,66 @@ interface Admitted {
   readonly approvalRequest?: { readonly namespace: string; readonly name: string };
 }
 
-type Admission = { readonly ok: true; readonly admitted: Admitted } | { readonly ok: false; readonly answer: Answer; readonly partial: Partial<Admitted> };
+type Admission<P> =
+  | { readonly ok: true; readonly admitted: Admitted; readonly prepared: P }
+  | { readonly ok: false; readonly answer: Answer; readonly partial: Partial<Admitted> };
+
+/** What a path (plain HTTP, or an upgrade) works out before anything is held or audited. */
+type Prepare<P> = (decided: Omit<Admitted, 'approvalRequest'>) => { readonly ok: true; readonly prepared: P } | { readonly ok: false; readonly answer: Answer };
 
 export interface Pipeline {
   handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void>;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
 }
 
-/** parse → authenticate → resolve identity → decide → (approve) → audit RequestReceived. */
-async function admit(stages: PipelineStages, req: IncomingMessage, request: { auditID: string; startedAt: Date; signal: AbortSignal }): Promise<Admission> {
+interface RequestContext {
+  readonly auditID: string;
+  readonly startedAt: Date;
+  /** Aborted when the client leaves before its answer is complete (an approval wait listens). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * parse → authenticate → resolve identity → decide → read and check the body → prepare the
+ * path's forwarding → (approve) → audit RequestReceived. Every failure on the way, expected or
+ * not, becomes an answer here: nothing a stage throws escapes to the server.
+ */
+async function admit<P>(stages: PipelineStages, req: IncomingMessage, request: RequestContext, prepare: Prepare<P>): Promise<Admission<P>> {
   const { auditID, startedAt } = request;
   const partial: { -readonly [K in keyof Admitted]?: Admitted[K] } = {};
+  const refused = (answer: Answer): Admission<P> => ({ ok: false, answer, partial });
   try {
     partial.parsed = stages.parse(req);
     partial.caller = await stages.authenticate(req);
     partial.effective = await stages.resolveIdentity(partial.caller, req);
     const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
-    if (decision === undefined) return { ok: false, answer: stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }), partial };
+    if (decision === undefined) return refused(stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }));
     partial.decision = decision;
-    if (decision.action === 'Deny') {
-      return { ok: false, answer: stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }), partial };
-    }
+    if (decision.action === 'Deny') return refused(stages.answerFor({ kind: 'decision', decision, parsed: partial.parsed, effective: partial.effective }));
     const body = await stages.readBody(req, partial.parsed, decision);
+    if (body !== undefined) partial.body = body;
+    const bodyRefusal = stages.checkBody(req, partial.parsed, body);
+    if (bodyRefusal !== undefined) return refused(bodyRefusal);
+    const decided = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision, ...(body === undefined ? {} : { body }) };
+    const preparation = prepare(decided);
+    if (!preparation.ok) return refused(preparation.answer);
     let approvalRequest: Admitted['approvalRequest'];
     if (decision.action === 'RequireApproval') {
       const approval = await stages.approve({
         request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', caller: partial.caller, effective: partial.effective,
         decision, body, parsedBody: parsedJson(body), auditID, signal: request.signal,
       });
-      if (!approval.ok) return { ok: false, answer: { code: approval.status.code, body: approval.status }, partial: { ...partial, ...(approval.approvalRequest === undefined ? {} : { approvalRequest: approval.approvalRequest }) } };
+      if (approval.approvalRequest !== undefined) partial.approvalRequest = approval.approvalRequest;
+      if (!approval.ok) return refused({ code: approval.status.code, body: approval.status });
       approvalRequest = approval.approvalRequest;
     }
-    const admitted: Admitted = {
-      parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision,
-      ...(body === undefined ? {} : { body }), ...(approvalRequest === undefined ? {} : { approvalRequest }),
-    };
+    const admitted: Admitted = { ...decided, ...(approvalRequest === undefined ? {} : { approvalRequest }) };
     // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
     // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
     await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
-    return { ok: true, admitted };
+    return { ok: true, admitted, prepared: preparation.prepared };
   } catch (error) {
-    return { ok: false, answer: stages.answerFor({ kind: 'error', error }), partial };
+    return refused(stages.answerFor({ kind: 'error', error }));
   }
 }
 
@@ -147,75 +171,162 @@ async function admit(stages: PipelineStages, req: IncomingMessage, request: { au
  */
 const CLIENT_GONE = Object.freeze(Object.assign(new Error('the client closed the connection'), { name: 'AbortError' }));
 
-export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
-  async function refuse(req: IncomingMessage, refusal: { auditID: string; startedAt: Date; answer: Answer; partial: Partial<Admitted> }): Promise<void> {
-    const { auditID, startedAt, answer, partial } = refusal;
-    observer?.finished({ decision: partial.decision?.action.toLowerCase() ?? 'refused', verb: partial.parsed?.attributes.verb ?? 'unknown', code: answer.code, latencyMs: Date.now() - startedAt.getTime(), longRunning: false });
-    // A refused request was not forwarded, so a failed audit write loses nothing downstream; it
-    // is still reported by the audit stage's own metrics and logs.
-    await stages.audit({ auditID, stage: 'ResponseComplete', req, ...partial, code: answer.code, startedAt, latencyMs: Date.now() - startedAt.getTime() }).catch(() => undefined);
-  }
+interface PreparedHttp { readonly headers: OutgoingHttpHeaders; readonly masker?: JsonMasker }
 
+/** The upstream headers of a plain request and, when masking applies, its masker (or the 406). */
+function prepareHttp(stages: PipelineStages, req: IncomingMessage, auditID: string): Prepare<PreparedHttp> {
+  return ({ parsed, caller, effective, decision }) => {
+    const headers = stages.upstreamHeaders(req, effective, { auditID, caller });
+    const rules = stages.maskRules(parsed, decision);
+    if (rules.length === 0) return { ok: true, prepared: { headers } };
+    const masked = headersForMasking(headers, { tables: tablesAllowed(decision.mask) });
+    if (masked === undefined) {
+      const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
+      return { ok: false, answer: { code: status.code, body: status } };
+    }
+    return { ok: true, prepared: { headers: masked, masker: new JsonMasker(rules) } };
+  };
+}
+
+interface PreparedUpgrade { readonly kind: UpgradeKind; readonly headers: OutgoingHttpHeaders; readonly rules: readonly MaskRule[] }
+
+/**
+ * Only what the API server upgrades is upgraded (upgrade-target.ts). A watch over WebSocket is
+ * relayed frame by frame without being read, so it is refused where masking applies: the same
+ * watch over HTTP (what kubectl sends) is masked.
+ */
+function prepareUpgrade(stages: PipelineStages, req: IncomingMessage, auditID: string): Prepare<PreparedUpgrade> {
+  return ({ parsed, caller, effective, decision }) => {
+    const kind = upgradeKind(parsed.attributes, req.headers.upgrade ?? '');
+    const rules = stages.maskRules(parsed, decision);
+    if (kind === 'watch' && rules.length > 0) {
+      const status = notAcceptable('this watch is masked, which the gateway does only over HTTP: watch without upgrading to WebSocket (kubectl does)');
+      return { ok: false, answer: { code: status.code, body: status } };
+    }
+    return { ok: true, prepared: { kind, headers: stages.upstreamHeaders(req, effective, { auditID, caller }), rules } };
+  };
+}
+
+interface PipelineDeps {
+  readonly stages: PipelineStages;
+  readonly upstream: Upstream;
+  readonly observer: PipelineObserver | undefined;
+}
+
+/** A refused request's metrics and ResponseComplete record (its answer is already written). */
+async function recordRefusal(deps: PipelineDeps, req: IncomingMessage, refusal: { context: RequestContext; answer: Answer; partial: Partial<Admitted> }): Promise<void> {
+  const { context: { auditID, startedAt }, answer, partial } = refusal;
+  deps.observer?.finished({ decision: partial.decision?.action.toLowerCase() ?? 'refused', verb: partial.parsed?.attributes.verb ?? 'unknown', code: answer.code, latencyMs: Date.now() - startedAt.getTime(), longRunning: false });
+  // A refused request was not forwarded, so a failed audit write loses nothing downstream; it
+  // is still reported by the audit stage's own metrics and logs.
+  await deps.stages.audit({ auditID, stage: 'ResponseComplete', req, ...partial, code: answer.code, startedAt, latencyMs: Date.now() - startedAt.getTime() }).catch(() => undefined);
+}
+
+async function serveRequest(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, context: RequestContext): Promise<void> {
+  const { stages, upstream, observer } = deps;
+  const { auditID, startedAt } = context;
+  const admission = await admit(stages, req, context, prepareHttp(stages, req, auditID));
+  if (!admission.ok) {
+    writeAnswer(res, admission.answer);
+    await recordRefusal(deps, req, { context, answer: admission.answer, partial: admission.partial });
+    return;
+  }
+  const { parsed } = admission.admitted;
+  const masking = admission.prepared;
+  const outcome = await forwardAndRecord(stages, upstream, { req, res, auditID, startedAt, admitted: admission.admitted, masking });
+  observer?.finished({
+    decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(),
+    upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masker?.masked ?? 0,
+  });
+}
+
+/** The session's recording or tap; a failure to start it is a refusal like any other. */
+async function startSession(stages: PipelineStages, req: IncomingMessage, admitted: Admitted, upgrade: { auditID: string; headers: OutgoingHttpHeaders }): Promise<PreparedSession> {
+  try {
+    return await prepareSession(stages, req, admitted, upgrade);
+  } catch (error) {
+    return { ok: false, answer: stages.answerFor({ kind: 'error', error }) };
+  }
+}
+
+async function serveUpgrade(deps: PipelineDeps, req: IncomingMessage, upgraded: { socket: Duplex; head: Buffer }, context: RequestContext): Promise<void> {
+  const { stages, observer } = deps;
+  const { socket } = upgraded;
+  const admission = await admit(stages, req, context, prepareUpgrade(stages, req, context.auditID));
+  if (!admission.ok) {
+    writeRawAnswer(socket, admission.answer, context.auditID);
+    await recordRefusal(deps, req, { context, answer: admission.answer, partial: admission.partial });
+    return;
+  }
+  const prepared = await startSession(stages, req, admission.admitted, { auditID: context.auditID, headers: admission.prepared.headers });
+  if (!prepared.ok) {
+    observer?.session?.({ kind: admission.admitted.parsed.attributes.subresource, recording: 'refused' });
+    writeRawAnswer(socket, prepared.answer, context.auditID);
+    await recordRefusal(deps, req, { context, answer: prepared.answer, partial: admission.admitted });
+    return;
+  }
+  await relaySession(deps, req, { ...upgraded, context, admitted: admission.admitted, prepared, rules: admission.prepared.rules });
+}
+
+/** Relays an admitted, prepared upgrade and records how the session went. */
+async function relaySession(deps: PipelineDeps, req: IncomingMessage, input: {
+  socket: Duplex; head: Buffer; context: RequestContext; admitted: Admitted; prepared: Extract<PreparedSession, { ok: true }>; rules: readonly MaskRule[];
+}): Promise<void> {
+  const { stages, upstream, observer } = deps;
+  const { socket, head, context: { auditID, startedAt }, admitted, prepared, rules } = input;
+  const { parsed, caller, effective, decision } = admitted;
+  const outcome = await forwardUpgrade({
+    req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap ?? prepared.portForward?.tap,
+    // An answer that is not a 101 (a refusal, or a proxied page) is a response like any other.
+    ...(rules.length === 0 ? {} : { rewriter: () => new JsonMasker(rules) }),
+    fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
+  });
+  const session = auditSession(outcome, prepared, await prepared.capture?.finish());
+  observer?.session?.({ kind: parsed.attributes.subresource, recording: sessionOutcome(session, prepared) });
+  await stages.audit({
+    auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code: outcome.code, startedAt,
+    latencyMs: Date.now() - startedAt.getTime(), session,
+    ...(outcome.upstreamError === undefined ? {} : { error: outcome.upstreamError }),
+  }).catch(() => undefined);
+  observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
+}
+
+/** The last line of defence: whatever escaped the stages still gets an answer, never a crash. */
+function backstop(deps: PipelineDeps, error: unknown, connection: { answer: (a: Answer) => void; drop: () => void }): void {
+  deps.observer?.unexpected?.(error);
+  try {
+    connection.answer(deps.stages.answerFor({ kind: 'error', error }));
+  } catch {
+    // Nothing more can be said to this client: close rather than leave it waiting.
+    connection.drop();
+  }
+}
+
+export function createPipeline(stages: PipelineStages, upstream: Upstream, observer?: PipelineObserver): Pipeline {
+  const deps: PipelineDeps = { stages, upstream, observer };
   return {
     async handleRequest(req, res) {
       const auditID = randomUUID();
-      const startedAt = new Date();
       res.setHeader('audit-id', auditID);
       const gone = new AbortController();
-      // Only a client that left before its answer was complete aborts (an approval wait listens).
       res.once('close', () => { if (!res.writableFinished) gone.abort(CLIENT_GONE); });
-      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
-      if (!admission.ok) {
-        writeAnswer(res, admission.answer);
-        await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
-        return;
+      try {
+        await serveRequest(deps, req, res, { auditID, startedAt: new Date(), signal: gone.signal });
+      } catch (error) {
+        backstop(deps, error, { answer: (answer) => { writeAnswer(res, answer); }, drop: () => { res.destroy(); } });
       }
-      const { parsed, caller, effective, decision } = admission.admitted;
-      const masking = prepareMasking(stages.maskRules(parsed, decision), stages.upstreamHeaders(req, effective, { auditID, caller }), tablesAllowed(decision.mask));
-      if ('refused' in masking) {
-        writeAnswer(res, masking.refused);
-        await refuse(req, { auditID, startedAt, answer: masking.refused, partial: admission.admitted });
-        return;
-      }
-      const outcome = await forwardAndRecord(stages, upstream, { req, res, auditID, startedAt, admitted: admission.admitted, masking });
-      observer?.finished({
-        decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: Date.now() - startedAt.getTime(),
-        upstreamMs: outcome.upstreamLatencyMs, longRunning: parsed.longRunning, masked: masking.masker?.masked ?? 0,
-      });
     },
 
     async handleUpgrade(req, socket, head) {
       const auditID = randomUUID();
-      const startedAt = new Date();
       socket.on('error', () => socket.destroy());
       const gone = new AbortController();
       socket.once('close', () => { gone.abort(CLIENT_GONE); });
-      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
-      if (!admission.ok) {
-        writeRawAnswer(socket, admission.answer, auditID);
-        await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
-        return;
+      try {
+        await serveUpgrade(deps, req, { socket, head }, { auditID, startedAt: new Date(), signal: gone.signal });
+      } catch (error) {
+        backstop(deps, error, { answer: (answer) => { if (socket.writable) writeRawAnswer(socket, answer, auditID); else socket.destroy(); }, drop: () => { socket.destroy(); } });
       }
-      const { parsed, caller, effective, decision } = admission.admitted;
-      const prepared = await prepareSession(stages, req, admission.admitted, auditID);
-      if (!prepared.ok) {
-        observer?.session?.({ kind: parsed.attributes.subresource, recording: 'refused' });
-        writeRawAnswer(socket, prepared.answer, auditID);
-        await refuse(req, { auditID, startedAt, answer: prepared.answer, partial: admission.admitted });
-        return;
-      }
-      const outcome = await forwardUpgrade({
-        req, socket, head, upstream, path: req.url ?? '/', headers: prepared.headers, tap: prepared.capture?.tap ?? prepared.portForward?.tap,
-        fail: (code, message) => { writeRawAnswer(socket, stages.answerFor({ kind: 'upstream', code, message }), auditID); },
-      });
-      const session = auditSession(outcome, prepared, await prepared.capture?.finish());
-      observer?.session?.({ kind: parsed.attributes.subresource, recording: sessionOutcome(session, prepared) });
-      await stages.audit({
-        auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code: outcome.code, startedAt,
-        latencyMs: Date.now() - startedAt.getTime(), session,
-        ...(outcome.upstreamError === undefined ? {} : { error: outcome.upstreamError }),
-      }).catch(() => undefined);
-      observer?.finished({ decision: 'allow', verb: parsed.attributes.verb, code: outcome.code, latencyMs: outcome.durationMs, longRunning: true });
     },
   };
 }
@@ -269,10 +380,10 @@ type PreparedSession =
   | { readonly ok: true; readonly headers: OutgoingHttpHeaders; readonly capture?: Capture | undefined; readonly recordingError?: string | undefined; readonly portForward?: PortForwardTap }
   | { readonly ok: false; readonly answer: Answer };
 
-/** The upstream headers of an upgrade and, for exec and attach, its recording (or the refusal when it must be recorded and cannot be). */
-async function prepareSession(stages: PipelineStages, req: IncomingMessage, admitted: Admitted, auditID: string): Promise<PreparedSession> {
+/** For exec and attach, the session's recording (or the refusal when it must be recorded and cannot be); for port-forward, its tap. */
+async function prepareSession(stages: PipelineStages, req: IncomingMessage, admitted: Admitted, upgrade: { auditID: string; headers: OutgoingHttpHeaders }): Promise<PreparedSession> {
   const { parsed, caller, effective, decision } = admitted;
-  const headers = stages.upstreamHeaders(req, effective, { auditID, caller });
+  const { auditID, headers } = upgrade;
   const target = sessionTarget(parsed.attributes, req.url ?? '/');
   if (target.kind === 'portforward') return { ok: true, headers, portForward: portForwardTap(target.ports) };
   if (target.kind === 'other') return { ok: true, headers };
@@ -302,8 +413,7 @@ function writeAnswer(res: ServerResponse, answer: Answer): void {
 
 function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
   const body = JSON.stringify(answer.body);
-  const reason = answer.code === 401 ? 'Unauthorized' : answer.code === 403 ? 'Forbidden' : answer.code === 400 ? 'Bad Request' : 'Error';
-  socket.end(rawResponseHead(answer.code, reason, [
+  socket.end(rawResponseHead(answer.code, STATUS_CODES[answer.code] ?? 'Error', [
     'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
   ]) + body);
 }
@@ -316,15 +426,4 @@ function parsedJson(body: ReadBody | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The upstream headers and the response's masker when masking applies, or the 406 refusal. */
-function prepareMasking(rules: readonly MaskRule[], headers: OutgoingHttpHeaders, tables: boolean): { headers: OutgoingHttpHeaders; masker?: JsonMasker } | { refused: Answer } {
-  if (rules.length === 0) return { headers };
-  const masked = headersForMasking(headers, { tables });
-  if (masked === undefined) {
-    const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
-    return { refused: { code: status.code, body: status } };
-  }
-  return { headers: masked, masker: new JsonMasker(rules) };
 }

@@ -2,6 +2,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { UserInfo } from './authenticate/identity.ts';
 import {
+  forwardingProblem,
   escapeExtraKey, ImpersonationHeaderError, impersonationHeadersFor, readImpersonationRequest, unescapeExtraKey,
 } from './impersonation-headers.ts';
 
@@ -146,3 +147,34 @@ describe('extra key escaping', () => {
   });
 });
 
+
+describe('forwardingProblem: an identity that could not travel upstream unchanged is refused where it is established', () => {
+  it.each([
+    ['a no-break space after the username (an OIDC sub can carry one)', identity({ username: 'repo:acme/app:ref:refs/heads/main\u00a0' }), 'the username has surrounding whitespace or a control character'],
+    ['a no-break space before a group', identity({ groups: ['\u00a0admins'] }), 'the group "\u00a0admins" has surrounding whitespace or a control character'],
+    ['a control character in the uid', identity({ uid: 'a\u0007b' }), 'the uid has surrounding whitespace or a control character'],
+    ['a newline in an extra value', identity({ extra: { scopes: ['a\nb'] } }), 'a value of the extra "scopes" has surrounding whitespace or a control character'],
+    ['an empty group', identity({ groups: [''] }), 'the group "" is empty'],
+    ['an extra with an empty key', identity({ extra: { '': ['x'] } }), 'an extra has an empty key'],
+  ])('refuses %s', (_name, input, problem) => {
+    expect(forwardingProblem(input)).toBe(`${problem}, so it cannot be passed on to the Kubernetes API server unchanged`);
+    // The same identity would have thrown while forwarding: the check and the encoder agree.
+    expect(() => impersonationHeadersFor(input)).toThrow(ImpersonationHeaderError);
+  });
+
+  it.each([
+    ['plain ASCII', identity({ username: 'oidc:ci', groups: ['a b'] })],
+    ['UTF-8 names', identity({ username: 'josé', groups: ['gruppe-ü'], extra: { 'k ü': ['v ü'] } })],
+  ])('passes %s', (_name, input) => {
+    expect(forwardingProblem(input)).toBeUndefined();
+    expect(() => impersonationHeadersFor(input)).not.toThrow();
+  });
+
+  it('refuses the same problem in a caller\'s own impersonation headers, as a 400', () => {
+    const nbsp = Buffer.from('deployer\u00a0', 'utf8').toString('latin1');
+    expect(() => readImpersonationRequest({ 'impersonate-user': [nbsp] })).toThrow(expect.objectContaining({
+      name: 'ImpersonationHeaderError', code: 'invalid-value',
+      message: 'impersonation refused: the username has surrounding whitespace or a control character, so it cannot be passed on to the Kubernetes API server unchanged',
+    }) as Error);
+  });
+});

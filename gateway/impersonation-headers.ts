@@ -140,7 +140,23 @@ export function readImpersonationRequest(headers: Readonly<Record<string, readon
   const [uid] = lines.uid;
   if (uid === '') throw new ImpersonationHeaderError('empty-value', `the ${UID} header is empty`, UID);
   if (lines.groups.includes('')) throw new ImpersonationHeaderError('empty-value', `an ${GROUP} header is empty`, GROUP);
-  return { user, ...(uid === undefined ? {} : { uid }), groups: lines.groups, extra: Object.fromEntries(lines.extra) };
+  const target = { user, ...(uid === undefined ? {} : { uid }), groups: lines.groups, extra: Object.fromEntries(lines.extra) };
+  const problem = forwardingProblem({ username: user, ...(uid === undefined ? {} : { uid }), groups: lines.groups, extra: target.extra });
+  if (problem !== undefined) throw new ImpersonationHeaderError('invalid-value', `impersonation refused: ${problem}`);
+  return target;
+}
+
+/**
+ * Why a value cannot travel as a header value unchanged, or undefined. A receiver trims surrounding
+ * whitespace and cannot carry control characters, so such a value would name a different identity
+ * upstream than the one the gateway decided on.
+ */
+function valueProblem(value: string): string | undefined {
+  if (PLAIN_ASCII.test(value)) return undefined;
+  if (value === '') return 'is empty';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value) || value.trim() !== value) return 'has surrounding whitespace or a control character';
+  return undefined;
 }
 
 /** A value as Node must be given it so the UTF-8 bytes reach the wire; refuses what would not survive. */
@@ -148,13 +164,29 @@ function toWire(value: string, header: string): string {
   // Printable ASCII without surrounding spaces (nearly every name) is its own latin1 view.
   if (PLAIN_ASCII.test(value)) return value;
   if (value === '') throw new ImpersonationHeaderError('empty-value', `cannot send an empty ${header}`, header);
-  // A receiver trims surrounding whitespace and cannot carry control characters, so such a value
-  // would name a different identity upstream than the one the gateway decided on.
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value) || value.trim() !== value) {
-    throw new ImpersonationHeaderError('invalid-value', `${header} has surrounding whitespace or a control character`, header);
-  }
+  const problem = valueProblem(value);
+  if (problem !== undefined) throw new ImpersonationHeaderError('invalid-value', `${header} ${problem}`, header);
   return Buffer.from(value, 'utf8').toString('latin1');
+}
+
+/**
+ * Why an identity cannot be forwarded as impersonation headers, or undefined: checked where the
+ * identity is established (authentication, the caller's own impersonation headers), so the failure
+ * is a clear refusal there and never a throw while forwarding.
+ */
+export function forwardingProblem(identity: UserInfo): string | undefined {
+  const checks: [string, string][] = [['the username', identity.username]];
+  if (identity.uid !== undefined && identity.uid !== '') checks.push(['the uid', identity.uid]);
+  for (const group of identity.groups) checks.push([`the group ${JSON.stringify(group)}`, group]);
+  for (const [key, values] of Object.entries(identity.extra)) {
+    if (key === '' && values.length > 0) return 'an extra has an empty key, so it cannot be passed on to the Kubernetes API server unchanged';
+    for (const value of values) checks.push([`a value of the extra ${JSON.stringify(key)}`, value]);
+  }
+  for (const [what, value] of checks) {
+    const problem = valueProblem(value);
+    if (problem !== undefined) return `${what} ${problem}, so it cannot be passed on to the Kubernetes API server unchanged`;
+  }
+  return undefined;
 }
 
 const PLAIN_ASCII = /^[\u0021-\u007e](?:[\u0020-\u007e]*[\u0021-\u007e])?$/;

@@ -26,6 +26,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const gateway = await startGateway(config);
+  // The backstop behind the pipeline's own: a defect in a callback no request owns is logged and
+  // counted, not turned into an exit that one crafted request could repeat to take every replica
+  // down. Every request path already answers its own failures (handler.ts).
+  process.on('unhandledRejection', (error) => { gateway.reportUnexpected(error, 'unhandledRejection'); });
+  process.on('uncaughtException', (error) => { gateway.reportUnexpected(error, 'uncaughtException'); });
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

@@ -44,14 +44,32 @@ function describe(a: ResourceAttributes): string {
   return `${resource} "${a.name}"`;
 }
 
-const SERVICE_ACCOUNT = /^system:serviceaccount:([^:]+):([^:]+)$/;
+const SA_PREFIX = 'system:serviceaccount:';
+/** DNS-1123 label: a namespace name (apimachinery ValidateNamespaceName). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 subdomain: a ServiceAccount name (ValidateServiceAccountName). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The namespace and name of a ServiceAccount username, as the API server splits it
+ * (serviceaccount.SplitUsername): both must be valid names, or the username is an ordinary user
+ * and is impersonated (and matched by policy) as one.
+ */
+export function serviceAccountOf(username: string): { namespace: string; name: string } | undefined {
+  if (!username.startsWith(SA_PREFIX)) return undefined;
+  const parts = username.slice(SA_PREFIX.length).split(':');
+  if (parts.length !== 2) return undefined;
+  const [namespace = '', name = ''] = parts;
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace) || name.length > 253 || !DNS_SUBDOMAIN.test(name)) return undefined;
+  return { namespace, name };
+}
 
 /** The attributes kube-apiserver checks for one impersonation request (its impersonation filter). */
 export function impersonationChecks(target: ImpersonationTarget): ResourceAttributes[] {
   const checks: ResourceAttributes[] = [];
-  const sa = SERVICE_ACCOUNT.exec(target.user);
-  if (sa?.[1] !== undefined && sa[2] !== undefined) {
-    checks.push({ verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] });
+  const sa = serviceAccountOf(target.user);
+  if (sa !== undefined) {
+    checks.push({ verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name });
   } else {
     checks.push({ verb: 'impersonate', group: '', resource: 'users', name: target.user });
   }
@@ -65,14 +83,22 @@ export function impersonationChecks(target: ImpersonationTarget): ResourceAttrib
   return checks;
 }
 
-/** The identity the API server would derive from the same impersonation headers. */
+/**
+ * The identity the API server would derive from the same impersonation headers (its impersonation
+ * filter): a ServiceAccount given no groups gets its ServiceAccount groups; system:anonymous gets
+ * system:unauthenticated, anyone else system:authenticated, unless either is already there.
+ */
 export function impersonatedUser(target: ImpersonationTarget): UserInfo {
   const groups = [...target.groups];
-  const sa = SERVICE_ACCOUNT.exec(target.user);
-  if (sa?.[1] !== undefined && target.groups.length === 0) {
-    groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+  const sa = serviceAccountOf(target.user);
+  if (sa !== undefined && target.groups.length === 0) {
+    groups.push('system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`);
   }
-  if (!groups.includes('system:authenticated') && !groups.includes('system:unauthenticated')) groups.push('system:authenticated');
+  if (target.user === 'system:anonymous') {
+    if (!groups.includes('system:unauthenticated')) groups.push('system:unauthenticated');
+  } else if (!groups.includes('system:authenticated') && !groups.includes('system:unauthenticated')) {
+    groups.push('system:authenticated');
+  }
   const extra: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(target.extra)) extra[k] = [...v];
   return { username: target.user, ...(target.uid === undefined ? {} : { uid: target.uid }), groups, extra };

@@ -15,21 +15,21 @@ import type { Decision, RequestAttributes } from './policy/model.ts';
 import { evaluatePolicy } from './policy/evaluate.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
-import { impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
+import { forwardingProblem, impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
 import { resolveEffectiveIdentity, subjectAccessReviewer } from './resolve-identity.ts';
-import { forbidden, gatewayTimeout, serviceUnavailable, statusForError, unauthorized, type Status } from './status.ts';
+import { entityTooLarge, forbidden, gatewayTimeout, invalid, serviceUnavailable, type Status } from './status.ts';
+import { answerForError } from './error-answers.ts';
+import { findPlaceholders, placeholderMessage } from './mask/placeholder-write.ts';
 import { createAuthenticator } from './authenticate/authenticator-chain.ts';
 import { createOidcAuthenticator } from './authenticate/oidc.ts';
 import { createTokenReviewAuthenticator } from './authenticate/token-review.ts';
 import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from './authenticate/identity.ts';
-import { MissingCredentialError } from './upstream/token-source.ts';
 import { EXTRA_AUDIT_ID, EXTRA_CALLER, EXTRA_GATEWAY, forwardableExtras } from './forwarded-extras.ts';
-import { UpstreamError, type Upstream } from './upstream/upstream-client.ts';
+import type { Upstream } from './upstream/upstream-client.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
-import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from './audit/record.ts';
-import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
+import { bodyForAudit, DEFAULT_BODY_LIMIT_BYTES, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
 import { maskParsed } from './mask/json-masker.ts';
@@ -90,26 +90,32 @@ function statusOf(refusal: Refusal, log: Logger): Status {
 }
 
 function statusForStageError(error: unknown, log: Logger): Status {
-  if (error instanceof AuthenticationError) {
-    // The reason stays in the log (it never contains the token); the client learns only 401.
-    log.info({ code: error.code, reason: error.reason }, 'authentication refused');
-    return unauthorized();
+  const answer = answerForError(error);
+  const fields = answer.level === 'warn' || answer.level === 'error' ? { ...answer.fields, err: error } : answer.fields;
+  log[answer.level](fields ?? {}, answer.log);
+  return answer.status;
+}
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * A write's body is refused before it goes anywhere when it would store a mask placeholder
+ * (mask/placeholder-write.ts) or is too large for the gateway to tell.
+ */
+function checkBody(req: IncomingMessage, parsed: ParsedRequest, body: ReadBody | undefined): Answer | undefined {
+  if (body === undefined || !parsed.attributes.resourceRequest) return undefined;
+  const { resource, name, apiGroup } = parsed.attributes;
+  if (!body.complete) {
+    const status = entityTooLarge(`the gateway reads write bodies up to ${DEFAULT_BODY_LIMIT_BYTES} bytes (the API server's own limit) to check them, and this one is larger`);
+    return { code: status.code, body: status };
   }
-  if (error instanceof AuditWriteError) {
-    log.error({ err: error }, 'audit record not written; request refused (FailClosed)');
-    return serviceUnavailable('the audit log is unavailable, so the gateway refuses requests (audit failurePolicy FailClosed)');
-  }
-  if (error instanceof MissingCredentialError) {
-    log.error({ err: error }, 'no upstream credential');
-    return serviceUnavailable('the gateway has no upstream credential yet');
-  }
-  if (error instanceof UpstreamError) {
-    log.warn({ err: error }, 'API server call failed');
-    return serviceUnavailable('the Kubernetes API server is unavailable');
-  }
-  const status = statusForError(error);
-  if (status.code === 500) log.error({ err: error }, 'unexpected error in the request pipeline');
-  return status;
+  const found = findPlaceholders(body.body, req.headers['content-type'], parseYaml);
+  if (!found.found) return undefined;
+  const status = invalid(
+    { kind: found.kind ?? resource, name: name === '' ? found.name ?? '' : name, group: apiGroup },
+    found.fields.map((f) => ({ field: f.field, message: placeholderMessage(f.value) })),
+  );
+  return { code: status.code, body: status };
 }
 
 function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller; gateway: string; token: string }): OutgoingHttpHeaders {
@@ -231,6 +237,8 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       const token = extractBearerToken(distinct(req)) ?? '';
       try {
         const caller = await authenticator.authenticate(token);
+        const problem = forwardingProblem(caller.user);
+        if (problem !== undefined) throw new AuthenticationError('unforwardable_identity', problem);
         metrics.authentications.inc({ method: caller.method, result: 'success' });
         return caller;
       } catch (error) {
@@ -242,11 +250,13 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     decide: (parsed, caller, effective) => (policies.ready()
       ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
       : undefined),
-    // The audit level Request and approvals (the body digest) need the body before forwarding;
-    // otherwise it streams.
-    readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval') && hasRequestBody(req)
+    // Writes are checked before forwarding (checkBody), the audit level Request and approvals
+    // (the body digest) need the body too; anything else streams.
+    readBody: (req, parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval'
+      || (parsed.attributes.resourceRequest && WRITES.has(req.method ?? ''))) && hasRequestBody(req)
       ? readRequestBody(req)
       : Promise.resolve(undefined)),
+    checkBody,
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
     approve: createApproveStage({ api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace } }),
     audit: auditStage(audit, config),

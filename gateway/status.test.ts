@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ImpersonationHeaderError } from './impersonation-headers.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { RequestInfoError } from './request-target.ts';
-import { ImpersonationForbiddenError } from './resolve-identity.ts';
 import {
-  badRequest, forbidden, gatewayTimeout, internalError, serviceUnavailable, statusForError, tooManyRequests, unauthorized,
+  badRequest, forbidden, gatewayTimeout, internalError, invalid, serviceUnavailable, tooManyRequests, unauthorized,
   type ForbiddenRequest, type Status,
 } from './status.ts';
-import { BearerTokenError } from './strip-client-headers.ts';
 
 const request = (overrides: Partial<ForbiddenRequest> = {}): ForbiddenRequest => ({
   resourceRequest: true, verb: 'get', apiGroup: '', resource: 'pods', subresource: '', namespace: 'prod', name: 'web', path: '/api/v1/namespaces/prod/pods/web',
@@ -67,27 +64,18 @@ describe('forbidden', () => {
   });
 });
 
-describe('statusForError', () => {
-  it.each([
-    ['an unreadable path is 400 with its message', new RequestInfoError('encoded-slash', 'path segment 6 contains an encoded "/" (%2F)', 6),
-      { code: 400, reason: 'BadRequest', message: 'path segment 6 contains an encoded "/" (%2F)' }],
-    ['bad impersonation headers are 400 with their message', new ImpersonationHeaderError('user-required', 'requested Impersonate-Group without impersonating a user', 'Impersonate-User'),
-      { code: 400, reason: 'BadRequest', message: 'requested Impersonate-Group without impersonating a user' }],
-    ['a bad credential is 401 and says only Unauthorized', new BearerTokenError('conflicting-tokens', 'the Authorization header and the WebSocket subprotocol carry different tokens'),
-      { code: 401, reason: 'Unauthorized', message: 'Unauthorized' }],
-    ['a refused impersonation is 403 worded as the API server words it', new ImpersonationForbiddenError('bob', [{ verb: 'impersonate', group: '', resource: 'users', name: 'alice' }]),
-      { code: 403, reason: 'Forbidden', message: 'users "alice" is forbidden: User "bob" cannot impersonate resource "users" in API group "" at the cluster scope' }],
-    ['a refused extra names its key as a subresource', new ImpersonationForbiddenError('bob', [{ verb: 'impersonate', group: 'authentication.k8s.io', resource: 'userextras', subresource: 'scopes', name: 'admin' }]),
-      { code: 403, reason: 'Forbidden', message: 'userextras.authentication.k8s.io "admin" is forbidden: User "bob" cannot impersonate resource "userextras/scopes" in API group "authentication.k8s.io" at the cluster scope' }],
-    ['a refused service account is scoped to its namespace', new ImpersonationForbiddenError('bob', [{ verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: 'ci', name: 'deployer' }]),
-      { code: 403, reason: 'Forbidden', message: 'serviceaccounts "deployer" is forbidden: User "bob" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ci"' }],
-    ['an unknown error is a 500 that leaks nothing', new Error('ECONNRESET 10.0.0.7:6443 token=abc'),
-      { code: 500, reason: 'InternalError', message: 'Internal error occurred: the gateway could not process the request' }],
-    ['a thrown non-error is a 500 too', 'boom',
-      { code: 500, reason: 'InternalError', message: 'Internal error occurred: the gateway could not process the request' }],
-  ])('%s', (_name, error, expected) => {
-    const status = statusForError(error);
-    expect(status).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', ...expected });
-    expect(JSON.stringify(status)).not.toMatch(/ECONNRESET|token=|different tokens/);
+describe('invalid', () => {
+  it('is worded as the API server words a validation error, one cause', () => {
+    const status = invalid({ kind: 'Secret', name: 'db', group: '' }, [{ field: 'data.password', message: 'Invalid value: "KioqTUFTS0VEKioq": the mask placeholder' }]);
+    expect(status).toMatchObject({
+      code: 422, reason: 'Invalid', message: 'Secret "db" is invalid: data.password: Invalid value: "KioqTUFTS0VEKioq": the mask placeholder',
+      details: { name: 'db', kind: 'Secret', causes: [{ reason: 'FieldValueInvalid', field: 'data.password' }] },
+    });
+  });
+
+  it('lists several causes in brackets and names the group', () => {
+    const status = invalid({ kind: 'Widget', name: '', group: 'acme.io' }, [{ field: 'a', message: 'x' }, { field: 'b', message: 'y' }]);
+    expect(status.message).toBe('Widget is invalid: [a: x, b: y]');
+    expect(status.details).toMatchObject({ group: 'acme.io', kind: 'Widget' });
   });
 });

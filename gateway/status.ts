@@ -2,14 +2,11 @@
 // api/errors, apiserver responsewriters), because kubectl and client-go branch on `reason` and
 // `code` and print `message`: a gateway refusal must read like an API server refusal. Fields are
 // in the API server's JSON order so answers compare byte for byte.
-import { BearerTokenError } from './strip-client-headers.ts';
-import { ImpersonationHeaderError } from './impersonation-headers.ts';
-import { RequestInfoError } from './request-target.ts';
-import { ImpersonationForbiddenError } from './resolve-identity.ts';
 import type { RequestAttributes } from './policy/model.ts';
 
 export type StatusReason =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'NotAcceptable';
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'NotAcceptable'
+  | 'Invalid';
 
 export interface StatusCause {
   readonly reason?: string;
@@ -47,9 +44,12 @@ export function badRequest(message: string): Status {
   return failure(400, 'BadRequest', message);
 }
 
-/** 401, worded as the API server words it whatever went wrong; the reason belongs in the log. */
-export function unauthorized(): Status {
-  return failure(401, 'Unauthorized', 'Unauthorized');
+/**
+ * 401, worded as the API server words it whatever went wrong (the reason belongs in the log),
+ * unless the caller must be told something it can act on that reveals nothing about its token.
+ */
+export function unauthorized(message = 'Unauthorized'): Status {
+  return failure(401, 'Unauthorized', message);
 }
 
 /** What a refused request tried to do: the policy model's request attributes. */
@@ -118,19 +118,17 @@ export function gatewayTimeout(message: string, retryAfterSeconds = 0): Status {
 }
 
 /**
- * The one place a failed stage becomes an answer. A fixed set of errors is known; anything else is
- * a 500 that tells the client nothing (the caller logs the error itself).
+ * 422 as the API server's validation writes it (apimachinery NewInvalid): kubectl prints
+ * `The Secret "db" is invalid: data.password: Invalid value: …`.
  */
-export function statusForError(error: unknown): Status {
-  if (error instanceof RequestInfoError || error instanceof ImpersonationHeaderError) return badRequest(error.message);
-  if (error instanceof BearerTokenError) return unauthorized();
-  if (error instanceof ImpersonationForbiddenError) {
-    const [first] = error.refused;
-    if (first === undefined) return internalError();
-    return forbidden(error.caller, {
-      resourceRequest: true, verb: first.verb, apiGroup: first.group, resource: first.resource,
-      subresource: first.subresource ?? '', namespace: first.namespace ?? '', name: first.name, path: '',
-    });
-  }
-  return internalError();
+export function invalid(target: { readonly kind: string; readonly name: string; readonly group: string }, causes: readonly { readonly field: string; readonly message: string }[]): Status {
+  const listed = causes.map((c) => `${c.field}: ${c.message}`);
+  const summary = listed.length === 1 ? listed[0] ?? '' : `[${listed.join(', ')}]`;
+  const subject = target.name === '' ? target.kind : `${target.kind} ${JSON.stringify(target.name)}`;
+  return failure(422, 'Invalid', `${subject} is invalid: ${summary}`, {
+    ...(target.name === '' ? {} : { name: target.name }),
+    ...(target.group === '' ? {} : { group: target.group }),
+    kind: target.kind,
+    causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+  });
 }

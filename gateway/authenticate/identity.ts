@@ -40,7 +40,10 @@ export type AuthenticationErrorCode =
   /** Discovery or the JWKS could not be fetched: the caller may retry. */
   | 'issuer_unavailable'
   /** The TokenReview call itself failed: the caller may retry. */
-  | 'review_failed';
+  | 'review_failed'
+  /** Valid, but its identity cannot travel upstream unchanged as impersonation headers
+   * (surrounding whitespace, control characters): refused rather than forwarded as someone else. */
+  | 'unforwardable_identity';
 
 /**
  * Authentication refused. `reason` is detail for logs; neither it nor `message` ever contains the

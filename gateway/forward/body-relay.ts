@@ -23,6 +23,13 @@ export interface BodyRelayInput {
   readonly onError: (error: Error) => void;
 }
 
+/** Whether a rewriter (the masker) can read this answer: uncompressed JSON. */
+export function isRewritable(response: IncomingMessage): boolean {
+  const type = response.headers['content-type'] ?? '';
+  const encoding = response.headers['content-encoding'] ?? 'identity';
+  return /json/i.test(type) && encoding === 'identity';
+}
+
 /** At most this much is gathered before it is passed on (and held back, with holdLast). */
 const BATCH_BYTES = 64 * 1024;
 

@@ -4,10 +4,18 @@ import { request, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
 import type { ReadBody } from '../request-body.ts';
-import { relayBody, type BodyRewriter } from './body-relay.ts';
+import { isRewritable, relayBody, type BodyRewriter } from './body-relay.ts';
 
 /** What proxies log for a client that closed the connection before any answer (nginx's 499). */
 const CLIENT_CLOSED_REQUEST = 499;
+
+/** The gateway stopped waiting for the API server's answer (told apart by type, not message). */
+class UpstreamTimeoutError extends Error {
+  constructor() {
+    super('upstream timed out');
+    this.name = 'UpstreamTimeoutError';
+  }
+}
 
 /** Header names a proxy must not pass on in either direction (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -110,14 +118,14 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       answered = { response: upstreamResponse, code };
     };
     const upstreamReq = request({ ...upstreamTarget(upstream, input.path), ...options }, upstreamRes);
-    upstreamReq.on('timeout', () => { upstreamReq.destroy(new Error('upstream timed out')); });
+    upstreamReq.on('timeout', () => { upstreamReq.destroy(new UpstreamTimeoutError()); });
     upstreamReq.on('error', (e) => {
       if (clientLeft && !res.headersSent) {
         // The gateway dropped the upstream request because the client had left: not an upstream
         // failure, and there is no one to answer.
         settle({ code: CLIENT_CLOSED_REQUEST });
       } else if (!res.headersSent) {
-        const code = e.message === 'upstream timed out' ? 504 : 503;
+        const code = e instanceof UpstreamTimeoutError ? 504 : 503;
         input.fail(code, code === 504 ? 'the Kubernetes API server did not answer in time' : 'the Kubernetes API server is unavailable');
         settle({ code, upstreamError: e.message });
       } else {
@@ -154,8 +162,5 @@ function sendBody(req: IncomingMessage, upstreamReq: ClientRequest, body: ReadBo
  */
 function bodyRewriter(upstreamRes: IncomingMessage, rewriter: BodyRewriter | undefined): BodyRewriter | undefined | null {
   if (rewriter === undefined) return undefined;
-  const type = upstreamRes.headers['content-type'] ?? '';
-  const encoding = upstreamRes.headers['content-encoding'] ?? 'identity';
-  if (!/json/i.test(type) || encoding !== 'identity') return null;
-  return rewriter;
+  return isRewritable(upstreamRes) ? rewriter : null;
 }

@@ -6,6 +6,7 @@ import { request } from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
+import { isRewritable, type BodyRewriter } from './body-relay.ts';
 
 export interface UpgradeOutcome {
   readonly code: number;
@@ -32,6 +33,8 @@ export interface UpgradeInput {
   readonly path: string;
   readonly fail: (code: 502 | 503, message: string) => void;
   readonly tap?: UpgradeTap | undefined;
+  /** When masking applies: the rewriter for an answer that is not a 101, which must then be JSON. */
+  readonly rewriter?: () => BodyRewriter;
 }
 
 /** Serialises a response head for a raw socket, keeping repeated headers as separate lines. */
@@ -86,12 +89,25 @@ export function forwardUpgrade(input: UpgradeInput): Promise<UpgradeOutcome> {
       upstreamSocket.on('error', close);
     });
     upstreamReq.on('response', (upstreamRes) => {
-      // The API server refused the upgrade (403, 400, …): relay its answer as a plain response.
-      // The body is relayed decoded and the socket closed after it, so framing headers go.
-      const headers = withoutHeaders(upstreamRes.rawHeaders, ['connection', 'transfer-encoding', 'content-length']);
+      // The API server refused the upgrade (403, 400, …) or the proxied target answered without
+      // upgrading: relay its answer as a plain response, masked where masking applies. The body is
+      // relayed decoded and the socket closed after it, so framing headers go.
+      const rewriter = plainAnswerRewriter(upstreamRes, input.rewriter);
+      if (rewriter === null) {
+        upstreamRes.destroy();
+        input.fail(502, `the answer (${upstreamRes.headers['content-type'] ?? 'no content type'}) cannot be masked, so it is not passed on`);
+        settle(502, 'unmaskable response');
+        return;
+      }
+      const headers = withoutHeaders(upstreamRes.rawHeaders, ['connection', 'transfer-encoding', 'content-length', ...(rewriter === undefined ? [] : ['content-encoding'])]);
       socket.write(rawResponseHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage ?? '', [...headers, 'Connection', 'close']));
-      upstreamRes.pipe(socket);
-      upstreamRes.on('end', () => { socket.end(); settle(upstreamRes.statusCode ?? 502); });
+      const code = upstreamRes.statusCode ?? 502;
+      upstreamRes.on('data', (chunk: Buffer) => { guardedWrite(socket, () => (rewriter === undefined ? [chunk] : rewriter.push(chunk)), () => { upstreamRes.destroy(); settle(code, 'masking failed'); }); });
+      upstreamRes.on('end', () => {
+        if (guardedWrite(socket, () => rewriter?.end() ?? [], () => { settle(code, 'masking failed'); })) socket.end();
+        settle(code);
+      });
+      upstreamRes.on('error', (e) => { socket.destroy(); settle(code, e.message); });
     });
     upstreamReq.on('error', (e) => {
       input.fail(503, 'the Kubernetes API server is unavailable');
@@ -99,4 +115,24 @@ export function forwardUpgrade(input: UpgradeInput): Promise<UpgradeOutcome> {
     });
     upstreamReq.end();
   });
+}
+
+/** Writes what `produce` returns; a rewriter failure cuts the connection (never the rest unmasked). */
+function guardedWrite(socket: Duplex, produce: () => readonly Buffer[], failed: () => void): boolean {
+  let pieces: readonly Buffer[];
+  try {
+    pieces = produce();
+  } catch {
+    socket.destroy();
+    failed();
+    return false;
+  }
+  for (const piece of pieces) if (piece.length > 0) socket.write(piece);
+  return true;
+}
+
+/** No rewriter when nothing is masked; null when masking applies and the answer is not plain JSON. */
+function plainAnswerRewriter(upstreamRes: IncomingMessage, make: (() => BodyRewriter) | undefined): BodyRewriter | undefined | null {
+  if (make === undefined) return undefined;
+  return isRewritable(upstreamRes) ? make() : null;
 }

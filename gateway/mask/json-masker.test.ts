@@ -191,6 +191,12 @@ describe('mask plan', () => {
     [{ accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' }, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json' }],
     [{}, { accept: 'application/json' }],
     [{ accept: 'application/vnd.kubernetes.protobuf' }, undefined],
+    // CBOR and YAML cannot be masked either: left out, so the API server answers JSON.
+    [{ accept: 'application/cbor, application/json' }, { accept: 'application/json' }],
+    [{ accept: 'application/cbor' }, undefined],
+    [{ accept: 'application/yaml' }, undefined],
+    [{ accept: '*/*' }, { accept: '*/*' }],
+    [{ accept: 'application/apply-patch+yaml, application/merge-patch+json' }, { accept: 'application/merge-patch+json' }],
   ])('rewrites %j for masking', (headers, expected) => {
     expect(headersForMasking(headers)).toEqual(expected);
   });

@@ -1,7 +1,8 @@
 // What to mask in one response: Secret values for every caller (unless a rule exempts the request),
 // plus the field paths of the rule that allowed it. Paths within an object are placed under every
 // root an object can have in an answer: the body itself, a list's items, a watch event's object and
-// a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`).
+// a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`), and the
+// row objects of a watched Table.
 import type { RequestAttributes } from '../policy/model.ts';
 import { compileUserPattern } from '../policy/user-pattern.ts';
 import type { MaskRule, PathPattern } from './json-masker.ts';
@@ -12,7 +13,8 @@ export const MASKED_BASE64 = Buffer.from('***MASKED***').toString('base64');
 export const MASKED_TEXT = '***MASKED***';
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-const ROOTS: readonly PathPattern[] = [[], ['items', '*'], ['object'], ['rows', '*', 'object']];
+// A watch of Tables (`kubectl get -w`) carries each row's object under the event's object.
+const ROOTS: readonly PathPattern[] = [[], ['items', '*'], ['object'], ['rows', '*', 'object'], ['object', 'rows', '*', 'object']];
 
 /** A rule's `mask` settings (AccessPolicy spec.rules[].mask). */
 export interface RuleMask {

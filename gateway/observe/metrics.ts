@@ -8,6 +8,8 @@ export interface GatewayMetrics {
   readonly requestDuration: Histogram<'decision' | 'verb'>;
   readonly upstreamDuration: Histogram<'verb'>;
   readonly authentications: Counter<'method' | 'result'>;
+  /** Failures no stage mapped to an answer (defects): request-level ones were answered 500. */
+  readonly unexpectedErrors: Counter<'origin'>;
   readonly auditRecords: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
   readonly credentialExpiry: Gauge;
@@ -35,6 +37,10 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
       labelNames: ['verb'], buckets: exponentialBuckets(0.0005, 2, 16), registers,
     }),
     authentications: new Counter({ name: 'airlock_gateway_authentications_total', help: 'Authentication attempts by method and result.', labelNames: ['method', 'result'], registers }),
+    unexpectedErrors: new Counter({
+      name: 'airlock_gateway_unexpected_errors_total', help: 'Errors that escaped every stage, by origin (request, unhandledRejection, uncaughtException); each is a defect.',
+      labelNames: ['origin'], registers,
+    }),
     auditRecords: new Counter({ name: 'airlock_gateway_audit_records_total', help: 'Audit records by sink and result (written, failed).', labelNames: ['sink', 'result'], registers }),
     auditQueueDepth: new Gauge({ name: 'airlock_gateway_audit_queue_depth', help: 'Audit records waiting for a sink.', labelNames: ['sink'], registers }),
     credentialExpiry: new Gauge({ name: 'airlock_gateway_credential_expiry_timestamp_seconds', help: 'When the upstream credential expires (Unix time), from its exp claim.', registers }),
