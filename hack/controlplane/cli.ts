@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { attachControlPlane, ensureBinaries, repoRoot, startControlPlane, stopControlPlane } from './index.ts';
 import { readState } from './state.ts';
+import { COMPONENTS, controlComponent, isComponent, type ControlAction } from './control.ts';
 
 const USAGE = `usage: hack/cluster <command>
 
@@ -12,6 +13,8 @@ const USAGE = `usage: hack/cluster <command>
   env       print shell exports (KUBECONFIG, PATH with the pinned kubectl): eval "$(hack/cluster env)"
   status    print the state file
   logs [c]  print the log of a component (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, supervisor)
+  stop|start|restart COMPONENT
+            stop, start or restart one component (e.g. an API server outage); the others keep running
   build     build (or find in the cache) the binaries and print their directory
   kubectl … run the pinned kubectl against the control plane
 
@@ -48,6 +51,13 @@ async function kubectl(args: readonly string[]): Promise<void> {
   process.exit(result.status ?? 1);
 }
 
+async function control(action: ControlAction, component: string | undefined): Promise<void> {
+  if (component === undefined || !isComponent(component)) fail(`${action} needs a component: one of ${COMPONENTS.join(', ')}`);
+  const result = await controlComponent(dir, action, component);
+  if (!result.ok) fail(result.message);
+  console.log(result.message);
+}
+
 function fail(message: string): never {
   console.error(`hack/cluster: ${message}`);
   process.exit(1);
@@ -63,6 +73,7 @@ try {
     case 'logs': await logs(rest[0]); break;
     case 'build': console.log((await ensureBinaries()).binDir); break;
     case 'kubectl': await kubectl(rest); break;
+    case 'stop': case 'start': case 'restart': await control(command, rest[0]); break;
     case undefined: case '-h': case '--help': case 'help': console.log(USAGE); break;
     default: fail(`unknown command "${command}"; run "hack/cluster help"`);
   }

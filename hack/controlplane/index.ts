@@ -11,6 +11,7 @@ import { waitFor } from './readiness.ts';
 
 export { issueClientCertificate, issueServingCertificate, pkiPaths } from './pki.ts';
 export { writeKubeconfig } from './kubeconfig.ts';
+export { controlComponent, type ComponentName, type ControlAction } from './control.ts';
 export type { ClusterState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
