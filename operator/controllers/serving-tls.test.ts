@@ -1,8 +1,15 @@
+import 'reflect-metadata';
+import { X509Certificate as LibraryCertificate } from '@peculiar/x509';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { expectedFields, libraryFields, opensslFields } from '../pki/testdata/certificate-fields.ts';
 import { issueCertificate } from '../pki/x509.ts';
-import { servingCertificateRequest, splitPemBundle } from '../resources/gateway-tls.ts';
+import { caCertificateRequest, servingCertificateRequest, splitPemBundle } from '../resources/gateway-tls.ts';
 import { sampleGateway, withName, withSpec } from '../resources/testdata/gateway.ts';
 import { ensureServingTls, type TlsDeps } from './serving-tls.ts';
 
@@ -110,7 +117,7 @@ describe('ensureServingTls (OperatorManaged)', () => {
     const oldServing = pem(objects.get('airlock-system/ci-gateway-tls'), 'tls.crt');
     // Keep the serving certificate fresh right up to the CA's renewal, as the requeues would.
     const caDue = first.caRenewAfter ?? t0;
-    const fresh = issueCertificate(servingCertificateRequest(sampleGateway(), new Date(caDue.getTime() - day)), { certPem: oldCa, keyPem: pem(objects.get('airlock-system/airlock-gateway-ca'), 'tls.key') });
+    const fresh = await issueCertificate(servingCertificateRequest(sampleGateway(), new Date(caDue.getTime() - day)), { certPem: oldCa, keyPem: pem(objects.get('airlock-system/airlock-gateway-ca'), 'tls.key') });
     const tls = objects.get('airlock-system/ci-gateway-tls');
     if (tls?.data !== undefined) { tls.data['tls.crt'] = Buffer.from(fresh.certPem).toString('base64'); tls.data['tls.key'] = Buffer.from(fresh.keyPem).toString('base64'); }
     const renewed = await ensureServingTls(sampleGateway(), deps, caDue);
@@ -129,7 +136,7 @@ describe('ensureServingTls (OperatorManaged)', () => {
     await ensureServingTls(sampleGateway(), deps, t0);
     const tls = objects.get('airlock-system/ci-gateway-tls');
     const ca = objects.get('airlock-system/airlock-gateway-ca');
-    const other = issueCertificate(servingCertificateRequest(sampleGateway(withName('bots')), t0), { certPem: pem(ca, 'tls.crt'), keyPem: pem(ca, 'tls.key') });
+    const other = await issueCertificate(servingCertificateRequest(sampleGateway(withName('bots')), t0), { certPem: pem(ca, 'tls.crt'), keyPem: pem(ca, 'tls.key') });
     if (tls?.data !== undefined) tls.data['tls.crt'] = Buffer.from(other.certPem).toString('base64');
     expect((await ensureServingTls(sampleGateway(), deps, t0)).issued).toEqual({ serving: 'NamesChanged' });
     const again = objects.get('airlock-system/ci-gateway-tls');
@@ -141,7 +148,7 @@ describe('ensureServingTls (OperatorManaged)', () => {
     const { deps, objects } = store();
     await ensureServingTls(sampleGateway(), deps, t0);
     const ca = objects.get('airlock-system/airlock-gateway-ca');
-    if (ca?.data !== undefined) ca.data['tls.key'] = Buffer.from(issueCertificate(servingCertificateRequest(sampleGateway(), t0)).keyPem).toString('base64');
+    if (ca?.data !== undefined) ca.data['tls.key'] = Buffer.from((await issueCertificate(servingCertificateRequest(sampleGateway(), t0))).keyPem).toString('base64');
     const next = await ensureServingTls(sampleGateway(), deps, t0);
     expect(next.issued).toEqual({ ca: 'Unreadable', serving: 'NotIssuedByCA' });
   });
@@ -164,8 +171,8 @@ describe('ensureServingTls (Secret)', () => {
 
   it('reports a key that is not the certificate\'s, and an expired certificate; never writes the Secret', async () => {
     const { deps, objects, writes } = store();
-    const ca = issueCertificate({ ...servingCertificateRequest(sampleGateway(), t0), isCA: true, dnsNames: [], keyUsages: ['keyCertSign'], extendedKeyUsages: [] });
-    const cert = issueCertificate(servingCertificateRequest(sampleGateway(), t0), ca);
+    const ca = await issueCertificate({ ...servingCertificateRequest(sampleGateway(), t0), isCA: true, dnsNames: [], keyUsages: ['keyCertSign'], extendedKeyUsages: [] });
+    const cert = await issueCertificate(servingCertificateRequest(sampleGateway(), t0), ca);
     const secret = (crt: string, key: string): Stored => ({ metadata: { name: 'mine', namespace: 'airlock-system' }, data: { 'tls.crt': Buffer.from(crt).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } });
     objects.set('airlock-system/mine', secret(cert.certPem, ca.keyPem));
     expect((await ensureServingTls(sampleGateway(userMode), deps, t0)).problem?.reason).toBe('TLSSecretInvalid');
@@ -175,5 +182,82 @@ describe('ensureServingTls (Secret)', () => {
     expect(ok.notAfter?.toISOString()).toBe('2027-02-24T00:00:00.000Z');
     expect((await ensureServingTls(sampleGateway(userMode), deps, later(91))).problem?.reason).toBe('TLSCertificateExpired');
     expect(writes).toEqual([]);
+  });
+});
+
+/** What the operator wrote before it issued with @peculiar/x509 (testdata/tls/legacy/README.md). */
+describe('ensureServingTls with the Secrets the hand-written encoder wrote', () => {
+  const legacy = (name: string): string => readFileSync(new URL(`../resources/testdata/tls/legacy/${name}`, import.meta.url), 'utf8');
+  const LEGACY_CA = legacy('ca.crt');
+  const LEGACY_SERVING = legacy('serving.crt');
+  const b64 = (text: string): string => Buffer.from(text).toString('base64');
+  const secret = (name: string, crt: string, key: string): Stored => ({
+    metadata: { name, namespace: 'airlock-system', resourceVersion: 'legacy' },
+    data: { 'tls.crt': b64(crt), 'tls.key': b64(key), 'ca.crt': b64(LEGACY_CA) },
+  });
+  const upgraded = (): ReturnType<typeof store> => {
+    const s = store();
+    s.objects.set('airlock-system/airlock-gateway-ca', secret('airlock-gateway-ca', LEGACY_CA, legacy('ca.key')));
+    s.objects.set('airlock-system/ci-gateway-tls', secret('ci-gateway-tls', LEGACY_SERVING, legacy('serving.key')));
+    return s;
+  };
+  const legacyCaDue = new Date('2029-10-01T00:00:00Z'); // two thirds of 2026-05-31T23:55Z..2031-06-01
+  /** `openssl verify` at a given time, for the server purpose, against a bundle. */
+  const opensslVerify = (leafPem: string, bundlePem: string, at: Date): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-legacy-'));
+    writeFileSync(join(dir, 'bundle.crt'), bundlePem);
+    writeFileSync(join(dir, 'leaf.crt'), leafPem);
+    const attime = String(Math.floor(at.getTime() / 1000));
+    return execFileSync('openssl', ['verify', '-attime', attime, '-purpose', 'sslserver', '-CAfile', join(dir, 'bundle.crt'), join(dir, 'leaf.crt')], { encoding: 'utf8' }).trim();
+  };
+
+  it('keeps both while they are good: nothing issued, nothing written', async () => {
+    const { deps, objects, writes } = upgraded();
+    const facts = await ensureServingTls(sampleGateway(), deps, new Date('2026-06-10T00:00:00Z'));
+    expect(facts.issued).toBeUndefined();
+    expect(facts.caNotAfter?.toISOString()).toBe('2031-06-01T00:00:00.000Z');
+    expect(writes).toEqual([]);
+    expect(pem(objects.get('airlock-system/ci-gateway-tls'), 'tls.crt')).toBe(LEGACY_SERVING);
+  });
+
+  it('renews the serving certificate from the old CA: the new one chains to the bundle callers hold', async () => {
+    const { deps, objects } = upgraded();
+    const due = new Date('2026-08-01T00:00:00Z'); // a third of 90 days before 2026-08-30
+    expect((await ensureServingTls(sampleGateway(), deps, due)).issued).toEqual({ serving: 'Expiring' });
+    const tls = objects.get('airlock-system/ci-gateway-tls');
+    const leaf = pem(tls, 'tls.crt');
+    expect(leaf).not.toBe(LEGACY_SERVING);
+    expect(pem(tls, 'ca.crt')).toBe(LEGACY_CA);
+    const old = new X509Certificate(LEGACY_CA);
+    expect(new X509Certificate(leaf).checkIssued(old) && new X509Certificate(leaf).verify(old.publicKey)).toBe(true);
+    expect(opensslVerify(leaf, LEGACY_CA, due)).toMatch(/leaf\.crt: OK$/);
+    const expected = expectedFields(servingCertificateRequest(sampleGateway(), due), leaf, { commonName: 'airlock-gateway-ca.airlock-system', certPem: LEGACY_CA });
+    expect(opensslFields(leaf)).toEqual(expected);
+    expect(libraryFields(leaf)).toEqual(expected);
+  });
+
+  it('renews the old CA with its subject, byte for byte, and the old CA and its certificates stay trusted', async () => {
+    const { deps, objects } = upgraded();
+    // The serving certificate from the old CA, kept fresh right up to the CA's renewal, as requeues would.
+    const fresh = await issueCertificate(servingCertificateRequest(sampleGateway(), new Date(legacyCaDue.getTime() - day)), { certPem: LEGACY_CA, keyPem: legacy('ca.key') });
+    objects.set('airlock-system/ci-gateway-tls', secret('ci-gateway-tls', fresh.certPem, fresh.keyPem));
+    expect((await ensureServingTls(sampleGateway(), deps, legacyCaDue)).issued).toEqual({ ca: 'Expiring' });
+    const caSecret = objects.get('airlock-system/airlock-gateway-ca');
+    const renewed = pem(caSecret, 'tls.crt');
+    expect(renewed).not.toBe(LEGACY_CA);
+    const subjectDer = (certPem: string): string => Buffer.from(new LibraryCertificate(certPem).subjectName.toArrayBuffer()).toString('hex');
+    expect(subjectDer(renewed)).toBe(subjectDer(LEGACY_CA));
+    expect(opensslFields(renewed)).toEqual(expectedFields(caCertificateRequest('airlock-system', legacyCaDue), renewed, { commonName: 'airlock-gateway-ca.airlock-system', certPem: renewed }));
+    const bundle = pem(caSecret, 'ca.crt');
+    expect(splitPemBundle(bundle).map((c) => c.trim())).toEqual([renewed.trim(), LEGACY_CA.trim()]);
+    expect(pem(objects.get('airlock-system/ci-gateway-tls'), 'ca.crt')).toBe(bundle);
+    expect(pem(objects.get('airlock-system/ci-gateway-tls'), 'tls.crt')).toBe(fresh.certPem);
+    expect(opensslVerify(fresh.certPem, bundle, legacyCaDue)).toMatch(/leaf\.crt: OK$/);
+    // At its own renewal the serving certificate moves to the renewed CA, and chains to the same bundle.
+    const servingDue = new Date(legacyCaDue.getTime() + 60 * day);
+    expect((await ensureServingTls(sampleGateway(), deps, servingDue)).issued).toEqual({ serving: 'Expiring' });
+    const moved = pem(objects.get('airlock-system/ci-gateway-tls'), 'tls.crt');
+    expect(new X509Certificate(moved).checkIssued(new X509Certificate(renewed))).toBe(true);
+    expect(opensslVerify(moved, bundle, servingDue)).toMatch(/leaf\.crt: OK$/);
   });
 });

@@ -82,7 +82,7 @@ async function ensureNamespaceCa(namespace: string, deps: TlsDeps, now: Date): P
   if (reason === undefined) {
     return caFrom({ certPem: decoded(stored, 'tls.crt'), keyPem: decoded(stored, 'tls.key'), bundlePem: decoded(stored, 'ca.crt') });
   }
-  const fresh = issueCertificate(caCertificateRequest(namespace, now));
+  const fresh = await issueCertificate(caCertificateRequest(namespace, now));
   const previous = reason === 'Expiring' ? splitPemBundle(decoded(stored, 'ca.crt')) : [];
   const pems = { ...fresh, bundlePem: caTrustBundle([fresh.certPem, ...previous], now) };
   const secret: Secret = buildCaSecret(namespace, { certPem: pems.certPem, keyPem: pems.keyPem, caBundlePem: pems.bundlePem });
@@ -111,7 +111,7 @@ async function ensureOperatorManaged(gateway: AccessGateway, deps: TlsDeps, now:
   const requested = rotationRequest(gateway);
   const reason = servingRenewalReason({ certPem: current.certPem, caPem: ca.bundlePem }, servingDnsNames(gateway), now)
     ?? (requested !== undefined && requested !== stored?.metadata?.annotations?.[TLS_ROTATION_ANNOTATION] ? 'Requested' : undefined);
-  const serving = reason === undefined ? current : issueCertificate(servingCertificateRequest(gateway, now), ca);
+  const serving = reason === undefined ? current : await issueCertificate(servingCertificateRequest(gateway, now), ca);
   // Written when issued, and when only the bundle changed (a renewed CA joins it).
   if (reason !== undefined || decoded(stored, 'ca.crt') !== ca.bundlePem) {
     await applyObject(deps.objects, buildServingTlsSecret(gateway, { ...serving, caBundlePem: ca.bundlePem }, requested));

@@ -8,12 +8,13 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { caCertificateRequest, servingCertificateRequest, servingRenewalReason, servingDnsNames } from '../resources/gateway-tls.ts';
 import { sampleGateway } from '../resources/testdata/gateway.ts';
+import { expectedFields, libraryFields, opensslFields, opensslText } from './testdata/certificate-fields.ts';
 import { issueCertificate, type IssuedPem } from './x509.ts';
 
 const now = new Date('2026-11-26T12:00:00.500Z');
-const ca = issueCertificate(caCertificateRequest('airlock-system', now));
-const otherCa = issueCertificate(caCertificateRequest('elsewhere', now));
-const serving = issueCertificate(servingCertificateRequest(sampleGateway(), now), ca);
+const ca = await issueCertificate(caCertificateRequest('airlock-system', now));
+const otherCa = await issueCertificate(caCertificateRequest('elsewhere', now));
+const serving = await issueCertificate(servingCertificateRequest(sampleGateway(), now), ca);
 
 describe('issueCertificate', () => {
   it('makes a self-signed CA that node parses and verifies', () => {
@@ -41,8 +42,8 @@ describe('issueCertificate', () => {
     expect(servingRenewalReason({ certPem: serving.certPem, caPem: ca.certPem }, servingDnsNames(sampleGateway()), now)).toBeUndefined();
   });
 
-  it('gives each certificate its own key and serial', () => {
-    const again = issueCertificate(servingCertificateRequest(sampleGateway(), now), ca);
+  it('gives each certificate its own key and serial', async () => {
+    const again = await issueCertificate(servingCertificateRequest(sampleGateway(), now), ca);
     expect(again.keyPem).not.toBe(serving.keyPem);
     expect(new X509Certificate(again.certPem).serialNumber).not.toBe(new X509Certificate(serving.certPem).serialNumber);
   });
@@ -56,6 +57,32 @@ describe('issueCertificate', () => {
     const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir, 'ca.crt')], { encoding: 'utf8' });
     expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     expect(text).toMatch(/Key Usage: critical\s+Digital Signature, Certificate Sign, CRL Sign/);
+  });
+});
+
+describe('every issued certificate, read back by openssl and by the library', () => {
+  const caRequest = caCertificateRequest('airlock-system', now);
+  const servingRequest = servingCertificateRequest(sampleGateway(), now);
+  const caName = { commonName: caRequest.commonName, certPem: ca.certPem };
+
+  it.each([
+    ['the CA', caRequest, () => ca, caName],
+    ['another namespace\'s CA', caCertificateRequest('elsewhere', now), () => otherCa, { commonName: 'airlock-gateway-ca.elsewhere', certPem: otherCa.certPem }],
+    ['the serving certificate', servingRequest, () => serving, caName],
+  ])('%s carries the names, serial, validity and extensions it was issued with', (_what, request, issued, issuer) => {
+    const expected = expectedFields(request, issued().certPem, issuer);
+    expect(opensslFields(issued().certPem)).toEqual(expected);
+    expect(libraryFields(issued().certPem)).toEqual(expected);
+    expect(opensslText(issued().certPem)).toMatch(/Version: 3 \(0x2\)/);
+  });
+
+  it('writes a time from 2050 on as GeneralizedTime, to the second', async () => {
+    const late = new Date('2049-12-31T23:59:59.900Z');
+    const request = { ...caCertificateRequest('airlock-system', late), notAfter: new Date('2050-01-01T00:00:01.999Z') };
+    const cert = await issueCertificate(request);
+    expect(opensslFields(cert.certPem)).toEqual(expectedFields(request, cert.certPem, { commonName: request.commonName, certPem: cert.certPem }));
+    const times = execFileSync('openssl', ['asn1parse'], { input: cert.certPem, encoding: 'utf8' }).match(/(UTCTIME|GENERALIZEDTIME) *:\S+/g);
+    expect(times).toEqual(['UTCTIME           :491231235459Z', 'GENERALIZEDTIME   :20500101000001Z']);
   });
 });
 

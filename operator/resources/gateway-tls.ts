@@ -13,7 +13,7 @@
 // - A serving certificate stays valid while any CA of the bundle signed it: after a CA renewal the
 //   next serving certificate comes from the new CA at its own renewal time, which leaves callers
 //   its remaining life (at least 30 days) to pick up the new bundle.
-// - Issuing (key generation, signing) is operator/pki/x509.ts, called by the reconciler's TLS step
+// - Issuing (key generation, signing; the encoding is @peculiar/x509's) is operator/pki/x509.ts, called by the reconciler's TLS step
 //   (operator/controllers/serving-tls.ts). This module is pure: the names, the request templates,
 //   the renewal decisions (node:crypto parses certificates) and the Secret shapes.
 import { X509Certificate } from 'node:crypto';
