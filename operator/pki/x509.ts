@@ -36,9 +36,6 @@ function nameOf(commonName: string): Name {
   return new Name([{ CN: [{ utf8String: commonName }] }]);
 }
 
-/** RFC 5280 4.1.2.5: whole seconds (the library writes what it is given). */
-const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
-
 /** 127 random bits, positive and without a leading zero byte, as hex. */
 function serialNumber(): string {
   const serial = randomBytes(16);
@@ -96,8 +93,9 @@ export async function issueCertificate(request: CertificateRequest, issuer?: Iss
     serialNumber: serialNumber(),
     subject,
     issuer: signer.name,
-    notBefore: wholeSeconds(request.notBefore),
-    notAfter: wholeSeconds(request.notAfter),
+    // RFC 5280 4.1.2.5: the library writes UTCTime through 2049, GeneralizedTime after, whole seconds.
+    notBefore: request.notBefore,
+    notAfter: request.notAfter,
     publicKey: keys.publicKey,
     signingKey: signer.key,
     signingAlgorithm: SIGNING_ALGORITHM,
