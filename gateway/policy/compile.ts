@@ -3,7 +3,7 @@
 // decision then costs about the same with ten rules or ten thousand. A rule's masks and patterns
 // are compiled here too: a rule that does not compile is enforced as Deny (fail closed), with a
 // message naming the problem, instead of failing every request it matches.
-import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, RecordingMode } from './model.ts';
+import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, PolicyRef, RecordingMode } from './model.ts';
 import { effectiveMask, MaskMerger, maskProblem } from './rule-mask.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
@@ -53,6 +53,9 @@ export interface CompiledRule {
   readonly mask: EffectiveMask | undefined;
   /** Why the rule is enforced as Deny: a part of it that does not compile. */
   readonly problem: string | undefined;
+  /** What a decision by this rule names, built once (a decision is made per request). */
+  readonly matched: PolicyRef;
+  readonly reason: string;
   readonly recording: RecordingMode | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
@@ -158,6 +161,8 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
     approval: action === 'RequireApproval' ? rule.approval : undefined,
     mask: problem === undefined ? effectiveMask(rule.mask) : undefined,
     problem,
+    matched: { namespace: policy.metadata.namespace ?? '', name: policy.metadata.name ?? '', rule: rule.name },
+    reason: `rule "${rule.name}" of AccessPolicy ${key(policy)}`,
     recording: rule.recording,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),

@@ -65,8 +65,25 @@ interface VerbOutcome {
   readonly also: AlsoVerb | undefined;
   restrictive: CompiledRule | undefined;
   reach: Reach;
-  /** Every matching Allow and RequireApproval rule: their masks apply together. */
-  readonly passing: CompiledRule[];
+  /** The first matching Allow rule, in policy order: it is named as the one that allowed. */
+  allow: CompiledRule | undefined;
+  /**
+   * Every matching Allow and RequireApproval rule: their masks apply together. Usually one, so the
+   * list is made only for a second (`more` then holds them all).
+   */
+  first: CompiledRule | undefined;
+  more: CompiledRule[] | undefined;
+}
+
+function addPassing(outcome: VerbOutcome, rule: CompiledRule): void {
+  const first = outcome.first;
+  if (first === undefined) outcome.first = rule;
+  else if (outcome.more === undefined) { if (first !== rule) outcome.more = [first, rule]; }
+  else if (!outcome.more.includes(rule)) outcome.more.push(rule);
+}
+
+function passingOf(outcome: VerbOutcome): readonly CompiledRule[] {
+  return outcome.more ?? (outcome.first === undefined ? [] : [outcome.first]);
 }
 
 function consider(outcome: VerbOutcome, index: ResourceIndex | undefined, request: RequestAttributes, allowed: ReadonlySet<Action>): void {
@@ -76,8 +93,11 @@ function consider(outcome: VerbOutcome, index: ResourceIndex | undefined, reques
       if (!allowed.has(rule.action)) continue;
       const how = reach(rule, request, outcome.verb);
       if (how === undefined) continue;
-      if (rule.action !== 'Deny' && !outcome.passing.includes(rule)) outcome.passing.push(rule);
-      if (rule.action === 'Allow') continue;
+      if (rule.action !== 'Deny') addPassing(outcome, rule);
+      if (rule.action === 'Allow') {
+        if (outcome.allow === undefined || rule.order < outcome.allow.order) outcome.allow = rule;
+        continue;
+      }
       const current = outcome.restrictive;
       if (current === undefined || RANK[rule.action] > RANK[current.action]
         || (RANK[rule.action] === RANK[current.action] && rule.order < current.order)) {
@@ -96,8 +116,8 @@ function considerIdentity(policies: CompiledPolicies, user: UserInfo, outcome: V
   for (const group of user.groups) consider(outcome, policies.groups.get(group), ctx.request, ctx.actions);
 }
 
-function outcomeFor(policies: CompiledPolicies, input: DecisionInput, verb: { verb: string; also: AlsoVerb | undefined }): VerbOutcome {
-  const outcome: VerbOutcome = { verb: verb.verb, also: verb.also, restrictive: undefined, reach: 'exact', passing: [] };
+function outcomeFor(policies: CompiledPolicies, input: DecisionInput, verb: string, also: AlsoVerb | undefined): VerbOutcome {
+  const outcome: VerbOutcome = { verb, also, restrictive: undefined, reach: 'exact', allow: undefined, first: undefined, more: undefined };
   const { request, caller, effective } = input;
   considerIdentity(policies, caller.user, outcome, { request, actions: EVERY });
   for (const [name, value] of Object.entries(caller.claims ?? {})) {
@@ -112,22 +132,25 @@ function outcomeFor(policies: CompiledPolicies, input: DecisionInput, verb: { ve
 }
 
 export function evaluatePolicy(policies: CompiledPolicies, input: DecisionInput, defaultAction: 'Allow' | 'Deny'): Decision {
-  const own = outcomeFor(policies, input, { verb: input.request.verb, also: undefined });
-  const also = input.request.alsoVerbs ?? [];
-  const outcomes = also.length === 0 ? [own] : [own, ...also.map((a) => outcomeFor(policies, input, { verb: a.verb, also: a }))];
-  return combine(policies, outcomes, { request: input.request, defaultAction });
+  const own = outcomeFor(policies, input, input.request.verb, undefined);
+  const also = input.request.alsoVerbs;
+  const outcomes = also === undefined || also.length === 0 ? [own] : [own, ...also.map((a) => outcomeFor(policies, input, a.verb, a))];
+  return combine(policies, outcomes, input.request, defaultAction);
 }
 
 /** The strictest outcome over every verb: a Deny, else a RequireApproval, else Allow only if every verb is allowed. */
-function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], ctx: { request: RequestAttributes; defaultAction: 'Allow' | 'Deny' }): Decision {
-  const denied = outcomes.find((o) => o.restrictive?.action === 'Deny');
-  if (denied?.restrictive !== undefined) return ruleDecision(denied.restrictive, denied, { request: ctx.request });
-  const passing = outcomes.length === 1 ? outcomes[0]?.passing ?? [] : [...new Set(outcomes.flatMap((o) => o.passing))];
-  const letThrough = { request: ctx.request, mask: policies.masks.merged(passing), recording: strictestRecording(passing) };
-  const held = outcomes.find((o) => o.restrictive !== undefined);
-  if (held?.restrictive !== undefined) return ruleDecision(held.restrictive, held, letThrough);
-  const unallowed = outcomes.find((o) => !o.passing.some((r) => r.action === 'Allow'));
-  if (unallowed !== undefined && ctx.defaultAction === 'Deny') {
+function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], request: RequestAttributes, defaultAction: 'Allow' | 'Deny'): Decision {
+  let held: VerbOutcome | undefined;
+  let unallowed: VerbOutcome | undefined;
+  let deciding: CompiledRule | undefined;
+  for (const outcome of outcomes) {
+    const restrictive = outcome.restrictive;
+    if (restrictive?.action === 'Deny') return ruleDecision(restrictive, outcome, { request });
+    if (restrictive !== undefined) held ??= outcome;
+    if (outcome.allow === undefined) unallowed ??= outcome;
+    else deciding ??= outcome.allow;
+  }
+  if (held === undefined && unallowed !== undefined && defaultAction === 'Deny') {
     return {
       action: 'Deny',
       reason: unallowed.also === undefined
@@ -135,15 +158,21 @@ function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], c
         : `no policy rule allows ${unallowed.also.verb}, which the API server also authorizes for this request: ${unallowed.also.why}`,
     };
   }
-  const deciding = outcomes.map((o) => firstAllow(o.passing)).find((r) => r !== undefined);
+  const letThrough = lettingThrough(policies, outcomes, request);
+  if (held?.restrictive !== undefined) return ruleDecision(held.restrictive, held, letThrough);
   if (deciding === undefined) return { action: 'Allow', reason: 'no policy rule matched; the gateway default allows (RBAC decides)' };
-  return ruleDecision(deciding, { also: undefined, reach: 'exact' }, letThrough);
+  return ruleDecision(deciding, EXACT, letThrough);
 }
 
-function firstAllow(rules: readonly CompiledRule[]): CompiledRule | undefined {
-  let first: CompiledRule | undefined;
-  for (const rule of rules) if (rule.action === 'Allow' && (first === undefined || rule.order < first.order)) first = rule;
-  return first;
+const EXACT = { also: undefined, reach: 'exact' } as const;
+
+/** The merged masks and strictest recording of every rule that lets the request through. */
+function lettingThrough(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], request: RequestAttributes): { request: RequestAttributes; mask: Decision['mask']; recording: RecordingMode | undefined } {
+  const only = outcomes.length === 1 ? outcomes[0] : undefined;
+  // The common case: one verb, one rule.
+  if (only !== undefined && only.more === undefined) return { request, mask: only.first?.mask, recording: only.first?.recording };
+  const passing = only === undefined ? [...new Set(outcomes.flatMap(passingOf))] : passingOf(only);
+  return { request, mask: policies.masks.merged(passing), recording: strictestRecording(passing) };
 }
 
 const RECORDING_RANK: Record<RecordingMode, number> = { None: 1, Optional: 2, Required: 3 };
@@ -173,13 +202,13 @@ function scopeHint(rule: CompiledRule, how: Reach, request: RequestAttributes): 
 
 function ruleDecision(rule: CompiledRule, via: { also: AlsoVerb | undefined; reach: Reach }, extra: { request: RequestAttributes; mask?: Decision['mask']; recording?: RecordingMode | undefined }): Decision {
   const on = via.also === undefined ? '' : ` (on ${via.also.verb}: ${via.also.why})`;
-  const reason = `rule "${rule.name}" of AccessPolicy ${rule.policyNamespace}/${rule.policyName}${on}`;
-  const hint = scopeHint(rule, via.reach, extra.request);
+  const reason = on === '' ? rule.reason : `${rule.reason}${on}`;
+  const hint = via.reach === 'exact' ? undefined : scopeHint(rule, via.reach, extra.request);
   const head = rule.message === undefined ? reason : `${rule.message}${on}`;
   const message = hint === undefined ? (rule.message === undefined ? undefined : head) : `${head}; ${hint}`;
   return {
     action: rule.action,
-    matched: { namespace: rule.policyNamespace, name: rule.policyName, rule: rule.name },
+    matched: rule.matched,
     ...(message === undefined ? {} : { message }),
     ...(rule.approval === undefined ? {} : { approval: rule.approval }),
     ...(extra.mask === undefined ? {} : { mask: extra.mask }),

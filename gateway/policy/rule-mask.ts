@@ -53,38 +53,64 @@ export interface MaskSource {
   readonly mask: EffectiveMask | undefined;
 }
 
-/** Beyond this many distinct rule sets the merge is still made, just not kept. */
+/** Beyond this many cached rule sets a merge is still made, just not kept. */
 const MAX_CACHED = 10_000;
+
+/** One step of the cache: rule sets as paths of rule orders, ascending. */
+interface CacheNode {
+  readonly next: Map<number, CacheNode>;
+  plain?: EffectiveMask;
+  exempt?: EffectiveMask;
+}
 
 /**
  * Merges the masks of the rules that let one request through. Secret values are shown only when
  * every one of those rules says `exempt` (a rule without a mask does not), so a later rule cannot
- * unmask what an earlier, broader rule masks.
+ * unmask what an earlier, broader rule masks. The hot path allocates nothing once a set is cached.
  */
 export class MaskMerger {
-  readonly #cache = new Map<string, EffectiveMask>();
+  readonly #root: CacheNode = { next: new Map() };
+  readonly #orders: number[] = [];
+  #size = 0;
 
   merged(rules: readonly MaskSource[]): EffectiveMask | undefined {
     const first = rules[0];
     if (rules.length === 1 && first !== undefined) return first.mask;
-    let withMask = 0;
     let exempt = rules.length > 0;
-    let only: MaskSource | undefined;
+    let only: EffectiveMask | undefined;
+    const orders = this.#orders;
+    orders.length = 0;
     for (const rule of rules) {
       if (rule.mask === undefined) { exempt = false; continue; }
-      withMask += 1;
-      only = rule;
+      orders.push(rule.order);
+      only = rule.mask;
       if (!rule.mask.exempt) exempt = false;
     }
-    if (withMask === 0 || only?.mask === undefined) return undefined;
-    // One rule with a mask that does not exempt: the others add nothing to it.
-    if (withMask === 1 && only.mask.exempt === exempt) return only.mask;
-    const key = `${rules.filter((r) => r.mask !== undefined).map((r) => r.order).sort((a, b) => a - b).join(',')}${exempt ? '!' : ''}`;
-    let mask = this.#cache.get(key);
-    if (mask === undefined) {
-      mask = merge(rules.flatMap((r) => (r.mask === undefined ? [] : [r.mask])), exempt);
-      if (this.#cache.size < MAX_CACHED) this.#cache.set(key, mask);
+    if (only === undefined) return undefined;
+    // One rule with a mask, and the others do not change whether it exempts: nothing to merge.
+    if (orders.length === 1 && only.exempt === exempt) return only;
+    orders.sort(ascending);
+    const node = this.#node(orders);
+    if (node === undefined) return merge(masksOf(rules), exempt);
+    return exempt ? (node.exempt ??= merge(masksOf(rules), true)) : (node.plain ??= merge(masksOf(rules), false));
+  }
+
+  /** The cache node of a rule set, created on first use; undefined when the cache is full. */
+  #node(orders: readonly number[]): CacheNode | undefined {
+    let node = this.#root;
+    for (const order of orders) {
+      let next = node.next.get(order);
+      if (next === undefined) {
+        if (this.#size >= MAX_CACHED) return undefined;
+        next = { next: new Map() };
+        node.next.set(order, next);
+        this.#size += 1;
+      }
+      node = next;
     }
-    return mask;
+    return node;
   }
 }
+
+const ascending = (a: number, b: number): number => a - b;
+const masksOf = (rules: readonly MaskSource[]): EffectiveMask[] => rules.flatMap((r) => (r.mask === undefined ? [] : [r.mask]));
