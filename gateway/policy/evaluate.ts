@@ -150,14 +150,7 @@ function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], r
     if (outcome.allow === undefined) unallowed ??= outcome;
     else deciding ??= outcome.allow;
   }
-  if (held === undefined && unallowed !== undefined && defaultAction === 'Deny') {
-    return {
-      action: 'Deny',
-      reason: unallowed.also === undefined
-        ? 'no policy rule allows this request'
-        : `no policy rule allows ${unallowed.also.verb}, which the API server also authorizes for this request: ${unallowed.also.why}`,
-    };
-  }
+  if (held === undefined && unallowed !== undefined && defaultAction === 'Deny') return notAllowed(unallowed);
   const letThrough = lettingThrough(policies, outcomes, request);
   if (held?.restrictive !== undefined) return ruleDecision(held.restrictive, held, letThrough);
   if (deciding === undefined) return { action: 'Allow', reason: 'no policy rule matched; the gateway default allows (RBAC decides)' };
@@ -165,6 +158,16 @@ function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], r
 }
 
 const EXACT = { also: undefined, reach: 'exact' } as const;
+
+/** The gateway's default Deny, naming the verb no rule allows when it is not the request's own. */
+function notAllowed(outcome: VerbOutcome): Decision {
+  return {
+    action: 'Deny',
+    reason: outcome.also === undefined
+      ? 'no policy rule allows this request'
+      : `no policy rule allows ${outcome.also.verb}, which the API server also authorizes for this request: ${outcome.also.why}`,
+  };
+}
 
 /** The merged masks and strictest recording of every rule that lets the request through. */
 function lettingThrough(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], request: RequestAttributes): { request: RequestAttributes; mask: Decision['mask']; recording: RecordingMode | undefined } {
