@@ -463,7 +463,7 @@ export interface AccessPolicySpec {
      */
     match?: {
       /**
-       * Kubernetes verbs, e.g. [get, list, watch]. exec, attach and portforward are `create` on the subresource (also over WebSocket).
+       * Kubernetes verbs, e.g. [get, list, watch]. exec, attach and portforward are `create` on the subresource (also over WebSocket). A request is judged on every verb the API server authorizes for it, the strictest outcome winning - a server-side apply is `patch` and `create`, as is a PUT to a kind that creates on update (Roles, RoleBindings, Services, Leases...).
        *
        * @maxItems 16
        */
@@ -496,13 +496,13 @@ export interface AccessPolicySpec {
        */
       resources?: string[];
       /**
-       * Namespaces the request must target, e.g. [payments]. A cluster-scoped request never matches a rule that lists namespaces.
+       * Namespaces the request must target, e.g. [payments]. A cluster-scoped request never matches a rule that lists namespaces. A Deny or RequireApproval rule also governs a request without a namespace on a namespaced resource (a list, watch or deletecollection across all namespaces), which reaches these namespaces; an Allow rule never allows one.
        *
        * @maxItems 64
        */
       namespaces?: string[];
       /**
-       * Object names the request must target, e.g. [api].
+       * Object names the request must target, e.g. [api]. A Deny or RequireApproval rule also governs a request that names no single object (a list, watch or deletecollection without a metadata.name field selector, and every create, whose name is in the body); an Allow rule never allows one.
        *
        * @maxItems 64
        */
@@ -523,7 +523,7 @@ export interface AccessPolicySpec {
      */
     message?: string;
     /**
-     * Extra masking of response fields for requests this rule covers. Secret data is always masked unless exempt. With fields or envNamePattern set, list and get answers come without server-side Table columns (kubectl prints NAME and AGE), since a printer column could show a masked field.
+     * Extra masking of response fields for requests this rule covers. The masks of every Allow and RequireApproval rule that matches a request apply together. Secret data is always masked unless exempt. With fields or envNamePattern set, list and get answers come without server-side Table columns (kubectl prints NAME and AGE), since a printer column could show a masked field.
      */
     mask?: {
       /**
@@ -543,12 +543,12 @@ export interface AccessPolicySpec {
        */
       sessionPatterns?: string[];
       /**
-       * Let these subjects see Secret values unmasked (e.g. a controller that needs them). Default false.
+       * Let these subjects see Secret values unmasked (e.g. a controller that needs them), when every rule that lets the request through says so. Default false.
        */
       exempt?: boolean;
     };
     /**
-     * Session recording for exec and attach. None; Optional (the default; record when the recorder is available); Required (refuse a session that cannot be recorded).
+     * Session recording for exec and attach. None; Optional (the default; record when the recorder is available); Required (refuse a session that cannot be recorded). The strictest mode of the rules that let a session through applies.
      */
     recording?: "None" | "Optional" | "Required";
     /**

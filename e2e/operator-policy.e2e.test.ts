@@ -63,7 +63,7 @@ describe('operator: AccessPolicy controller', () => {
     await expect.poll(() => conditionOf('accessgateway', 'ci-gateway', ns.name, 'PoliciesReady'), { timeout: 30_000 }).toMatch(/^True AllAccepted: 1 AccessPolicy/);
 
     await kubectlOk(['apply', '-f', '-'], { input: policy(ns.name, '.data[0]') });
-    await expect.poll(() => conditionOf('accesspolicy', 'payments-ci', ns.name, 'Accepted'), { timeout: 30_000 }).toContain('False InvalidRule: rule "config": mask field path ".data[0]"');
+    await expect.poll(() => conditionOf('accesspolicy', 'payments-ci', ns.name, 'Accepted'), { timeout: 30_000 }).toContain('False InvalidRule: rule "config": mask.fields[0]: mask field path ".data[0]" is not of the form .a.b[*].c or .a[\'key\']; the gateways enforce rule "config" as Deny (fail closed) until it is fixed.');
     await expect.poll(() => conditionOf('accessgateway', 'ci-gateway', ns.name, 'PoliciesReady'), { timeout: 30_000 }).toMatch(/^False PolicyRejected: 1 of 1 selected AccessPolicies are not accepted \(payments-ci\)/);
     await expect.poll(async () => kubectlOk(['get', 'events', '--field-selector', 'involvedObject.kind=AccessPolicy,involvedObject.name=payments-ci', '-o', 'jsonpath={.items[*].reason}'], { namespace: ns.name }), { timeout: 30_000 }).toContain('InvalidRule');
 

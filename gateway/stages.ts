@@ -14,6 +14,8 @@ import type { PolicyStore } from './policy/policy-store.ts';
 import type { Decision, RequestAttributes } from './policy/model.ts';
 import { evaluatePolicy } from './policy/evaluate.ts';
 import { resolveRequestInfo } from './request-info.ts';
+import { requestAttributes } from './request-attributes.ts';
+import { createApiCatalog, type ApiCatalog, type RefreshingApiCatalog } from './discovery/api-catalog.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
 import { forwardingProblem, impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
 import { resolveEffectiveIdentity, subjectAccessReviewer } from './resolve-identity.ts';
@@ -53,16 +55,24 @@ function distinct(req: IncomingMessage): Readonly<Record<string, readonly string
   return req.headersDistinct;
 }
 
-function parse(req: IncomingMessage): ParsedRequest {
+function parse(req: IncomingMessage, catalog: ApiCatalog): ParsedRequest {
   const info = resolveRequestInfo(req.method ?? '', req.url ?? '');
   if (info instanceof Error) throw info;
-  return {
-    longRunning: info.isLongRunning,
-    attributes: {
-      resourceRequest: info.isResourceRequest, verb: info.policyVerb, apiGroup: info.apiGroup, resource: info.resource,
-      subresource: info.subresource, namespace: info.namespace, name: info.name, path: info.path,
-    },
-  };
+  // The Content-Type says whether a PATCH is a server-side apply (which can create).
+  return { longRunning: info.isLongRunning, attributes: requestAttributes(info, req.headers['content-type'], catalog) };
+}
+
+/** Discovery as the gateway sees it; the first read is waited for briefly (until then unknown resources are judged strictly). */
+async function openApiCatalog(upstream: Upstream, log: Logger): Promise<RefreshingApiCatalog> {
+  const catalog = createApiCatalog({
+    fetchJson: (path, accept) => upstream.getJson(path, accept),
+    onError: (error) => { log.warn({ err: error }, 'API discovery read failed; unknown resources are judged strictly (namespaced, PUT may create)'); },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, 5_000); });
+  await Promise.race([catalog.refresh().catch((error: unknown) => { log.warn({ err: error }, 'API discovery not read at start'); }), waited]);
+  clearTimeout(timer);
+  return catalog;
 }
 
 function sourceIPs(req: IncomingMessage): string[] {
@@ -231,8 +241,9 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
   const authenticator = createAuthenticator({ oidc, ...(tokenReview === undefined ? {} : { tokenReview }) });
   const reviewer = subjectAccessReviewer((path, body) => upstream.postJson(path, body));
   const audit = await openAuditLog(config.audit, { log, metrics });
+  const catalog = await openApiCatalog(upstream, log);
   return {
-    parse,
+    parse: (req) => parse(req, catalog),
     authenticate: async (req) => {
       const token = extractBearerToken(distinct(req)) ?? '';
       try {
@@ -265,6 +276,6 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     }),
     startCapture: (request) => startCapture({ ...request, dir: config.recording?.dir, metadata: { ...request.metadata, gateway: `${config.namespace}/${config.name}` } }),
     answerFor: (refusal) => answerFor(refusal, log),
-    close: () => audit.close(),
+    close: () => { catalog.stop(); return audit.close(); },
   };
 }

@@ -1,11 +1,14 @@
-// What to mask in one response: Secret values for every caller (unless a rule exempts the request),
-// plus the field paths of the rule that allowed it. Paths within an object are placed under every
+// What to mask in one response: Secret values for every caller (unless the request is exempt),
+// plus the field paths and env names of the rules that let it through (merged by the policy). Paths within an object are placed under every
 // root an object can have in an answer: the body itself, a list's items, a watch event's object and
 // a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`), and the
 // row objects of a watched Table.
 import type { RequestAttributes } from '../policy/model.ts';
 import { compileUserPattern } from '../policy/user-pattern.ts';
+import { parseFieldPath } from '../policy/field-path.ts';
 import type { MaskRule, PathPattern } from './json-masker.ts';
+
+export { parseFieldPath };
 
 /** Written in place of a Secret `data` value: still valid base64, decoding to "***MASKED***". */
 export const MASKED_BASE64 = Buffer.from('***MASKED***').toString('base64');
@@ -16,28 +19,20 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 // A watch of Tables (`kubectl get -w`) carries each row's object under the event's object.
 const ROOTS: readonly PathPattern[] = [[], ['items', '*'], ['object'], ['rows', '*', 'object'], ['object', 'rows', '*', 'object']];
 
-/** A rule's `mask` settings (AccessPolicy spec.rules[].mask). */
+/**
+ * The mask settings a response is answered under: one rule's `mask` as written, or the merge of
+ * every rule that let the request through (policy/rule-mask.ts), whose env patterns are a list.
+ */
 export interface RuleMask {
   readonly fields?: readonly string[];
   readonly envNamePattern?: string;
+  readonly envNamePatterns?: readonly string[];
   readonly exempt?: boolean;
 }
 
-/**
- * `.data.*`, `.spec.containers[*].env[*].value`, `.metadata.annotations['a/b']` to segments.
- * Throws TypeError on anything else (the operator reports it on the AccessPolicy).
- */
-export function parseFieldPath(path: string): PathPattern {
-  const segments: string[] = [];
-  const re = /\.([A-Za-z0-9_-]+|\*)|\[\*\]|\['([^']+)'\]/gy;
-  let match: RegExpExecArray | null;
-  let at = 0;
-  while ((match = re.exec(path)) !== null) {
-    segments.push(match[1] ?? match[2] ?? '*');
-    at = re.lastIndex;
-  }
-  if (at !== path.length || segments.length === 0) throw new TypeError(`mask field path ${JSON.stringify(path)} is not of the form .a.b[*].c or .a['key']`);
-  return segments;
+function envPatterns(mask: RuleMask | undefined): string[] {
+  const patterns = [...(mask?.envNamePattern === undefined ? [] : [mask.envNamePattern]), ...(mask?.envNamePatterns ?? [])];
+  return patterns.filter((p) => p !== '');
 }
 
 const SECRET_FIELDS: readonly { readonly path: PathPattern; readonly marker: string }[] = [
@@ -76,7 +71,7 @@ const LAST_APPLIED_FIELD: MaskRule = { path: ['metadata', 'annotations', LAST_AP
  * resource's printer column could show the very field a policy masks, in a cell with no path.
  */
 export function tablesAllowed(mask: RuleMask | undefined): boolean {
-  return (mask?.fields ?? []).length === 0 && (mask?.envNamePattern ?? '') === '';
+  return (mask?.fields ?? []).length === 0 && envPatterns(mask).length === 0;
 }
 
 /** The rules for a response to `request`, or [] when nothing is masked (the body is piped untouched). */
@@ -106,8 +101,8 @@ function buildRules(secrets: boolean, mask: RuleMask | undefined): readonly Mask
   if (secrets && mask?.exempt !== true) within.push(...SECRET_FIELDS);
   const fields = mask?.fields ?? [];
   for (const field of fields) within.push({ path: parseFieldPath(field), marker: MASKED_TEXT });
-  const env = mask?.envNamePattern !== undefined && mask.envNamePattern !== '';
-  if (env) within.push(...envFields(mask.envNamePattern ?? ''));
-  if (fields.length > 0 || env) within.push(LAST_APPLIED_FIELD);
+  const env = envPatterns(mask);
+  for (const pattern of env) within.push(...envFields(pattern));
+  if (fields.length > 0 || env.length > 0) within.push(LAST_APPLIED_FIELD);
   return ROOTS.flatMap((root) => within.map((w) => ({ ...w, path: [...root, ...w.path] })));
 }

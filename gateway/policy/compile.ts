@@ -1,7 +1,10 @@
 // Compiles AccessPolicies into an index so a decision touches only the rules that can apply:
 // first by subject (user, group, ServiceAccount, claim), then by API group and resource. A
-// decision then costs about the same with ten rules or ten thousand.
-import type { Action, ApprovalSettings, MaskSettings, RecordingMode } from './model.ts';
+// decision then costs about the same with ten rules or ten thousand. A rule's masks and patterns
+// are compiled here too: a rule that does not compile is enforced as Deny (fail closed), with a
+// message naming the problem, instead of failing every request it matches.
+import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, PolicyRef, RecordingMode } from './model.ts';
+import { effectiveMask, MaskMerger, maskProblem } from './rule-mask.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
 export interface PolicySource {
@@ -43,10 +46,16 @@ export interface CompiledRule {
   readonly policyNamespace: string;
   readonly policyName: string;
   readonly name: string;
+  /** As written, or Deny when the rule does not compile (`problem`). */
   readonly action: Action;
   readonly message: string | undefined;
   readonly approval: ApprovalSettings | undefined;
-  readonly mask: MaskSettings | undefined;
+  readonly mask: EffectiveMask | undefined;
+  /** Why the rule is enforced as Deny: a part of it that does not compile. */
+  readonly problem: string | undefined;
+  /** What a decision by this rule names, built once (a decision is made per request). */
+  readonly matched: PolicyRef;
+  readonly reason: string;
   readonly recording: RecordingMode | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
@@ -65,7 +74,12 @@ export interface CompiledPolicies {
   /** Key "claimName=value"; the issuer check happens at evaluation. */
   readonly claims: Map<string, { readonly issuer: string | undefined; readonly index: ResourceIndex }[]>;
   readonly ruleCount: number;
+  /** Policies not enforced at all (a subject that is not exactly one kind). */
   readonly rejected: readonly { readonly policy: string; readonly problem: string }[];
+  /** Rules enforced as Deny because a part of them does not compile. */
+  readonly broken: readonly { readonly policy: string; readonly rule: string; readonly problem: string }[];
+  /** Merged masks of rule sets, kept for as long as these policies are (evaluate.ts). */
+  readonly masks: MaskMerger;
 }
 
 const ALL = '*';
@@ -109,20 +123,22 @@ function subjectProblem(subject: SubjectSource): string | undefined {
 }
 
 export function compilePolicies(policies: readonly PolicySource[]): CompiledPolicies {
-  const compiled: CompiledPolicies = { users: new Map(), groups: new Map(), claims: new Map(), ruleCount: 0, rejected: [] };
+  const compiled: CompiledPolicies = { users: new Map(), groups: new Map(), claims: new Map(), ruleCount: 0, rejected: [], broken: [], masks: new MaskMerger() };
   const rejected: { policy: string; problem: string }[] = [];
+  const broken: { policy: string; rule: string; problem: string }[] = [];
   let order = 0;
   const sorted = [...policies].sort((a, b) => key(a).localeCompare(key(b)));
   for (const policy of sorted) {
     const problem = policy.spec.subjects.map(subjectProblem).find((p) => p !== undefined);
     if (problem !== undefined) { rejected.push({ policy: key(policy), problem }); continue; }
     const rules = policy.spec.rules.map((rule) => ({ rule, compiled: compileRule(policy, rule, order++) }));
+    for (const { compiled: c } of rules) if (c.problem !== undefined) broken.push({ policy: key(policy), rule: c.name, problem: c.problem });
     for (const subject of policy.spec.subjects) {
       const indexes = subjectIndexes(compiled, subject);
       for (const index of indexes) for (const { rule, compiled: c } of rules) addTo(index, resourceKeys(rule), c);
     }
   }
-  return { ...compiled, ruleCount: order, rejected };
+  return { ...compiled, ruleCount: order, rejected, broken };
 }
 
 function key(policy: PolicySource): string {
@@ -131,15 +147,22 @@ function key(policy: PolicySource): string {
 
 function compileRule(policy: PolicySource, rule: RuleSource, order: number): CompiledRule {
   const match = rule.match ?? {};
+  const problem = maskProblem(rule.mask);
+  const action = problem === undefined ? rule.action : 'Deny';
   return {
     order,
     policyNamespace: policy.metadata.namespace ?? '',
     policyName: policy.metadata.name ?? '',
     name: rule.name,
-    action: rule.action,
-    message: rule.message,
-    approval: rule.action === 'RequireApproval' ? rule.approval : undefined,
-    mask: rule.mask,
+    action,
+    message: problem === undefined
+      ? rule.message
+      : `rule "${rule.name}" of AccessPolicy ${key(policy)} is enforced as Deny because it does not compile (${problem}); fix the AccessPolicy`,
+    approval: action === 'RequireApproval' ? rule.approval : undefined,
+    mask: problem === undefined ? effectiveMask(rule.mask) : undefined,
+    problem,
+    matched: { namespace: policy.metadata.namespace ?? '', name: policy.metadata.name ?? '', rule: rule.name },
+    reason: `rule "${rule.name}" of AccessPolicy ${key(policy)}`,
     recording: rule.recording,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),

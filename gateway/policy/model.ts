@@ -13,6 +13,23 @@ export interface RequestAttributes {
   readonly namespace: string;
   readonly name: string;
   readonly path: string;
+  /**
+   * Further verbs the API server authorizes for this request, each with why: a server-side apply
+   * or a PUT that can create its object is also checked as `create`. Absent: none.
+   */
+  readonly alsoVerbs?: readonly AlsoVerb[];
+  /**
+   * True only when the API server's discovery says the resource is cluster-scoped. Absent or false:
+   * namespaced (an unknown resource counts as namespaced: fail closed), so a request on it without a
+   * namespace (a list or watch across all namespaces) reaches every namespace.
+   */
+  readonly clusterScoped?: boolean;
+}
+
+export interface AlsoVerb {
+  readonly verb: string;
+  /** Why the API server also authorizes this verb, for the refusal and the audit record. */
+  readonly why: string;
 }
 
 export interface DecisionInput {
@@ -39,7 +56,7 @@ export interface ApprovalSettings {
   readonly reusable?: boolean;
 }
 
-/** A rule's `mask` settings: extra field paths, and whether Secret values are shown unmasked. */
+/** A rule's `mask` settings as written: extra field paths, and whether Secret values are shown unmasked. */
 export interface MaskSettings {
   readonly fields?: readonly string[];
   readonly envNamePattern?: string;
@@ -48,15 +65,27 @@ export interface MaskSettings {
   readonly exempt?: boolean;
 }
 
+/**
+ * The masks a request is answered under: the `mask` of every rule that let it through, merged
+ * (field paths and patterns unioned; Secret values shown only when every one of those rules says
+ * `exempt`). Every path and pattern in it was checked when the policies compiled.
+ */
+export interface EffectiveMask {
+  readonly fields: readonly string[];
+  readonly envNamePatterns: readonly string[];
+  readonly sessionPatterns: readonly string[];
+  readonly exempt: boolean;
+}
+
 /** Session recording for exec and attach (AccessPolicy rule `recording`). */
 export type RecordingMode = 'None' | 'Optional' | 'Required';
 
 export interface Decision {
   readonly action: Action;
-  /** The deciding rule's recording mode, if it sets one (Optional otherwise). */
+  /** The strictest recording mode of the rules that let the request through, if one sets it (Optional otherwise). */
   readonly recording?: RecordingMode;
-  /** The deciding rule's mask settings, if it has any. */
-  readonly mask?: MaskSettings;
+  /** The merged masks of the rules that let the request through, if any of them has one. */
+  readonly mask?: EffectiveMask;
   /** Present when action is RequireApproval. */
   readonly approval?: ApprovalSettings;
   /** The rule that decided; absent when the gateway's default action decided. */

@@ -31,7 +31,8 @@ describe('upstream client: postJson (the gateway\'s own calls)', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body: unknown = text === '' ? undefined : JSON.parse(text);
         seen.push({ ...(req.method === undefined ? {} : { method: req.method }), ...(req.url === undefined ? {} : { url: req.url }), headers: req.headers, body });
         const [code, answer] = respond(body);
         res.writeHead(code, { 'content-type': 'application/json' });
@@ -60,6 +61,21 @@ describe('upstream client: postJson (the gateway\'s own calls)', () => {
       ['POST', REVIEWS, 'Bearer gateway-token-2', 'application/json'],
     ]);
     expect(seen.at(-1)?.body).toEqual(review);
+  });
+
+  it('GETs a discovery document with the Accept asked for, no body, and the gateway\'s credential', async () => {
+    respond = () => [200, { kind: 'APIGroupDiscoveryList', items: [] }];
+    try {
+      const upstream = createUpstream({ server: url, caFile: certificate.certFile, tokens: tokens(() => 'gateway-token') });
+      await expect(upstream.getJson('/apis', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')).resolves.toEqual({ kind: 'APIGroupDiscoveryList', items: [] });
+      const last = seen.at(-1);
+      expect([last?.method, last?.url, last?.headers?.authorization, last?.headers?.accept, last?.headers?.['content-type'], last?.body])
+        .toEqual(['GET', '/apis', 'Bearer gateway-token', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', undefined, undefined]);
+      respond = () => [403, { kind: 'Status', reason: 'Forbidden' }];
+      await expect(upstream.getJson('/apis/apiregistration.k8s.io/v1/apiservices', 'application/json')).rejects.toThrow('GET /apis/apiregistration.k8s.io/v1/apiservices answered 403 (Forbidden)');
+    } finally {
+      respond = ok;
+    }
   });
 
   it('keeps a path prefix of the server URL', async () => {

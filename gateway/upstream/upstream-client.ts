@@ -19,6 +19,8 @@ export interface Upstream {
   readonly tokens: TokenSource;
   /** POSTs a JSON object with the gateway's own credential and returns the parsed answer. */
   postJson<T>(path: string, body: unknown, timeoutMs?: number): Promise<T>;
+  /** GETs a JSON document (discovery) with the gateway's own credential; answers up to 16 MiB. */
+  getJson(path: string, accept: string): Promise<unknown>;
 }
 
 /**
@@ -83,33 +85,36 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const ca = options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) };
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, ...ca });
   const streamAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 16, ...ca });
-  const postJson = <T>(path: string, body: unknown, timeoutMs = 10_000): Promise<T> => new Promise((resolve, reject) => {
-    const payload = Buffer.from(JSON.stringify(body));
+  const call = (method: 'GET' | 'POST', path: string, how: { body?: unknown; accept: string; timeoutMs: number; maxBytes: number }): Promise<unknown> => new Promise((resolve, reject) => {
+    const payload = how.body === undefined ? undefined : Buffer.from(JSON.stringify(how.body));
     const req = request({
       ...upstreamTarget({ url }, path),
-      method: 'POST',
+      method,
       agent,
-      timeout: timeoutMs,
+      timeout: how.timeoutMs,
       headers: {
         // Read per call: a rotated credential is used at once.
         authorization: `Bearer ${options.tokens.current()}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-        'content-length': payload.length,
+        accept: how.accept,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length }),
       },
     }, (res: IncomingMessage) => {
-      readCapped(res, MAX_ANSWER_BYTES).then((text) => {
+      readCapped(res, how.maxBytes).then((text) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          reject(new UpstreamError('upstream_status', `POST ${path} answered ${status}${statusReason(text)}`, status));
+          reject(new UpstreamError('upstream_status', `${method} ${path} answered ${status}${statusReason(text)}`, status));
           return;
         }
-        try { resolve(JSON.parse(text) as T); } catch { reject(new UpstreamError('upstream_status', `POST ${path}: the answer is not JSON`, status)); }
-      }, (e: unknown) => { reject(new UpstreamError('upstream_unavailable', `POST ${path}: ${e instanceof Error ? e.message : String(e)}`)); });
+        try { resolve(JSON.parse(text) as unknown); } catch { reject(new UpstreamError('upstream_status', `${method} ${path}: the answer is not JSON`, status)); }
+      }, (e: unknown) => { reject(new UpstreamError('upstream_unavailable', `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`)); });
     });
-    req.on('timeout', () => req.destroy(new UpstreamError('upstream_timeout', `POST ${path} timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new UpstreamError('upstream_timeout', `${method} ${path} timed out after ${how.timeoutMs} ms`)));
     req.on('error', (e) => { reject(e instanceof UpstreamError ? e : new UpstreamError('upstream_unavailable', e.message)); });
     req.end(payload);
   });
-  return { url, agent, streamAgent, tokens: options.tokens, postJson };
+  const postJson = <T>(path: string, body: unknown, timeoutMs = 10_000): Promise<T> =>
+    call('POST', path, { body, accept: 'application/json', timeoutMs, maxBytes: MAX_ANSWER_BYTES }) as Promise<T>;
+  // Discovery of a cluster with many custom resources is larger than a review.
+  const getJson = (path: string, accept: string): Promise<unknown> => call('GET', path, { accept, timeoutMs: 30_000, maxBytes: 16 * MAX_ANSWER_BYTES });
+  return { url, agent, streamAgent, tokens: options.tokens, postJson, getJson };
 }

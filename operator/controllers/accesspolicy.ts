@@ -7,7 +7,7 @@ import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
-import { selects, validatePolicy } from './policy-validation.ts';
+import { selects, validatePolicy, type PolicyVerdict } from './policy-validation.ts';
 
 export const ACCESS_POLICY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy' } as const;
 
@@ -21,10 +21,13 @@ export interface PolicyReconcileDeps {
 }
 
 export function acceptedCondition(policy: AccessPolicy): DesiredCondition {
-  const verdict = validatePolicy(policy);
+  return conditionFor(validatePolicy(policy));
+}
+
+function conditionFor(verdict: PolicyVerdict): DesiredCondition {
   return verdict.problem === undefined
     ? { type: 'Accepted', status: 'True', reason: 'Valid', message: `${verdict.rules} rule(s) enforced by the gateways that select this policy.` }
-    : { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; the gateways enforce none of this policy until it is fixed.` };
+    : { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; ${verdict.effect ?? 'fix it'}.` };
 }
 
 function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
@@ -35,12 +38,13 @@ function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): b
 export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDeps): Promise<ReconcileResult> {
   const policy = deps.get(key);
   if (policy === undefined) return {};
-  const accepted = acceptedCondition(policy);
+  const verdict = validatePolicy(policy);
+  const accepted = conditionFor(verdict);
   const generation = policy.metadata.generation;
   const next: AccessPolicyStatus = {
     observedGeneration: generation ?? 0,
     conditions: mergeConditions(policy.status?.conditions, [accepted], { now: deps.now(), generation }),
-    ruleCount: accepted.status === 'True' ? policy.spec.rules.length : 0,
+    ruleCount: verdict.rules,
     selectedBy: deps.gateways().filter((g) => selects(g, policy)).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`).sort(),
   };
   if (sameStatus(policy.status, next)) return {};

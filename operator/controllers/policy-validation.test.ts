@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
 import { selects, validatePolicy } from './policy-validation.ts';
+import { acceptedCondition } from './accesspolicy.ts';
 
 type Rule = AccessPolicy['spec']['rules'][number];
 /** Plain JSON shaped like the API's objects (the generated types name client-node's V1ObjectMeta class). */
@@ -15,20 +16,36 @@ const allow: Rule = { name: 'read', match: { verbs: ['get'] }, action: 'Allow' }
 
 describe('validatePolicy', () => {
   it.each([
-    { name: 'a valid policy', rules: [allow, { ...allow, name: 'masked', mask: { fields: ['.data.*'], envNamePattern: '(?i)(password|token)' } }], problem: undefined },
-    { name: 'a bad mask path', rules: [{ ...allow, name: 'bad-path', mask: { fields: ['data.*'] } }], problem: 'rule "bad-path": mask field path "data.*" is not of the form .a.b[*].c or .a[\'key\']' },
-    { name: 'a bad env pattern', rules: [{ ...allow, name: 'bad-env', mask: { envNamePattern: '(unclosed' } }], problem: 'rule "bad-env": mask.envNamePattern:' },
-    { name: 'a bad session pattern', rules: [{ ...allow, name: 'bad-session', mask: { sessionPatterns: ['AKIA[0-9A-Z]{16}', '(?i)[z-a]'] } }], problem: 'rule "bad-session": mask.sessionPatterns[1]:' },
-    { name: 'approval without approvers', rules: [as<Rule>({ ...allow, name: 'held', action: 'RequireApproval', approval: { approvers: {} } })], problem: 'rule "held": RequireApproval needs approval.approvers' },
-    { name: 'a bad duration', rules: [as<Rule>({ ...allow, name: 'slow', action: 'RequireApproval', approval: { approvers: { users: ['a'] }, timeout: '1d' } })], problem: 'rule "slow": approval.timeout "1d" is not a duration like 10m' },
-  ])('$name', ({ rules, problem }) => {
+    { name: 'a valid policy', rules: [allow, { ...allow, name: 'masked', mask: { fields: ['.data.*'], envNamePattern: '(?i)(password|token)' } }], problem: undefined, effect: undefined },
+    { name: 'a bad mask path', rules: [{ ...allow, name: 'bad-path', mask: { fields: ['data.*'] } }], problem: 'rule "bad-path": mask.fields[0]: mask field path "data.*" is not of the form .a.b[*].c or .a[\'key\']', effect: 'the gateways enforce rule "bad-path" as Deny (fail closed) until it is fixed' },
+    { name: 'a bad env pattern', rules: [{ ...allow, name: 'bad-env', mask: { envNamePattern: '(unclosed' } }], problem: 'rule "bad-env": mask.envNamePattern:', effect: 'the gateways enforce rule "bad-env" as Deny (fail closed) until it is fixed' },
+    { name: 'a bad session pattern', rules: [{ ...allow, name: 'bad-session', mask: { sessionPatterns: ['AKIA[0-9A-Z]{16}', '(?i)[z-a]'] } }], problem: 'rule "bad-session": mask.sessionPatterns[1]:', effect: 'the gateways enforce rule "bad-session" as Deny (fail closed) until it is fixed' },
+    { name: 'approval without approvers', rules: [as<Rule>({ ...allow, name: 'held', action: 'RequireApproval', approval: { approvers: {} } })], problem: 'rule "held": RequireApproval needs approval.approvers', effect: 'the gateways cannot apply this rule as written until it is fixed' },
+    { name: 'a bad duration', rules: [as<Rule>({ ...allow, name: 'slow', action: 'RequireApproval', approval: { approvers: { users: ['a'] }, timeout: '1d' } })], problem: 'rule "slow": approval.timeout "1d" is not a duration like 10m', effect: 'the gateways cannot apply this rule as written until it is fixed' },
+  ])('$name', ({ rules, problem, effect }) => {
     const verdict = validatePolicy(policy(rules));
     if (problem === undefined) expect(verdict).toEqual({ rules: rules.length });
     else expect(verdict.problem).toContain(problem);
+    expect(verdict.effect).toBe(effect);
   });
 
-  it('rejects what the gateway compiler rejects (a subject naming two kinds)', () => {
-    expect(validatePolicy(policy([allow], { subjects: [{ user: { name: 'a' }, group: { name: 'b' } }] })).problem).toContain('exactly one of user, group, serviceAccount, claim');
+  it('rejects what the gateway compiler rejects (a subject naming two kinds): no rule is enforced', () => {
+    const verdict = validatePolicy(policy([allow], { subjects: [{ user: { name: 'a' }, group: { name: 'b' } }] }));
+    expect(verdict.problem).toContain('exactly one of user, group, serviceAccount, claim');
+    expect(verdict).toMatchObject({ effect: 'the gateways enforce none of this policy until it is fixed', rules: 0 });
+  });
+
+  it('counts a rule that does not compile as enforced: the gateways enforce it, as Deny', () => {
+    expect(validatePolicy(policy([allow, { ...allow, name: 'bad', mask: { fields: ['x'] } }])).rules).toBe(2);
+  });
+});
+
+describe('acceptedCondition', () => {
+  it('says a rule that does not compile is enforced as Deny', () => {
+    expect(acceptedCondition(policy([{ ...allow, name: 'bad-path', mask: { fields: ['.data[0]'] } }]))).toEqual({
+      type: 'Accepted', status: 'False', reason: 'InvalidRule',
+      message: 'rule "bad-path": mask.fields[0]: mask field path ".data[0]" is not of the form .a.b[*].c or .a[\'key\']; the gateways enforce rule "bad-path" as Deny (fail closed) until it is fixed.',
+    });
   });
 });
 

@@ -1,34 +1,21 @@
 // What the AccessPolicy schema cannot check, checked the way the gateway will use the policy: the
-// gateway's own compiler (gateway/policy/compile.ts) and masking paths (gateway/mask/mask-plan.ts),
-// so a policy the operator accepts is one the gateway enforces as written. Also which gateways
-// select a policy (same namespace, label selector).
-import { compileUserPattern } from '../../gateway/policy/user-pattern.ts';
+// gateway's own compiler (gateway/policy/compile.ts, which also compiles masks and patterns), so a
+// policy the operator accepts is one the gateway enforces as written, and a refusal says what the
+// gateway does instead. Also which gateways select a policy (same namespace, label selector).
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
 import { compilePolicies } from '../../gateway/policy/compile.ts';
-import { parseFieldPath } from '../../gateway/mask/mask-plan.ts';
 import { parseDuration } from '../../gateway/approve/approval-request.ts';
 
 export interface PolicyVerdict {
   /** The first problem, naming its rule; undefined when the policy is accepted. */
   readonly problem?: string;
+  /** What the gateways do while the problem stands, as a sentence. */
+  readonly effect?: string;
+  /** Rules the gateways enforce (a rule that does not compile is enforced, as Deny). */
   readonly rules: number;
 }
 
 type Rule = AccessPolicy['spec']['rules'][number];
-
-function maskProblem(mask: Rule['mask']): string | undefined {
-  for (const field of mask?.fields ?? []) {
-    try { parseFieldPath(field); } catch (error) { return (error as Error).message; }
-  }
-  const patterns: [string, string][] = [
-    ...(mask?.envNamePattern === undefined ? [] : [['mask.envNamePattern', mask.envNamePattern] as [string, string]]),
-    ...(mask?.sessionPatterns ?? []).map((p, i): [string, string] => [`mask.sessionPatterns[${i}]`, p]),
-  ];
-  for (const [where, pattern] of patterns) {
-    try { compileUserPattern(pattern); } catch (error) { return `${where}: ${(error as Error).message}`; }
-  }
-  return undefined;
-}
 
 function approvalProblem(rule: Rule): string | undefined {
   for (const [name, value] of [['timeout', rule.approval?.timeout], ['grantTTL', rule.approval?.grantTTL]] as const) {
@@ -38,18 +25,19 @@ function approvalProblem(rule: Rule): string | undefined {
   return rule.action === 'RequireApproval' && approvers === 0 ? 'RequireApproval needs approval.approvers (a user or a group)' : undefined;
 }
 
-function ruleProblem(rule: Rule): string | undefined {
-  return maskProblem(rule.mask) ?? approvalProblem(rule);
-}
-
+/** Validates with the gateway's own compiler, so the verdict says what the gateways actually do. */
 export function validatePolicy(policy: AccessPolicy): PolicyVerdict {
   const rules = policy.spec.rules.length;
   const compiled = compilePolicies([policy]);
   const rejected = compiled.rejected[0];
-  if (rejected !== undefined) return { problem: rejected.problem, rules };
+  if (rejected !== undefined) return { problem: rejected.problem, effect: 'the gateways enforce none of this policy until it is fixed', rules: 0 };
+  const broken = compiled.broken[0];
+  if (broken !== undefined) {
+    return { problem: `rule "${broken.rule}": ${broken.problem}`, effect: `the gateways enforce rule "${broken.rule}" as Deny (fail closed) until it is fixed`, rules };
+  }
   for (const rule of policy.spec.rules) {
-    const problem = ruleProblem(rule);
-    if (problem !== undefined) return { problem: `rule "${rule.name}": ${problem}`, rules };
+    const problem = approvalProblem(rule);
+    if (problem !== undefined) return { problem: `rule "${rule.name}": ${problem}`, effect: 'the gateways cannot apply this rule as written until it is fixed', rules };
   }
   return { rules };
 }

@@ -1,6 +1,6 @@
 // The gateway's RBAC, in one place: what a gateway needs and nothing more. It impersonates the
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
-// AccessPolicies it enforces and manages its ApprovalRequests.
+// AccessPolicies it enforces and which APIs are aggregated, and manages its ApprovalRequests.
 import { FORWARDED_EXTRAS } from '../../gateway/forwarded-extras.ts';
 import { GATEWAY_APP_NAME, LABELS, MANAGED_BY, PART_OF } from './labels.ts';
 
@@ -17,6 +17,8 @@ export const GATEWAY_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['authentication.k8s.io'], resources: [...FORWARDED_EXTRAS.map((k) => `userextras/${k}`), 'uids'], verbs: ['impersonate'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+  // Which API groups an aggregated API server serves: whether a PUT there can create is unknowable.
+  { apiGroups: ['apiregistration.k8s.io'], resources: ['apiservices'], verbs: ['list'] },
   { apiGroups: ['airlock.dev'], resources: ['accesspolicies'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['airlock.dev'], resources: ['approvalrequests'], verbs: ['get', 'list', 'watch', 'create'] },
   { apiGroups: ['airlock.dev'], resources: ['approvalrequests/status'], verbs: ['get', 'patch', 'update'] },
