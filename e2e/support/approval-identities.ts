@@ -40,7 +40,7 @@ export interface ApprovalFixture {
 
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string } };
 
-async function adminServer(): Promise<string> {
+export async function adminServer(): Promise<string> {
   const config = parse(await readFile(testCluster().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
   const server = config.clusters[0]?.cluster.server;
   if (server === undefined) throw new Error('the admin kubeconfig names no cluster');
@@ -68,7 +68,7 @@ export async function scopedIntegrityPolicy(namespace: string, operatorNamespace
   });
 }
 
-async function personKubeconfig(options: { dir: string; server: string; namespace: string; person: Person }): Promise<string> {
+export async function personKubeconfig(options: { dir: string; server: string; namespace: string; person: Person }): Promise<string> {
   const clusterDir = inject('clusterDir');
   const { user, groups } = PEOPLE[options.person];
   // Keys go to this fixture's directory; only the CA comes from the control plane.
@@ -112,7 +112,7 @@ async function grantRbac(namespace: string, approverRole: Obj): Promise<void> {
 }
 
 /** Waits until the policy judges writes in the namespace (policies take a moment to load). */
-async function waitForPolicy(namespace: string, gatewayKubeconfig: string): Promise<void> {
+export async function waitForPolicy(namespace: string, gatewayKubeconfig: string): Promise<void> {
   const probe = 'policy-probe';
   await kubectlOk(['create', '-f', '-'], { kubeconfig: gatewayKubeconfig, input: stringify(approvalRequest({ name: probe, namespace })) });
   const deadline = Date.now() + 30_000;
