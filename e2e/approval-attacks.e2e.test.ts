@@ -289,6 +289,8 @@ describe('issue 21, item 6: a grant is not lost to a race with the operator', ()
       const held = await waitForHeld('prod', 'race-wait-target', seen);
       seen.push(held.metadata.name);
       await s.approveNow('alice', held.metadata.name);
+      // An operator as quick as the gateway: its status write lands while the gateway consumes.
+      await s.operatorMarksApproved(held.metadata.name, 600_000);
       const result = await patching;
       results.push(result.code === 0 ? 'ok' : result.stderr.trim());
     }

@@ -49,6 +49,8 @@ export interface AttackSetup {
   as(person: Person, args: readonly string[]): Promise<KubectlResult>;
   /** A reviewer's approval written straight to the API server (no process to start): as fast as a tool can be. */
   approveNow(person: Person, name: string): Promise<void>;
+  /** What the operator writes on an approval (phase, grant from its clock), as the operator, now. */
+  operatorMarksApproved(name: string, grantMs: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -98,7 +100,7 @@ async function grantRbac(s: { namespace: string; app: string; deployer: string; 
 }
 
 /** The operator's ApprovalRequest controller, in process, as the operator's ServiceAccount, for this namespace only. */
-async function startOperator(namespace: string, server: string): Promise<Controller> {
+async function startOperator(namespace: string, server: string): Promise<{ controller: Controller; token: string }> {
   const token = (await kubectlOk(['create', 'token', 'airlock-operator', '-n', namespace, '--duration=1h'])).trim();
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -109,7 +111,7 @@ async function startOperator(namespace: string, server: string): Promise<Control
   });
   const controller = startApprovalController({ kubeConfig: kc, log: pino({ level: 'silent' }), retentionMs: 3_600_000, namespace, resyncMs: 60_000 });
   await controller.waitForSync();
-  return controller;
+  return { controller, token };
 }
 
 export interface AttackPolicies {
@@ -146,6 +148,7 @@ export async function setUpAttack(prefix: string, rules: (s: { app: string; peop
   const dev = await startTestGateway({ name: 'dev', namespace, policyNamespace: policyNs.dev, maxHeldApprovalsPerCaller: 2 });
   const prod = await startTestGateway({ name: 'prod', namespace, policyNamespace: policyNs.prod });
   const operator = await startOperator(namespace, server);
+  const operatorCredentials: Credentials = { server: new URL(server), ca: readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt')), token: operator.token };
   const ciToken = (gw: TestGateway): Promise<string> => gw.oidc.token(CI_CLIENT.clientId);
   return {
     namespace, app, deployer, opsGroup, dev, prod, people, dir,
@@ -163,8 +166,15 @@ export async function setUpAttack(prefix: string, rules: (s: { app: string; peop
       });
       if (answer.code !== 200) throw new Error(`${people[person]} could not approve ${name}: ${answer.code} ${answer.body}`);
     },
+    operatorMarksApproved: async (name, grantMs) => {
+      const now = Date.now();
+      await apiCall(operatorCredentials, {
+        method: 'PATCH', path: `/apis/airlock.dev/v1alpha1/namespaces/${namespace}/approvalrequests/${name}/status`, contentType: 'application/merge-patch+json',
+        body: JSON.stringify({ status: { phase: 'Approved', grant: { notBefore: iso(now), notAfter: iso(now + grantMs) } } }),
+      });
+    },
     cleanup: async () => {
-      await operator.stop();
+      await operator.controller.stop();
       await dev.stop();
       await prod.stop();
       for (const doc of [...admission].reverse()) await kubectl(['delete', '--ignore-not-found', doc.kind, doc.metadata.name]);
@@ -244,7 +254,7 @@ export async function gatewayCredential(gw: TestGateway, namespace: string): Pro
   return writeKubeconfig(join(gw.dir, 'sa-direct.kubeconfig'), { server: await adminServer(), caCertFile: gw.caFile, user: 'gateway-sa', token, namespace });
 }
 
-interface Credentials { readonly server: URL; readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer }
+interface Credentials { readonly server: URL; readonly ca: Buffer; readonly cert?: Buffer; readonly key?: Buffer; readonly token?: string }
 
 async function personCredentials(kubeconfig: string): Promise<Credentials> {
   const config = parse(await readFile(kubeconfig, 'utf8')) as {
@@ -260,8 +270,12 @@ async function personCredentials(kubeconfig: string): Promise<Credentials> {
 function apiCall(c: Credentials, call: { method: string; path: string; contentType?: string; body?: string }): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({
-      hostname: c.server.hostname, port: c.server.port, path: call.path, method: call.method, ca: c.ca, cert: c.cert, key: c.key,
-      headers: { accept: 'application/json', ...(call.contentType === undefined ? {} : { 'content-type': call.contentType }) },
+      hostname: c.server.hostname, port: c.server.port, path: call.path, method: call.method, ca: c.ca,
+      ...(c.cert === undefined || c.key === undefined ? {} : { cert: c.cert, key: c.key }),
+      headers: {
+        accept: 'application/json', ...(c.token === undefined ? {} : { authorization: `Bearer ${c.token}` }),
+        ...(call.contentType === undefined ? {} : { 'content-type': call.contentType }),
+      },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
