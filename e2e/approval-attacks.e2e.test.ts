@@ -270,9 +270,9 @@ describe('issue 21, item 6: a grant is not lost to a race with the operator', ()
       const first = await send(s.prod, token, call);
       expect(first.code).toBe(403);
       const held = await heldBy(first, s.namespace);
-      // The operator sees the same decision and writes phase and grant at this very moment.
       await s.approveNow('alice', held.metadata.name);
-      const resend = await send(s.prod, token, call);
+      // The operator writes phase and grant at the very moment the resend consumes the grant.
+      const [resend] = await Promise.all([send(s.prod, token, call), s.operatorMarksApproved(held.metadata.name, 600_000)]);
       codes.push(resend.code);
       const same = (await storedRequests(s.namespace)).filter((r) => r.spec.request.fingerprint === held.spec.request.fingerprint);
       expect(same.map((r) => r.metadata.name)).toEqual([held.metadata.name]);
