@@ -122,8 +122,8 @@ async function admit(stages: PipelineStages, req: IncomingMessage, request: { au
     let approvalRequest: Admitted['approvalRequest'];
     if (decision.action === 'RequireApproval') {
       const approval = await stages.approve({
-        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', caller: partial.caller, effective: partial.effective,
-        decision, body, parsedBody: parsedJson(body), auditID, signal: request.signal,
+        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', contentType: req.headers['content-type'],
+        caller: partial.caller, effective: partial.effective, decision, body, auditID, signal: request.signal,
       });
       if (!approval.ok) return { ok: false, answer: { code: approval.status.code, body: approval.status }, partial: { ...partial, ...(approval.approvalRequest === undefined ? {} : { approvalRequest: approval.approvalRequest }) } };
       approvalRequest = approval.approvalRequest;
@@ -296,26 +296,27 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
 function writeAnswer(res: ServerResponse, answer: Answer): void {
   if (res.headersSent) { res.destroy(); return; }
   const body = JSON.stringify(answer.body);
-  res.writeHead(answer.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  const retry = retryAfter(answer);
+  res.writeHead(answer.code, {
+    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(retry === undefined ? {} : { 'retry-after': retry }),
+  });
   res.end(body);
 }
 
 function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
   const body = JSON.stringify(answer.body);
   const reason = answer.code === 401 ? 'Unauthorized' : answer.code === 403 ? 'Forbidden' : answer.code === 400 ? 'Bad Request' : 'Error';
+  const retry = retryAfter(answer);
   socket.end(rawResponseHead(answer.code, reason, [
     'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
+    ...(retry === undefined ? [] : ['Retry-After', retry]),
   ]) + body);
 }
 
-/** The body as JSON, for the approval summary; undefined when absent or not JSON. */
-function parsedJson(body: ReadBody | undefined): unknown {
-  if (body?.complete !== true || body.body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.body.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
+/** A Status's `details.retryAfterSeconds` as the `Retry-After` header clients (client-go) honour. */
+function retryAfter(answer: Answer): string | undefined {
+  const seconds = (answer.body as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? String(seconds) : undefined;
 }
 
 /** The upstream headers and the response's masker when masking applies, or the 406 refusal. */
