@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { issueClientCertificate, pkiPaths, writeKubeconfig } from '../../hack/controlplane/index.ts';
+import { installCrds } from './crds.ts';
 import { kubectl, kubectlOk, testCluster } from './kubectl.ts';
 
 export const POLICY_FILE = 'crds/admission/approvalrequest-integrity.yaml';
@@ -163,6 +164,8 @@ export function approvalRequest(options: RequestOptions): object {
 export async function setUpApprovalFixture(prefix: string): Promise<ApprovalFixture> {
   const clusterDir = inject('clusterDir');
   if (clusterDir === '') throw new Error('approval e2e tests need the local control plane (its CA signs the test users\' certificates)');
+  // This checkout's CRDs: the fields the policy judges (e.g. decision.groups) must be served.
+  await installCrds();
   const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
   const dir = await mkdtemp(join(tmpdir(), `airlock-${prefix}-`));
   const server = await adminServer();
