@@ -42,10 +42,11 @@ beforeAll(async () => {
         held('race-wait', ['race-wait-target'], { mode: 'Wait', timeout: '2m' }),
         held('content-type', ['ct-target'], {}),
         held('delete', ['del-target'], {}, { verbs: ['delete'] }),
+        held('leave', ['leave-target'], { mode: 'Wait', timeout: '2m' }),
       ],
     };
   });
-  for (const name of ['ttl-target', 'group-target', 'cross-target', 'mint-target', 'race-target', 'race-wait-target', 'ct-target', 'del-target', 'held-target']) {
+  for (const name of ['ttl-target', 'group-target', 'cross-target', 'mint-target', 'race-target', 'race-wait-target', 'ct-target', 'del-target', 'held-target', 'leave-target']) {
     await kubectlOk(['create', 'configmap', name, '--from-literal=k=0', '-n', s.app]);
   }
   await kubectlOk(['create', 'deployment', 'api', '--image=registry.example/api:1', '--replicas=1', '-n', s.app]);
@@ -330,6 +331,27 @@ describe('issue 14, item 6: the fingerprint covers the content type and DELETE b
     const dry = await del({ dryRun: ['All'] });
     expect(dry.code, dry.body).toBe(200);
     expect((await kubectl(['get', 'configmap', 'del-target', '-n', s.app])).code).toBe(0);
+  });
+});
+
+describe('Wait mode: a client that leaves before the decision (kept and documented in docs/approvals.md)', () => {
+  it('forwards nothing when the client leaves; the identical resend uses the later approval once', async () => {
+    const token = await s.ciToken(s.prod);
+    const call = { method: 'PATCH', path: cmPath('leave-target'), contentType: 'application/merge-patch+json', body: merge('after-leaving') };
+    const client = new AbortController();
+    const leaving = send(s.prod, token, { ...call, signal: client.signal });
+    leaving.catch(() => undefined);
+    const held = await waitForHeld('prod', 'leave-target');
+    client.abort();
+    await expect(leaving).rejects.toThrow();
+    await sleep(500);
+    expect((await stored(held.metadata.name)).status?.phase).toBe('Pending');
+    expect(await configValue('leave-target')).toBe('0');
+    await approve(held.metadata.name);
+    const resend = await send(s.prod, token, call);
+    expect(resend.code, resend.body).toBe(200);
+    expect(await configValue('leave-target')).toBe('after-leaving');
+    expect((await stored(held.metadata.name)).status?.phase).toBe('Consumed');
   });
 });
 

@@ -193,12 +193,13 @@ export interface Answer {
 }
 
 /** One raw HTTPS request to a gateway with a bearer token: the exact method, content type and body an attacker chooses. */
-export function send(gw: TestGateway, token: string, call: { method: string; path: string; contentType?: string; body?: string; headers?: Record<string, string> }): Promise<Answer> {
+export function send(gw: TestGateway, token: string, call: { method: string; path: string; contentType?: string; body?: string; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Answer> {
   const url = new URL(gw.url);
   const payload = call.body === undefined ? undefined : Buffer.from(call.body);
   return new Promise((resolve, reject) => {
     const req = request({
       hostname: url.hostname, port: url.port, path: call.path, method: call.method, ca: readFileSync(gw.caFile),
+      ...(call.signal === undefined ? {} : { signal: call.signal }),
       headers: {
         authorization: `Bearer ${token}`, accept: 'application/json', ...call.headers,
         ...(call.contentType === undefined ? {} : { 'content-type': call.contentType }),

@@ -128,7 +128,8 @@ function requestSpec(input: BuildInput): Record<string, unknown> {
   const { changes, note } = input.described;
   const common = {
     summary: input.summary, bodyDigest: input.bodyDigest, fingerprint: input.fingerprint,
-    ...(input.contentType === '' ? {} : { contentType: input.contentType }),
+    // The fingerprint covers the header whole; the copy for people fits the CRD's 256 characters.
+    ...(input.contentType === '' ? {} : { contentType: input.contentType.slice(0, 256) }),
     ...(changes.length === 0 ? {} : { changes: changes.map((c) => ({ ...c })) }),
     ...(note === undefined ? {} : { changesNote: note }),
   };

@@ -73,6 +73,13 @@ describe('describeBody', () => {
     expect(described.note).toBe('6 more fields are not listed');
   });
 
+  it('keeps paths and the summary within the CRD\'s limits, whatever keys a caller sends', () => {
+    const key = 'k'.repeat(5000);
+    const described = describe_(json({ metadata: { labels: { [key]: 'v' } } }), 'application/merge-patch+json');
+    expect(described.changes[0]?.path.length).toBe(1024);
+    expect(summarize(attrs(), described).length).toBeLessThanOrEqual(1024);
+  });
+
   it('cuts long values and says how long they were', () => {
     const value = describe_(json({ spec: { command: 'x'.repeat(1000) } }), 'application/json').changes[0]?.value ?? '';
     expect(value).toMatch(/^"x{255}… \(1002 characters\)$/);

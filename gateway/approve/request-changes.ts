@@ -28,17 +28,23 @@ export interface DescribedBody {
 
 export const MAX_CHANGES = 64;
 export const MAX_VALUE_CHARS = 256;
+/** The CRD's limits (crds/airlock.dev_approvalrequests.yaml): a longer field would fail the whole create. */
+const MAX_PATH_CHARS = 1024;
 const MAX_SUMMARY = 1024;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 interface Segment { readonly key: string; readonly index: boolean }
 
 function renderPath(segments: readonly Segment[]): string {
   if (segments.length === 0) return '.';
-  return segments.map((s) => {
+  return clip(segments.map((s) => {
     if (s.index) return `[${s.key}]`;
     if (/^[A-Za-z0-9_-]+$/.test(s.key)) return `.${s.key}`;
     return s.key.includes("'") ? `[${JSON.stringify(s.key)}]` : `['${s.key}']`;
-  }).join('');
+  }).join(''), MAX_PATH_CHARS);
 }
 
 function renderValue(value: unknown): string {
@@ -174,5 +180,5 @@ export function summarize(request: RequestAttributes, described: DescribedBody):
   const base = request.name === ''
     ? `${request.verb} ${kind}${sub}${request.namespace === '' ? '' : ` in namespace ${request.namespace}`}`
     : `${request.verb} ${kind}${sub} ${target}`;
-  return request.verb === 'patch' ? withPaths(base, described) : base;
+  return clip(request.verb === 'patch' ? withPaths(base, described) : base, MAX_SUMMARY);
 }
