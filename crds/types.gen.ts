@@ -707,7 +707,7 @@ export interface ApprovalRequestSpec {
       authentication?: string;
     };
     /**
-     * Whom the caller impersonates; absent when the caller acts as itself.
+     * Whom the caller impersonates (the whole identity the API server will see); absent when the caller acts as itself.
      */
     effective?: {
       /**
@@ -715,11 +715,24 @@ export interface ApprovalRequestSpec {
        */
       username: string;
       /**
-       * The impersonated groups.
+       * The impersonated UID, if one was asked for (Impersonate-Uid).
+       */
+      uid?: string;
+      /**
+       * The impersonated groups, e.g. [deployers, system:authenticated]; one more group is another request.
        *
        * @maxItems 256
        */
       groups?: string[];
+      /**
+       * Impersonated extra attributes (Impersonate-Extra-*).
+       */
+      extra?: {
+        /**
+         * @maxItems 32
+         */
+        [k: string]: string[] | undefined;
+      };
     };
   };
   /**
@@ -763,11 +776,42 @@ export interface ApprovalRequestSpec {
      */
     summary: string;
     /**
+     * The Content-Type the request was sent with, e.g. application/strategic-merge-patch+json; the same body as another patch type is another request.
+     */
+    contentType?: string;
+    /**
+     * What the request body sets, field by field, for the approver: a patch's fields (null: removed) or JSON patch operations, the fields of an object to create or update (the whole object, not a diff), a DELETE's options. Values are JSON text, masked by the same rules as responses (a Secret value reads as the mask marker). At most 64; changesNote says what is left out.
+     *
+     * @maxItems 64
+     */
+    changes?: {
+      /**
+       * Field path, e.g. .spec.template.spec.containers[0].image.
+       */
+      path: string;
+      /**
+       * The JSON patch operation (add, remove, replace, move, copy, test), for a JSON patch.
+       */
+      op?: string;
+      /**
+       * The new value as JSON, e.g. "\"evil.example/backdoor:1\"" or 3; long values are cut. Absent for a remove.
+       */
+      value?: string;
+      /**
+       * Where a JSON patch move or copy takes its value from.
+       */
+      from?: string;
+    }[];
+    /**
+     * What changes does not show, e.g. "12 more fields are not listed" or that the body is protobuf and cannot be shown field by field.
+     */
+    changesNote?: string;
+    /**
      * SHA-256 of the request body (of the empty body when there is none), e.g. "sha256:e3b0…"; a changed body needs a new approval.
      */
     bodyDigest: string;
     /**
-     * SHA-256 over requester, verb, path and body digest, e.g. "sha256:0a1b…"; how the gateway recognises the same request on retry.
+     * SHA-256 over the gateway, both whole identities (username, uid, groups, extra), method, path with query, content type and body digest, e.g. "sha256:0a1b…"; how the gateway recognises the same request on retry.
      */
     fingerprint: string;
   };
@@ -822,9 +866,13 @@ export interface ApprovalRequestSpec {
    */
   expiresAt: string;
   /**
-   * How long an approval stays usable once given, as a duration. Default 10m.
+   * How long an approval stays usable once given, as a duration. Default 10m. The window starts when the operator observes the approval (status.grant), never later than the approving decision allows.
    */
   grantTTL?: string;
+  /**
+   * Whether one approval covers repeats of this exact request within grantTTL (copied from the rule); false means used once.
+   */
+  reusable?: boolean;
 }
 
 /**
@@ -850,16 +898,22 @@ export interface ApprovalRequestStatus {
      */
     by: string;
     /**
+     * The approver groups (of spec.approvers.groups) the reviewer decides as, e.g. [sre]; needed when the reviewer is not a listed user. The admission policy checks the reviewer is in each, as the API server authenticated them, so the gateway can verify the approval from the decision alone.
+     *
+     * @maxItems 32
+     */
+    groups?: string[];
+    /**
      * Why, in the reviewer's words; shown to the caller on a deny.
      */
     reason?: string;
     /**
-     * When the decision was made.
+     * When the decision was made, by the reviewer's clock. It never starts or stretches the grant; a decision dated ahead of the reader's clock (beyond 30s of skew) does not count.
      */
     at: string;
   }[];
   /**
-   * When an approved request may be used.
+   * When an approved request may be used, written by the operator from its own clock when it observes the approval.
    */
   grant?: {
     /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { ApprovalRequest } from '../crds/types.gen.ts';
-import { approvalRequest, setUpApprovalFixture, type ApprovalFixture, type Identity } from './support/approval-identities.ts';
+import { APPROVER_GROUP, PEOPLE, approvalRequest, setUpApprovalFixture, type ApprovalFixture, type Identity } from './support/approval-identities.ts';
 import { kubectl, kubectlOk, type KubectlResult } from './support/kubectl.ts';
 
 type Status = NonNullable<ApprovalRequest['status']>;
@@ -22,7 +22,14 @@ beforeAll(async () => { fx = await setUpApprovalFixture('apr-vap'); }, 180_000);
 afterAll(async () => { await fx.cleanup(); });
 
 const AT = '2030-01-01T00:01:00Z';
-const decision = (by: string, verdict: 'Approve' | 'Deny' = 'Approve'): Decision => ({ decision: verdict, by, reason: 'checked the change', at: AT });
+const decision = (by: string, verdict: 'Approve' | 'Deny' = 'Approve', groups?: string[]): Decision => ({
+  decision: verdict, by, ...(groups === undefined ? {} : { groups }), reason: 'checked the change', at: AT,
+});
+/** A person's decision as kubectl approve writes it: with the approver group they decide as, if they are in it. */
+function decisionOf(who: Identity, verdict: 'Approve' | 'Deny' = 'Approve'): Decision {
+  const groups = who in PEOPLE ? (PEOPLE[who as keyof typeof PEOPLE].groups as readonly string[]).filter((g) => g === APPROVER_GROUP) : [];
+  return decision(fx.usernames[who], verdict, groups.length === 0 ? undefined : [...groups]);
+}
 
 function as(identity: Identity, args: readonly string[], input?: string): Promise<KubectlResult> {
   return kubectl(args, { kubeconfig: fx.kubeconfigs[identity], namespace: fx.namespace, ...(input === undefined ? {} : { input }) });
@@ -52,7 +59,7 @@ async function prepare(state: Prepared = {}): Promise<string> {
   await expectOk(await patchStatus('operator', name, { phase: 'Pending' }));
   const decisions: Decision[] = [];
   for (const who of state.decisions ?? []) {
-    decisions.push(decision(fx.usernames[who]));
+    decisions.push(decisionOf(who));
     await expectOk(await patchStatus(who, name, { decisions }));
   }
   if (state.phase !== undefined && state.phase !== 'Pending') await expectOk(await patchStatus('operator', name, { phase: state.phase }));
@@ -62,7 +69,7 @@ async function prepare(state: Prepared = {}): Promise<string> {
 /** Appends a decision (by default the writer's own) to what is stored, as a reviewer's tool does. */
 async function appendAs(identity: Identity, name: string, by = fx.usernames[identity]): Promise<KubectlResult> {
   const { decisions = [] } = await statusOf(name);
-  return patchStatus(identity, name, { decisions: [...decisions, decision(by)] });
+  return patchStatus(identity, name, { decisions: [...decisions, { ...decisionOf(identity), by }] });
 }
 
 describe('ApprovalRequest integrity: who may decide', () => {
@@ -72,7 +79,25 @@ describe('ApprovalRequest integrity: who may decide', () => {
   ])('accepts a decision by %s, carrying their own name', async (_what, who) => {
     const name = await prepare();
     await expectOk(await appendAs(who, name));
-    expect((await statusOf(name)).decisions).toEqual([decision(fx.usernames[who])]);
+    expect((await statusOf(name)).decisions).toEqual([decisionOf(who)]);
+  });
+
+  it('refuses a member of an approver group who does not say so in decision.groups (the gateway could not verify it)', async () => {
+    const name = await prepare();
+    const result = await patchStatus('bob', name, { decisions: [decision(fx.usernames.bob)] });
+    expect(result.stderr).toContain(`${fx.usernames.bob} decides ApprovalRequest ${name} as a member of approver group ${APPROVER_GROUP}; record it in decision.groups (kubectl approve does)`);
+    expect((await statusOf(name)).decisions).toBeUndefined();
+  });
+
+  it.each<[string, Identity, string[]]>([
+    ['an approver group they are not in', 'mallory', [APPROVER_GROUP]],
+    ['a listed user naming a group they are not in', 'alice', [APPROVER_GROUP]],
+    ['a member naming one more group', 'bob', [APPROVER_GROUP, 'system:masters']],
+  ])('refuses a decision that records %s', async (_what, who, groups) => {
+    const name = await prepare();
+    const result = await patchStatus(who, name, { decisions: [decision(fx.usernames[who], 'Approve', groups)] });
+    expect(result.stderr).toContain(`decision.groups must name only groups you are in as the API server authenticated you; ${fx.usernames[who]} is not in`);
+    expect((await statusOf(name)).decisions).toBeUndefined();
   });
 
   it('accepts a second approver after the first while the request is Pending (minApprovals 2)', async () => {
@@ -147,7 +172,7 @@ describe('ApprovalRequest integrity: what a decision may say', () => {
 
   it('refuses a write that adds two decisions', async () => {
     const name = await prepare();
-    const result = await patchStatus('alice', name, { decisions: [decision(fx.usernames.alice), decision(fx.usernames.bob)] });
+    const result = await patchStatus('alice', name, { decisions: [decision(fx.usernames.alice), decisionOf('bob')] });
     expect(result.stderr).toContain('a review adds exactly one decision; this write adds 2');
   });
 
@@ -189,6 +214,33 @@ describe('ApprovalRequest integrity: status beyond decisions', () => {
     expect(status.phase).toBe('Consumed');
     expect(status.consumedBy).toEqual({ auditID: 'audit-1', at: AT });
     expect(status.decisions).toEqual([decision(fx.usernames.alice)]);
+  });
+
+  it.each<[string, Prepared]>([
+    ['no decisions at all', {}],
+    ['one approval of two needed', { decisions: ['alice'], minApprovals: 2 }],
+    ['an approval and a deny', { decisions: ['alice'], minApprovals: 2 }],
+  ])('refuses phase Approved, even from the operator, with %s', async (what, state) => {
+    const name = await prepare(state);
+    if (what === 'an approval and a deny') await expectOk(await patchStatus('bob', name, { decisions: [decisionOf('alice'), decisionOf('bob', 'Deny')] }));
+    const result = await patchStatus('operator', name, { phase: 'Approved' });
+    expect(result.stderr).toContain(`ApprovalRequest ${name} may be Approved only when its decisions approve it`);
+    expect((await statusOf(name)).phase).toBe('Pending');
+  });
+
+  it('lets the operator set Approved once two approvers (one by user, one by recorded group) approve', async () => {
+    const name = await prepare({ decisions: ['alice', 'bob'], minApprovals: 2 });
+    await expectOk(await patchStatus('operator', name, { phase: 'Approved' }));
+  });
+
+  it('keeps the gateway to the phases it owns: never Approved (not even with approvals), Consumed or Expired yes, and never the grant', async () => {
+    const name = await prepare({ decisions: ['alice'] });
+    const approved = await patchStatus('gateway', name, { phase: 'Approved' });
+    expect(approved.stderr).toContain(`${fx.usernames.gateway} is the gateway of ApprovalRequest ${name}: it moves phase only to Consumed or Expired, not Approved`);
+    const grant = await patchStatus('gateway', name, { grant: { notBefore: AT, notAfter: '2031-01-01T00:00:00Z' } });
+    expect(grant.stderr).toContain('it sets phase and consumedBy only; grant, conditions and observedGeneration are the operator');
+    await expectOk(await patchStatus('gateway', name, { phase: 'Expired' }));
+    expect((await statusOf(name)).phase).toBe('Expired');
   });
 
   it('refuses the Airlock service accounts changing or removing decisions', async () => {

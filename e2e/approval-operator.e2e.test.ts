@@ -39,9 +39,12 @@ async function events(name: string): Promise<string> {
   return kubectlOk(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
 }
 
-async function decide(name: string, decision: 'Approve' | 'Deny', reason: string): Promise<void> {
+/** Returns the decision's `at` (seconds, as reviewers' tools write it). */
+async function decide(name: string, decision: 'Approve' | 'Deny', reason: string): Promise<string> {
+  const at = iso(0);
   await kubectlOk(['patch', 'approvalrequest', name, '-n', NS, '--subresource=status', '--type=merge',
-    '-p', JSON.stringify({ status: { decisions: [{ decision, by: 'alice@example.com', reason, at: iso(0) }] } })]);
+    '-p', JSON.stringify({ status: { decisions: [{ decision, by: 'alice@example.com', reason, at }] } })]);
+  return at;
 }
 
 beforeAll(async () => {
@@ -82,10 +85,14 @@ describe('operator: ApprovalRequest controller', () => {
     await expect.poll(async () => (await status('scale-prod')).phase, { timeout: 30_000 }).toBe('Pending');
     await expect.poll(() => events('scale-prod')).toContain('Requested: oidc:ci: delete namespace payments; approve with: kubectl approve scale-prod -n');
     await expect.poll(() => notifications.map((n) => n.text).join('\n')).toContain('Airlock approval needed in');
-    await decide('scale-prod', 'Approve', 'planned');
+    const decidedAt = Date.parse(await decide('scale-prod', 'Approve', 'planned'));
     await expect.poll(async () => (await status('scale-prod')).phase, { timeout: 30_000 }).toBe('Approved');
+    // The window starts when the operator saw the approval (its clock, not the decision's `at`)
+    // and ends grantTTL after the decision at the latest.
     const grant = (await status('scale-prod')).grant;
-    expect(Date.parse(grant?.notAfter ?? '') - Date.parse(grant?.notBefore ?? '')).toBe(10 * 60_000);
+    const [notBefore, notAfter] = [Date.parse(grant?.notBefore ?? ''), Date.parse(grant?.notAfter ?? '')];
+    expect(notBefore).toBeGreaterThanOrEqual(decidedAt);
+    expect(notAfter).toBe(Math.min(decidedAt, notBefore) + 10 * 60_000);
     await expect.poll(() => events('scale-prod')).toContain('Approved: approved by alice@example.com: planned (oidc:ci: delete namespace payments)');
   });
 

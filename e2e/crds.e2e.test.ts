@@ -237,6 +237,6 @@ describe('Airlock CRDs', () => {
     expect(wide[1]).toContain('EXPIRES');
     const row = (await kubectlOk(['get', 'apr'], { namespace: ns.name })).split('\n')[1] ?? '';
     expect(row).toContain('github:repo:acme/payments:ref:refs/heads/main');
-    expect(row).toContain('scale deployment prod/api from 3 to 0 replicas');
+    expect(row).toContain('scale deployment prod/api to 0 replicas');
   });
 });

@@ -148,8 +148,8 @@ async function admit<P>(stages: PipelineStages, req: IncomingMessage, request: R
     let approvalRequest: Admitted['approvalRequest'];
     if (decision.action === 'RequireApproval') {
       const approval = await stages.approve({
-        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', caller: partial.caller, effective: partial.effective,
-        decision, body, parsedBody: parsedJson(body), auditID, signal: request.signal,
+        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', contentType: req.headers['content-type'],
+        caller: partial.caller, effective: partial.effective, decision, body, auditID, signal: request.signal,
       });
       if (approval.approvalRequest !== undefined) partial.approvalRequest = approval.approvalRequest;
       if (!approval.ok) return refused({ code: approval.status.code, body: approval.status });
@@ -407,23 +407,24 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
 function writeAnswer(res: ServerResponse, answer: Answer): void {
   if (res.headersSent) { res.destroy(); return; }
   const body = JSON.stringify(answer.body);
-  res.writeHead(answer.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  const retry = retryAfter(answer);
+  res.writeHead(answer.code, {
+    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(retry === undefined ? {} : { 'retry-after': retry }),
+  });
   res.end(body);
 }
 
 function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
   const body = JSON.stringify(answer.body);
+  const retry = retryAfter(answer);
   socket.end(rawResponseHead(answer.code, STATUS_CODES[answer.code] ?? 'Error', [
     'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
+    ...(retry === undefined ? [] : ['Retry-After', retry]),
   ]) + body);
 }
 
-/** The body as JSON, for the approval summary; undefined when absent or not JSON. */
-function parsedJson(body: ReadBody | undefined): unknown {
-  if (body?.complete !== true || body.body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.body.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
+/** A Status's `details.retryAfterSeconds` as the `Retry-After` header clients (client-go) honour. */
+function retryAfter(answer: Answer): string | undefined {
+  const seconds = (answer.body as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? String(seconds) : undefined;
 }

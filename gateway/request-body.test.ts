@@ -62,7 +62,12 @@ describe('hasRequestBody', () => {
     { method: 'PATCH', headers: { 'content-length': '12' }, expected: true },
     { method: 'PUT', headers: { 'content-length': '0' }, expected: false },
     { method: 'GET', headers: {}, expected: false },
-    { method: 'DELETE', headers: { 'content-length': '40' }, expected: false },
+    // DeleteOptions (dryRun, preconditions, propagationPolicy) change what a delete does: an
+    // approval must cover them, so the body is read.
+    { method: 'DELETE', headers: { 'content-length': '40' }, expected: true },
+    { method: 'DELETE', headers: { 'transfer-encoding': 'chunked' }, expected: true },
+    { method: 'DELETE', headers: { 'content-length': '0' }, expected: false },
+    { method: 'GET', headers: { 'content-length': '40' }, expected: false },
   ])('$method with $headers: $expected', ({ method, headers, expected }) => {
     expect(hasRequestBody({ method, headers })).toBe(expected);
   });

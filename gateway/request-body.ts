@@ -12,9 +12,11 @@ export type ReadBody =
   | { readonly complete: true; readonly body: Buffer }
   | { readonly complete: false; readonly head: Buffer; readonly bytesRead: number };
 
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+// DELETE bodies are DeleteOptions (dryRun, preconditions, propagationPolicy): they change what the
+// API server does, so an approval covers them; GET bodies are ignored by the API server.
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Whether a request of this method carries a body worth reading (GET/DELETE bodies are ignored). */
+/** Whether a request of this method carries a body worth reading (GET bodies are ignored). */
 export function hasRequestBody(req: Pick<IncomingMessage, 'method' | 'headers'>): boolean {
   if (!METHODS_WITH_BODY.has(req.method ?? '')) return false;
   const length = req.headers['content-length'];

@@ -36,6 +36,7 @@ import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
 import { maskParsed } from './mask/json-masker.ts';
 import { createApprovalApi } from './approve/approval-api.ts';
+import { createHeldRequests } from './approve/held-requests.ts';
 import { parse as parseYaml } from 'yaml';
 
 export interface StageDependencies {
@@ -269,7 +270,10 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       : Promise.resolve(undefined)),
     checkBody,
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
-    approve: createApproveStage({ api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace } }),
+    approve: createApproveStage({
+      api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace },
+      maskRules: (request, decision) => maskRulesFor(request, decision.mask), held: createHeldRequests(config.approvals.maxHeldPerCaller),
+    }),
     audit: auditStage(audit, config),
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
       ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),

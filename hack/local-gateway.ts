@@ -60,6 +60,10 @@ export interface LocalGatewayOptions {
   readonly checkpointKeyFile?: string;
   /** Record exec and attach sessions here (default: recordings/ in the gateway's directory). */
   readonly recordingDir?: string;
+  /** The gateway's namespace, where its ServiceAccount and ApprovalRequests live (default airlock-system). */
+  readonly namespace?: string;
+  /** approvals.maxHeldPerCaller: how many requests one caller may have held for approval at once. */
+  readonly maxHeldApprovalsPerCaller?: number;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -71,14 +75,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   };
   const dir = await mkdtemp(join(tmpdir(), `airlock-gw-${options.name}-`));
   const pki = pkiPaths(join(cluster.dir, 'pki'));
-  const identity = { name: options.name, namespace: 'airlock-system' };
+  const identity = { name: options.name, namespace: options.namespace ?? 'airlock-system' };
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'airlock-system' } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: gatewayServiceAccountName(identity), namespace: 'airlock-system' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: identity.namespace } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: gatewayServiceAccountName(identity), namespace: identity.namespace } },
     buildGatewayClusterRole(identity),
     buildGatewayClusterRoleBinding(identity),
   ] }));
-  const token = (await kubectl(['create', 'token', gatewayServiceAccountName(identity), '-n', 'airlock-system', '--duration=1h'])).trim();
+  const token = (await kubectl(['create', 'token', gatewayServiceAccountName(identity), '-n', identity.namespace, '--duration=1h'])).trim();
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, token, { mode: 0o600 });
   const serving = await issueServingCertificate(pki, `gateway-${options.name}`, { dns: ['localhost'], ips: ['127.0.0.1'] });
@@ -93,7 +97,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   await mkdir(recordingDir, { recursive: true });
   const config = parseGatewayConfig({
     name: options.name,
-    namespace: 'airlock-system',
+    namespace: identity.namespace,
     listen: { address: '127.0.0.1', port: 0, tlsCertFile: serving.cert, tlsKeyFile: serving.key },
     health: { address: '127.0.0.1', port: 0 },
     upstream: { server, caFile: pki.caCert, tokenFile },
@@ -111,6 +115,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
     },
     recording: { dir: recordingDir },
+    ...(options.maxHeldApprovalsPerCaller === undefined ? {} : { approvals: { maxHeldPerCaller: options.maxHeldApprovalsPerCaller } }),
     shutdownGraceSeconds: 1,
   }, `${options.name} gateway config`);
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));

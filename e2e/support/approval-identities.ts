@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { issueClientCertificate, pkiPaths, writeKubeconfig } from '../../hack/controlplane/index.ts';
+import { installCrds } from './crds.ts';
 import { kubectl, kubectlOk, testCluster } from './kubectl.ts';
 
 export const POLICY_FILE = 'crds/admission/approvalrequest-integrity.yaml';
@@ -40,7 +41,7 @@ export interface ApprovalFixture {
 
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string } };
 
-async function adminServer(): Promise<string> {
+export async function adminServer(): Promise<string> {
   const config = parse(await readFile(testCluster().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
   const server = config.clusters[0]?.cluster.server;
   if (server === undefined) throw new Error('the admin kubeconfig names no cluster');
@@ -68,7 +69,7 @@ export async function scopedIntegrityPolicy(namespace: string, operatorNamespace
   });
 }
 
-async function personKubeconfig(options: { dir: string; server: string; namespace: string; person: Person }): Promise<string> {
+export async function personKubeconfig(options: { dir: string; server: string; namespace: string; person: Person }): Promise<string> {
   const clusterDir = inject('clusterDir');
   const { user, groups } = PEOPLE[options.person];
   // Keys go to this fixture's directory; only the CA comes from the control plane.
@@ -112,7 +113,7 @@ async function grantRbac(namespace: string, approverRole: Obj): Promise<void> {
 }
 
 /** Waits until the policy judges writes in the namespace (policies take a moment to load). */
-async function waitForPolicy(namespace: string, gatewayKubeconfig: string): Promise<void> {
+export async function waitForPolicy(namespace: string, gatewayKubeconfig: string): Promise<void> {
   const probe = 'policy-probe';
   await kubectlOk(['create', '-f', '-'], { kubeconfig: gatewayKubeconfig, input: stringify(approvalRequest({ name: probe, namespace })) });
   const deadline = Date.now() + 30_000;
@@ -163,6 +164,8 @@ export function approvalRequest(options: RequestOptions): object {
 export async function setUpApprovalFixture(prefix: string): Promise<ApprovalFixture> {
   const clusterDir = inject('clusterDir');
   if (clusterDir === '') throw new Error('approval e2e tests need the local control plane (its CA signs the test users\' certificates)');
+  // This checkout's CRDs: the fields the policy judges (e.g. decision.groups) must be served.
+  await installCrds();
   const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
   const dir = await mkdtemp(join(tmpdir(), `airlock-${prefix}-`));
   const server = await adminServer();

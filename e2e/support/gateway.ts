@@ -6,7 +6,7 @@ export { CI_CLIENT, OTHER_CI_CLIENT } from '../../hack/local-gateway.ts';
 export type TestGateway = LocalGateway;
 
 export async function startTestGateway(options: {
-  name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny'; auditWebhookUrl?: string; checkpointKeyFile?: string;
+  name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny'; auditWebhookUrl?: string; checkpointKeyFile?: string; namespace?: string; maxHeldApprovalsPerCaller?: number;
 }): Promise<TestGateway> {
   const dir = inject('clusterDir');
   if (dir === '') throw new Error('gateway e2e tests need the local control plane (its CA signs the certificates)');

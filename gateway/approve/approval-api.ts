@@ -1,7 +1,8 @@
-// The gateway's ApprovalRequest calls, with its own credential over the shared upstream pool: list
-// by fingerprint, create, consume a grant (a status update carrying the resourceVersion read, so two
-// replicas cannot both consume one grant: the loser gets 409), and watch one object until it
-// changes state.
+// The gateway's ApprovalRequest calls, with its own credential: list by fingerprint, create, read,
+// consume a grant (a status update carrying the resourceVersion read, so two replicas cannot both
+// consume one grant: the loser gets 409), over the shared pool; and watch one object until it
+// changes state, over the uncapped pool of long-running requests, since a held request keeps its
+// watch open for up to its timeout and a few hundred of them must not starve the shared pool.
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
@@ -18,12 +19,12 @@ export class ApprovalApiError extends Error {
 
 const collection = (namespace: string): string => `/apis/${APPROVAL_GROUP}/${APPROVAL_VERSION}/namespaces/${encodeURIComponent(namespace)}/approvalrequests`;
 
-function send(upstream: Upstream, call: { method: string; path: string; body?: unknown }): Promise<IncomingMessage> {
+function send(upstream: Upstream, call: { method: string; path: string; body?: unknown; longRunning?: boolean }): Promise<IncomingMessage> {
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   const options: RequestOptions = {
     ...upstreamTarget(upstream, call.path),
     method: call.method,
-    agent: upstream.agent,
+    agent: call.longRunning === true ? upstream.streamAgent : upstream.agent,
     headers: {
       authorization: `Bearer ${upstream.tokens.current()}`,
       accept: 'application/json',
@@ -88,7 +89,7 @@ async function watchOne(upstream: Upstream, args: { ar: ApprovalRequestObject; u
   while (!args.signal.aborted) {
     if (args.until(current)) return current;
     const path = `${collection(namespace)}?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&resourceVersion=${current.metadata.resourceVersion ?? ''}&timeoutSeconds=60&allowWatchBookmarks=false`;
-    const res = await send(upstream, { method: 'GET', path });
+    const res = await send(upstream, { method: 'GET', path, longRunning: true });
     if ((res.statusCode ?? 0) !== 200) {
       res.resume();
       // 410 Gone (the resourceVersion is too old) and other errors: read the object again.

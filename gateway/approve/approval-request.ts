@@ -1,10 +1,14 @@
-// The ApprovalRequest a held request becomes, and where one stands: pure functions over the
-// request, the identities and the rule. The gateway recognises a retry of the same request by its
-// fingerprint (both identities, verb, path with query, body digest), so a changed body (scale to 0
-// instead of 3) is a different request that needs its own approval.
+// The ApprovalRequest a held request becomes: pure functions over the request, the identities and
+// the rule. The gateway recognises a retry of the same request by its fingerprint, which covers
+// everything that decides what the API server will do and as whom: the gateway, both whole
+// identities (username, uid, groups, extra), method, path with query, content type and body
+// digest. A changed body (scale to 0 instead of 3), another content type (a strategic-merge patch
+// replayed as a merge patch), another DeleteOptions or one more impersonated group is a different
+// request that needs its own approval.
 import { createHash } from 'node:crypto';
 import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
 import type { ApprovalSettings, RequestAttributes } from '../policy/model.ts';
+import type { DescribedBody, RequestChange } from './request-changes.ts';
 
 export const APPROVAL_GROUP = 'airlock.dev';
 export const APPROVAL_VERSION = 'v1alpha1';
@@ -12,24 +16,36 @@ export const FINGERPRINT_LABEL = 'airlock.dev/fingerprint';
 export const GATEWAY_LABEL = 'airlock.dev/gateway';
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
-const DEFAULT_GRANT_MS = 10 * 60_000;
+export const DEFAULT_GRANT_MS = 10 * 60_000;
 
 export interface ApprovalDecision {
   readonly decision: 'Approve' | 'Deny';
   readonly by: string;
+  /** The approver groups the reviewer decided as; admission checks the reviewer is in each. */
+  readonly groups?: readonly string[];
   readonly reason?: string;
   readonly at: string;
 }
 
-/** The fields of an ApprovalRequest the gateway reads back. */
+export interface RecordedIdentity {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The fields of an ApprovalRequest the gateway and the operator read back. */
 export interface ApprovalRequestObject {
   readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly spec: {
-    readonly requester: { readonly caller: { readonly username: string }; readonly effective?: { readonly username: string } };
-    readonly request: { readonly fingerprint: string; readonly summary: string };
+    readonly requester: { readonly caller: RecordedIdentity; readonly effective?: RecordedIdentity };
+    readonly request: { readonly fingerprint: string; readonly summary: string; readonly changes?: readonly RequestChange[] };
+    readonly policy?: { readonly namespace?: string; readonly name: string; readonly rule: string };
     readonly approvers: { readonly users?: readonly string[]; readonly groups?: readonly string[] };
     readonly minApprovals?: number;
     readonly mode?: 'Wait' | 'Reject';
+    readonly gateway?: string;
+    readonly reusable?: boolean;
     readonly expiresAt: string;
     readonly grantTTL?: string;
   };
@@ -41,12 +57,14 @@ export interface ApprovalRequestObject {
   };
 }
 
-/** "90s", "15m", "2h" (the CRD's pattern) to milliseconds; undefined for anything else. */
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "90s", "15m", "1h30m" (the CRDs' pattern) to milliseconds; undefined for anything else. */
 export function parseDuration(text: string | undefined): number | undefined {
-  const match = text === undefined ? null : /^(\d+)(s|m|h)$/.exec(text);
-  if (match === null) return undefined;
-  const unit = match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 3_600_000;
-  return Number(match[1]) * unit;
+  if (text === undefined || !/^(\d+[smh])+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+)([smh])/g)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
+  return Number.isFinite(total) ? total : undefined;
 }
 
 export function bodyDigest(body: Buffer): string {
@@ -54,16 +72,29 @@ export function bodyDigest(body: Buffer): string {
 }
 
 export interface FingerprintInput {
-  readonly caller: string;
-  readonly effective: string;
+  /** namespace/name of the gateway that holds the request. */
+  readonly gateway: string;
+  readonly caller: UserInfo;
+  readonly effective: UserInfo;
   readonly method: string;
   /** The request target as sent, path and query. */
   readonly target: string;
+  /** The Content-Type header as sent ('' when absent). */
+  readonly contentType: string;
   readonly bodyDigest: string;
 }
 
+/** A user as the API server sees it; extra keys sorted (an object's key order carries no meaning), lists as sent. */
+function canonicalUser(user: UserInfo): unknown[] {
+  const extra = Object.keys(user.extra).sort().map((key) => [key, [...(user.extra[key] ?? [])]]);
+  return [user.username, user.uid ?? null, [...user.groups], extra];
+}
+
 export function fingerprint(input: FingerprintInput): string {
-  const text = JSON.stringify([input.caller, input.effective, input.method.toUpperCase(), input.target, input.bodyDigest]);
+  const text = JSON.stringify([
+    'v2', input.gateway, canonicalUser(input.caller), canonicalUser(input.effective),
+    input.method.toUpperCase(), input.target, input.contentType.trim().toLowerCase(), input.bodyDigest,
+  ]);
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
@@ -72,23 +103,9 @@ export function fingerprintLabel(print: string): string {
   return print.replace(/^sha256:/, '').slice(0, 63);
 }
 
-const KIND_OF: Readonly<Record<string, string>> = {
-  deployments: 'deployment', statefulsets: 'statefulset', replicasets: 'replicaset', daemonsets: 'daemonset',
-  namespaces: 'namespace', pods: 'pod', services: 'service', secrets: 'secret', configmaps: 'configmap',
-};
-
-/** What will happen, for a person: "scale deployment prod/api to 0 replicas", "delete namespace payments". */
-export function summarize(request: RequestAttributes, body: unknown): string {
-  if (!request.resourceRequest) return `${request.verb} ${request.path}`;
-  const kind = KIND_OF[request.resource] ?? request.resource;
-  const target = request.namespace === '' ? request.name : `${request.namespace}/${request.name}`;
-  const replicas = (body as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
-  if (typeof replicas === 'number' && (request.subresource === 'scale' || request.verb === 'patch')) {
-    return `scale ${kind} ${target} to ${replicas} replica${replicas === 1 ? '' : 's'}`;
-  }
-  const sub = request.subresource === '' ? '' : ` ${request.subresource}`;
-  if (request.name === '') return `${request.verb} ${kind}${sub}${request.namespace === '' ? '' : ` in namespace ${request.namespace}`}`;
-  return `${request.verb} ${kind}${sub} ${target}`;
+/** Whether two users are the same identity to the API server (then the request is not impersonating). */
+export function sameUser(a: UserInfo, b: UserInfo): boolean {
+  return a === b || JSON.stringify(canonicalUser(a)) === JSON.stringify(canonicalUser(b));
 }
 
 export interface BuildInput {
@@ -99,27 +116,45 @@ export interface BuildInput {
   readonly policy: { readonly namespace: string; readonly name: string; readonly rule: string };
   readonly settings: ApprovalSettings;
   readonly bodyDigest: string;
+  readonly contentType: string;
   readonly fingerprint: string;
   readonly summary: string;
+  readonly described: DescribedBody;
   readonly now: Date;
 }
 
 function requestSpec(input: BuildInput): Record<string, unknown> {
   const r = input.request;
+  const { changes, note } = input.described;
+  const common = {
+    summary: input.summary, bodyDigest: input.bodyDigest, fingerprint: input.fingerprint,
+    // The fingerprint covers the header whole; the copy for people fits the CRD's 256 characters.
+    ...(input.contentType === '' ? {} : { contentType: input.contentType.slice(0, 256) }),
+    ...(changes.length === 0 ? {} : { changes: changes.map((c) => ({ ...c })) }),
+    ...(note === undefined ? {} : { changesNote: note }),
+  };
   return r.resourceRequest
     ? {
       verb: r.verb, apiGroup: r.apiGroup, ...(r.apiVersion === undefined ? {} : { apiVersion: r.apiVersion }), resource: r.resource,
-      ...(r.subresource === '' ? {} : { subresource: r.subresource }), namespace: r.namespace, name: r.name,
-      summary: input.summary, bodyDigest: input.bodyDigest, fingerprint: input.fingerprint,
+      ...(r.subresource === '' ? {} : { subresource: r.subresource }), namespace: r.namespace, name: r.name, ...common,
     }
-    : { verb: r.verb, path: r.path, summary: input.summary, bodyDigest: input.bodyDigest, fingerprint: input.fingerprint };
+    : { verb: r.verb, path: r.path, ...common };
 }
+
+function recorded(user: UserInfo): Record<string, unknown> {
+  const extra = Object.keys(user.extra);
+  return {
+    username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: [...user.groups],
+    ...(extra.length === 0 ? {} : { extra: Object.fromEntries(extra.sort().map((k) => [k, [...(user.extra[k] ?? [])]])) }),
+  };
+}
+
+const seconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The ApprovalRequest to create (generateName: the API server names it). */
 export function buildApprovalRequest(input: BuildInput): Record<string, unknown> {
   const { settings, caller, effective } = input;
   const timeoutMs = parseDuration(settings.timeout) ?? DEFAULT_TIMEOUT_MS;
-  const impersonating = effective.username !== caller.user.username;
   return {
     apiVersion: `${APPROVAL_GROUP}/${APPROVAL_VERSION}`,
     kind: 'ApprovalRequest',
@@ -130,11 +165,8 @@ export function buildApprovalRequest(input: BuildInput): Record<string, unknown>
     },
     spec: {
       requester: {
-        caller: {
-          username: caller.user.username, ...(caller.user.uid === undefined ? {} : { uid: caller.user.uid }), groups: [...caller.user.groups],
-          authentication: caller.method === 'oidc' ? `oidc ${caller.issuer ?? ''}`.trim() : caller.method,
-        },
-        ...(impersonating ? { effective: { username: effective.username, groups: [...effective.groups] } } : {}),
+        caller: { ...recorded(caller.user), authentication: caller.method === 'oidc' ? `oidc ${caller.issuer ?? ''}`.trim() : caller.method },
+        ...(sameUser(effective, caller.user) ? {} : { effective: recorded(effective) }),
       },
       request: requestSpec(input),
       policy: { namespace: input.policy.namespace, name: input.policy.name, rule: input.policy.rule },
@@ -145,53 +177,9 @@ export function buildApprovalRequest(input: BuildInput): Record<string, unknown>
       minApprovals: settings.minApprovals ?? 1,
       mode: settings.mode ?? 'Wait',
       gateway: input.gateway.name,
-      expiresAt: new Date(input.now.getTime() + timeoutMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      expiresAt: seconds(input.now.getTime() + timeoutMs),
       grantTTL: settings.grantTTL ?? '10m',
+      reusable: settings.reusable ?? false,
     },
   };
-}
-
-export type ApprovalState =
-  | { readonly state: 'pending' }
-  | { readonly state: 'approved' }
-  | { readonly state: 'denied'; readonly by: string; readonly reason: string }
-  | { readonly state: 'expired'; readonly what: 'request' | 'grant' }
-  | { readonly state: 'consumed' };
-
-function isApprover(spec: ApprovalRequestObject['spec'], by: string): boolean {
-  return spec.approvers.users?.includes(by) === true || (spec.approvers.groups?.length ?? 0) > 0;
-}
-
-/** When an approved grant stops being usable: status.grant if the operator set it, else last approval + grantTTL. */
-function grantEnd(ar: ApprovalRequestObject, approvals: readonly ApprovalDecision[]): number | undefined {
-  const notAfter = ar.status?.grant?.notAfter;
-  if (notAfter !== undefined) return Date.parse(notAfter);
-  const last = approvals.at(-1)?.at;
-  return last === undefined ? undefined : Date.parse(last) + (parseDuration(ar.spec.grantTTL) ?? DEFAULT_GRANT_MS);
-}
-
-function enoughApprovals(ar: ApprovalRequestObject, approvals: readonly ApprovalDecision[]): boolean {
-  return new Set(approvals.map((d) => d.by)).size >= (ar.spec.minApprovals ?? 1);
-}
-
-/**
- * Where a request stands, from its phase when the operator has set a final one, otherwise from the
- * decisions themselves (the admission policy guarantees each was written by a listed approver
- * under their own name), so the gateway does not wait for the operator to act on a decision.
- */
-export function approvalState(ar: ApprovalRequestObject, now: Date): ApprovalState {
-  const phase = ar.status?.phase;
-  if (phase === 'Consumed') return { state: 'consumed' };
-  const decisions = ar.status?.decisions ?? [];
-  const deny = decisions.find((d) => d.decision === 'Deny');
-  if (deny !== undefined) return { state: 'denied', by: deny.by, reason: deny.reason ?? '' };
-  if (phase === 'Denied') return { state: 'denied', by: 'a reviewer', reason: '' };
-  const approvals = decisions.filter((d) => d.decision === 'Approve' && isApprover(ar.spec, d.by));
-  if (enoughApprovals(ar, approvals) || phase === 'Approved') {
-    const end = grantEnd(ar, approvals);
-    const over = phase === 'Expired' || (end !== undefined && end <= now.getTime());
-    return over ? { state: 'expired', what: 'grant' } : { state: 'approved' };
-  }
-  if (phase === 'Expired' || Date.parse(ar.spec.expiresAt) <= now.getTime()) return { state: 'expired', what: 'request' };
-  return { state: 'pending' };
 }

@@ -1,127 +1,202 @@
 // The approval stage: a request a RequireApproval rule holds becomes an ApprovalRequest (or finds
-// the one already made for the same request by the same identities), then either waits for the
-// decision (mode Wait: the connection stays open, the object is watched) or is refused at once with
-// the command that approves it (mode Reject: the same request succeeds on retry once approved).
-// An approved grant is consumed with optimistic concurrency before the request goes on, so it is
+// the one already made for the same request by the same identities, under the same gateway and
+// rule), then either waits for the decision (mode Wait: the connection stays open, the object is
+// watched over a connection of its own) or is refused at once with the command that approves it
+// (mode Reject: the same request succeeds on retry once approved). Before it uses any grant the
+// gateway judges the stored decisions against the rule itself (approval-state.ts): the phase
+// another writer set is never enough. An approved grant is consumed with optimistic concurrency,
+// re-read and retried when another writer (the operator) changed the object in between, so it is
 // used once, by the exact request it was granted for, across any number of gateway replicas.
 import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
-import type { Decision, RequestAttributes } from '../policy/model.ts';
+import type { MaskRule } from '../mask/json-masker.ts';
+import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '../policy/model.ts';
 import type { ReadBody } from '../request-body.ts';
-import { approvalForbidden, entityTooLarge, type Status } from '../status.ts';
+import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import {
-  approvalState, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, summarize,
-  type ApprovalRequestObject, type ApprovalState,
-} from './approval-request.ts';
+import { bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalRequestObject } from './approval-request.ts';
+import { approvalState, type ApprovalState } from './approval-state.ts';
+import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
+import type { HeldRequests } from './held-requests.ts';
+import { describeBody, summarize } from './request-changes.ts';
 
 export interface ApprovalContext {
   readonly request: RequestAttributes;
   readonly method: string;
   /** Path and query as sent. */
   readonly target: string;
+  /** The Content-Type header as sent (part of what is approved: a merge patch is not a strategic one). */
+  readonly contentType: string | undefined;
   readonly caller: AuthenticatedCaller;
   readonly effective: UserInfo;
   readonly decision: Decision;
   readonly body: ReadBody | undefined;
-  /** The parsed body, for the summary (undefined when not JSON). */
-  readonly parsedBody: unknown;
   readonly auditID: string;
   /** Aborted when the client goes away: a waiting request stops waiting. */
   readonly signal: AbortSignal;
 }
 
+type Ref = { readonly namespace: string; readonly name: string };
+
 export type ApprovalOutcome =
-  | { readonly ok: true; readonly approvalRequest: { readonly namespace: string; readonly name: string } }
-  | { readonly ok: false; readonly status: Status; readonly approvalRequest?: { readonly namespace: string; readonly name: string } };
+  | { readonly ok: true; readonly approvalRequest: Ref }
+  | { readonly ok: false; readonly status: Status; readonly approvalRequest?: Ref };
 
 export interface ApproveStageDeps {
   readonly api: ApprovalApi;
   readonly gateway: { readonly name: string; readonly namespace: string };
+  /** The response's mask rules for this request: the ApprovalRequest shows the body masked the same way. */
+  readonly maskRules: (request: RequestAttributes, decision: Decision) => readonly MaskRule[];
+  /** The per-caller cap on requests held open (mode Wait). */
+  readonly held: HeldRequests;
   readonly now?: () => Date;
 }
 
+/** Conflicting writes tolerated while consuming one grant (the operator writes phase and grant once or twice). */
+export const MAX_CONSUME_CONFLICTS = 5;
+/** Seconds a caller over the held-request cap is told to wait. */
+const RETRY_HELD_AFTER_SECONDS = 10;
+
 const NEWEST_FIRST = (a: ApprovalRequestObject, b: ApprovalRequestObject): number => Number(b.metadata.resourceVersion ?? 0) - Number(a.metadata.resourceVersion ?? 0);
 
-export function createApproveStage(deps: ApproveStageDeps): (ctx: ApprovalContext) => Promise<ApprovalOutcome> {
-  const now = deps.now ?? (() => new Date());
-  const ref = (ar: ApprovalRequestObject): { namespace: string; name: string } => ({ namespace: ar.metadata.namespace ?? deps.gateway.namespace, name: ar.metadata.name ?? '' });
-  const command = (ar: ApprovalRequestObject): string => `kubectl approve ${ar.metadata.name ?? ''} -n ${ar.metadata.namespace ?? deps.gateway.namespace}`;
+/** One held request, as the stage works on it. */
+interface Held {
+  readonly ctx: ApprovalContext;
+  readonly settings: ApprovalSettings;
+  readonly expectation: GrantExpectation;
+}
 
-  /** Consumes the grant (reusable grants are not consumed); undefined if another writer used it first. */
-  async function consume(ar: ApprovalRequestObject, ctx: ApprovalContext): Promise<ApprovalOutcome | undefined> {
-    if (ctx.decision.approval?.reusable === true) return { ok: true, approvalRequest: ref(ar) };
-    try {
-      await deps.api.consume(ar, ctx.auditID, now());
-      return { ok: true, approvalRequest: ref(ar) };
-    } catch (error) {
-      if (error instanceof ApprovalApiError && error.status === 409) return undefined;
-      throw error;
-    }
+/** A grant that could not be used: why, as the state the object was last seen in. */
+type Used = { readonly ok: true } | { readonly ok: false; readonly state: ApprovalState; readonly ar: ApprovalRequestObject };
+
+class Stage {
+  readonly deps: ApproveStageDeps;
+  readonly now: () => Date;
+
+  constructor(deps: ApproveStageDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
   }
 
-  function refusal(ar: ApprovalRequestObject, state: ApprovalState): ApprovalOutcome {
+  ref(ar: ApprovalRequestObject): Ref {
+    return { namespace: ar.metadata.namespace ?? this.deps.gateway.namespace, name: ar.metadata.name ?? '' };
+  }
+
+  /** Where the request stands, judged by the rule that holds it now, with this request's identities as the requester. */
+  judge(ar: ApprovalRequestObject, held: Held): ApprovalState {
+    const requester = { caller: held.ctx.caller.user.username, effective: held.ctx.effective.username };
+    return approvalState(ar, this.now(), judgementFor(ar, held.settings, requester));
+  }
+
+  refusal(ar: ApprovalRequestObject, state: ApprovalState): ApprovalOutcome {
+    const name = ar.metadata.name ?? '';
     const summary = ar.spec.request.summary;
+    const command = `kubectl approve ${name} -n ${ar.metadata.namespace ?? this.deps.gateway.namespace}`;
     const message = state.state === 'denied'
-      ? `denied by ${state.by}${state.reason === '' ? '' : `: ${state.reason}`} (ApprovalRequest ${ar.metadata.name ?? ''}: ${summary})`
+      ? `denied by ${state.by}${state.reason === '' ? '' : `: ${state.reason}`} (ApprovalRequest ${name}: ${summary})`
       : state.state === 'expired'
-        ? `the ${state.what === 'grant' ? 'approval' : 'approval request'} ${ar.metadata.name ?? ''} expired before it was used (${summary}); run the command again for a new request`
+        ? `the ${state.what === 'grant' ? 'approval' : 'approval request'} ${name} expired before it was used (${summary}); run the command again for a new request`
         : state.state === 'consumed'
-          ? `the approval ${ar.metadata.name ?? ''} was already used (${summary}); run the command again for a new request`
-          : `approval required (${summary}): ask an approver to run "${command(ar)}", then run the command again`;
-    return { ok: false, status: approvalForbidden(message, ar.metadata.name), approvalRequest: ref(ar) };
+          ? `the approval ${name} was already used (${summary}); run the command again for a new request`
+          : `approval required (${summary}): ask an approver to run "${command}", then run the command again`;
+    return { ok: false, status: approvalForbidden(message, ar.metadata.name), approvalRequest: this.ref(ar) };
   }
 
-  /** An existing, usable request for this fingerprint: approved (consumed here) or still pending. */
-  async function existing(print: string, ctx: ApprovalContext): Promise<{ outcome?: ApprovalOutcome; pending?: ApprovalRequestObject }> {
-    const found = (await deps.api.findByFingerprint(deps.gateway.namespace, fingerprintLabel(print)))
-      .filter((ar) => ar.spec.request.fingerprint === print && ar.spec.requester.caller.username === ctx.caller.user.username)
+  /** Uses an approved grant: reusable grants stay, others are marked Consumed, re-read and retried on conflict. */
+  async use(ar: ApprovalRequestObject, held: Held): Promise<Used> {
+    if (held.settings.reusable === true && ar.spec.reusable === true) return { ok: true };
+    let current = ar;
+    for (let conflicts = 0; conflicts <= MAX_CONSUME_CONFLICTS; conflicts += 1) {
+      try {
+        await this.deps.api.consume(current, held.ctx.auditID, this.now());
+        return { ok: true };
+      } catch (error) {
+        if (!(error instanceof ApprovalApiError && error.status === 409)) throw error;
+      }
+      // Someone wrote in between (the operator setting phase and grant, another replica consuming):
+      // read again and judge again; only a grant still approved is tried once more.
+      const { namespace, name } = this.ref(current);
+      current = await this.deps.api.get(namespace, name);
+      const state = this.judge(current, held);
+      if (state.state !== 'approved') return { ok: false, state, ar: current };
+    }
+    return { ok: false, state: { state: 'pending' }, ar: current };
+  }
+
+  /** An existing request for this exact request under this rule: an approved one is used, a pending one reused. */
+  async existing(held: Held): Promise<{ outcome?: ApprovalOutcome; pending?: ApprovalRequestObject }> {
+    const found = (await this.deps.api.findByFingerprint(this.deps.gateway.namespace, fingerprintLabel(held.expectation.fingerprint)))
+      .filter((ar) => bindingMismatch(ar, held.expectation) === undefined)
       .sort(NEWEST_FIRST);
     for (const ar of found) {
-      const state = approvalState(ar, now());
+      const state = this.judge(ar, held);
       if (state.state === 'approved') {
-        const used = await consume(ar, ctx);
-        if (used !== undefined) return { outcome: used };
+        const used = await this.use(ar, held);
+        if (used.ok) return { outcome: { ok: true, approvalRequest: this.ref(ar) } };
+        if (used.state.state === 'pending') return { pending: used.ar };
       }
       if (state.state === 'pending') return { pending: ar };
     }
     return {};
   }
 
-  async function wait(ar: ApprovalRequestObject, ctx: ApprovalContext): Promise<ApprovalOutcome> {
-    const deadline = Date.parse(ar.spec.expiresAt) - now().getTime();
-    const timer = AbortSignal.timeout(Math.max(1, deadline));
-    const signal = AbortSignal.any([ctx.signal, timer]);
-    const settled = await deps.api.watch(ar, (next) => approvalState(next, now()).state !== 'pending', signal);
-    const state = approvalState(settled, now());
+  async wait(ar: ApprovalRequestObject, held: Held): Promise<ApprovalOutcome> {
+    const deadline = Date.parse(ar.spec.expiresAt) - this.now().getTime();
+    const signal = AbortSignal.any([held.ctx.signal, AbortSignal.timeout(Math.max(1, deadline))]);
+    const settled = await this.deps.api.watch(ar, (next) => this.judge(next, held).state !== 'pending', signal);
+    const state = this.judge(settled, held);
     if (state.state === 'approved') {
-      const used = await consume(settled, ctx);
-      if (used !== undefined) return used;
-      return refusal(settled, { state: 'consumed' });
+      const used = await this.use(settled, held);
+      if (used.ok) return { ok: true, approvalRequest: this.ref(settled) };
+      return this.refusal(used.ar, used.state);
     }
-    if (state.state === 'pending') {
-      return refusal(settled, ctx.signal.aborted ? state : { state: 'expired', what: 'request' });
-    }
-    return refusal(settled, state);
+    if (state.state === 'pending') return this.refusal(settled, held.ctx.signal.aborted ? state : { state: 'expired', what: 'request' });
+    return this.refusal(settled, state);
   }
 
-  return async (ctx) => {
+  create(held: Held, digest: string, policy: PolicyRef): Promise<ApprovalRequestObject> {
+    const { ctx } = held;
+    const contentType = ctx.contentType ?? '';
+    const body = ctx.body?.complete === true ? ctx.body.body : Buffer.alloc(0);
+    const described = describeBody({ body, contentType, rules: this.deps.maskRules(ctx.request, ctx.decision) });
+    return this.deps.api.create(buildApprovalRequest({
+      gateway: this.deps.gateway, request: ctx.request, caller: ctx.caller, effective: ctx.effective, policy, settings: held.settings,
+      bodyDigest: digest, contentType, fingerprint: held.expectation.fingerprint, summary: summarize(ctx.request, described), described, now: this.now(),
+    }));
+  }
+
+  async approve(ctx: ApprovalContext): Promise<ApprovalOutcome> {
     const settings = ctx.decision.approval;
-    const matched = ctx.decision.matched;
-    if (settings === undefined || matched === undefined) {
+    const policy = ctx.decision.matched;
+    if (settings === undefined || policy === undefined) {
       return { ok: false, status: approvalForbidden(`approval required by ${ctx.decision.reason}, but the rule names no approvers`, undefined) };
     }
     if (ctx.body !== undefined && !ctx.body.complete) {
       return { ok: false, status: entityTooLarge('the request body is too large to be held for approval') };
     }
+    const { gateway } = this.deps;
     const digest = bodyDigest(ctx.body?.complete === true ? ctx.body.body : Buffer.alloc(0));
-    const print = fingerprint({ caller: ctx.caller.user.username, effective: ctx.effective.username, method: ctx.method, target: ctx.target, bodyDigest: digest });
-    const found = await existing(print, ctx);
+    const print = fingerprint({
+      gateway: `${gateway.namespace}/${gateway.name}`, caller: ctx.caller.user, effective: ctx.effective,
+      method: ctx.method, target: ctx.target, contentType: ctx.contentType ?? '', bodyDigest: digest,
+    });
+    const held: Held = { ctx, settings, expectation: { gateway: gateway.name, fingerprint: print, policy, settings } };
+    const found = await this.existing(held);
     if (found.outcome !== undefined) return found.outcome;
-    const ar = found.pending ?? await deps.api.create(buildApprovalRequest({
-      gateway: deps.gateway, request: ctx.request, caller: ctx.caller, effective: ctx.effective, policy: matched, settings,
-      bodyDigest: digest, fingerprint: print, summary: summarize(ctx.request, ctx.parsedBody), now: now(),
-    }));
-    if ((settings.mode ?? 'Wait') === 'Reject') return refusal(ar, { state: 'pending' });
-    return wait(ar, ctx);
-  };
+    if ((settings.mode ?? 'Wait') === 'Reject') return this.refusal(found.pending ?? await this.create(held, digest, policy), { state: 'pending' });
+    const release = this.deps.held.acquire(ctx.caller.user.username);
+    if (release === undefined) {
+      const message = `${ctx.caller.user.username} already has ${this.deps.held.max} requests held for approval at this gateway (approvals.maxHeldPerCaller); wait for a decision on one of them, then run the command again`;
+      return { ok: false, status: tooManyRequests(RETRY_HELD_AFTER_SECONDS, message) };
+    }
+    try {
+      return await this.wait(found.pending ?? await this.create(held, digest, policy), held);
+    } finally {
+      release();
+    }
+  }
+}
+
+export function createApproveStage(deps: ApproveStageDeps): (ctx: ApprovalContext) => Promise<ApprovalOutcome> {
+  const stage = new Stage(deps);
+  return (ctx) => stage.approve(ctx);
 }

@@ -50,6 +50,8 @@ export interface GatewayConfig {
   };
   /** Where exec and attach sessions are recorded (asciicast files named <auditID>.cast); absent: not recorded. */
   readonly recording?: { readonly dir: string };
+  /** Requests one caller may have held open for approval (mode Wait) at once; more get 429. */
+  readonly approvals: { readonly maxHeldPerCaller: number };
   readonly shutdownGraceSeconds: number;
 }
 
@@ -257,6 +259,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
     },
     audit: readAudit(r, root),
     ...readRecording(r, root),
+    approvals: { maxHeldPerCaller: r.number(r.object(root['approvals'], 'approvals'), 'maxHeldPerCaller', 'approvals', { fallback: 8, min: 1, max: 10_000 }) },
     shutdownGraceSeconds: r.number(root, 'shutdownGraceSeconds', '(root)', { fallback: 30, min: 0, max: 3600 }),
   };
   if (config.authentication.oidc.length === 0 && !config.authentication.serviceAccountTokens.enabled) {

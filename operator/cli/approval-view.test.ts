@@ -73,11 +73,38 @@ describe('approval-view', () => {
       'Summary:    scale deployment prod/api from 3 to 0 replicas',
       'Requester:  ci',
       `Request:    patch deployments.apps/scale prod/api (body sha256:${'a'.repeat(64)})`,
+      'Grant:      used once, within 10m of approval',
       'Policy:     airlock-system/payments-ci, rule scale-prod',
       'Approvers:  alice, group sre (2 needed)',
       'Phase:      Pending; approvals 1/2; in 10m',
       'Decision:   Approve by alice at 2030-01-01T00:01:00Z: planned',
       '',
     ].join('\n'));
+  });
+
+  it('shows what the body changes, values in a column, before the reviewer decides', () => {
+    const apr = approval((a) => {
+      a.spec.request.summary = 'patch deployment prod/api: .spec.replicas, .spec.template.spec.containers[0].image';
+      a.spec.request.contentType = 'application/strategic-merge-patch+json';
+      a.spec.request.changes = [
+        { path: '.spec.replicas', value: '3' },
+        { path: '.spec.template.spec.containers[0].image', value: '"evil.example/backdoor:1"' },
+        { path: '.metadata.labels.a', op: 'remove' },
+        { path: '.spec.b', op: 'copy', from: '.spec.a' },
+      ];
+      a.spec.request.changesNote = '3 more fields are not listed';
+      a.spec.reusable = true;
+      a.spec.grantTTL = '5m';
+    });
+    expect(describeApproval(apr, NOW).split('\n').slice(3, 11)).toEqual([
+      `Request:    patch deployments.apps/scale prod/api (body sha256:${'a'.repeat(64)})`,
+      'Sent as:    application/strategic-merge-patch+json',
+      'Changes:    .spec.replicas                           3',
+      '            .spec.template.spec.containers[0].image  "evil.example/backdoor:1"',
+      '            .metadata.labels.a (remove)',
+      '            .spec.b (copy from .spec.a)',
+      '            (3 more fields are not listed)',
+      'Grant:      reusable: repeats of this exact request within 5m of approval',
+    ]);
   });
 });

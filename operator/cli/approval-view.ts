@@ -86,6 +86,29 @@ function target(apr: ApprovalRequest): string {
   return `${r.verb} ${resource}${where === '' ? '' : ` ${where}`}`;
 }
 
+const INDENT = ' '.repeat(12);
+
+/**
+ * What the request's body sets, one field a line, values in a column: the approver reads the image
+ * a patch swaps in, not only its summary. Values are as the gateway stored them (masked).
+ */
+function changeLines(apr: ApprovalRequest): string[] {
+  const { changes = [], changesNote, contentType } = apr.spec.request;
+  const label = (c: (typeof changes)[number]): string => `${c.path}${c.op === undefined ? '' : ` (${c.op}${c.from === undefined ? '' : ` from ${c.from}`})`}`;
+  const width = Math.min(60, Math.max(0, ...changes.map((c) => label(c).length)));
+  const rows = changes.map((c) => (c.value === undefined ? label(c) : `${label(c).padEnd(width)}  ${c.value}`));
+  if (changesNote !== undefined) rows.push(`(${changesNote})`);
+  return [
+    ...(contentType === undefined ? [] : [`Sent as:    ${contentType}`]),
+    ...rows.map((row, i) => `${i === 0 ? 'Changes:    ' : INDENT}${row}`),
+  ];
+}
+
+function grantLine(apr: ApprovalRequest): string {
+  const ttl = apr.spec.grantTTL ?? '10m';
+  return `Grant:      ${apr.spec.reusable === true ? `reusable: repeats of this exact request within ${ttl}` : `used once, within ${ttl}`} of approval`;
+}
+
 /** What a reviewer reads before deciding (kubectl airlock get, and before approve/deny). */
 export function describeApproval(apr: ApprovalRequest, now: Date): string {
   const { spec } = apr;
@@ -95,6 +118,8 @@ export function describeApproval(apr: ApprovalRequest, now: Date): string {
     `Summary:    ${spec.request.summary}`,
     `Requester:  ${requesterOf(apr)}`,
     `Request:    ${target(apr)} (body ${spec.request.bodyDigest})`,
+    ...changeLines(apr),
+    grantLine(apr),
     `Policy:     ${spec.policy.namespace === undefined ? '' : `${spec.policy.namespace}/`}${spec.policy.name}, rule ${spec.policy.rule}`,
     `Approvers:  ${approvers} (${spec.minApprovals ?? 1} needed)`,
     `Phase:      ${phaseOf(apr)}; approvals ${approvalsSoFar(apr)}; ${expiresOf(apr, now)}`,

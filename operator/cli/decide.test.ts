@@ -14,6 +14,12 @@ describe('decide', () => {
     expect(result.conflicts).toBe(0);
   });
 
+  it('records the approver groups a member decides as (what admission checks and the gateway counts)', async () => {
+    const api = fakeApi({ stored: approval((a) => { a.spec.approvers = { users: ['alice'], groups: ['sre', 'dba'] }; }), user: { username: 'bob', groups: ['system:authenticated', 'dba', 'sre'] } });
+    await decide({ ...base, api });
+    expect(api.patches).toEqual([{ metadata: { resourceVersion: '1' }, status: { decisions: [{ decision: 'Approve', by: 'bob', groups: ['sre', 'dba'], at: '2030-01-01T00:05:00Z' }] } }]);
+  });
+
   it('keeps earlier decisions and adds a deny after them', async () => {
     const earlier = { decision: 'Approve' as const, by: 'bob', at: '2030-01-01T00:01:00Z' };
     const api = fakeApi({ stored: approval((a) => { a.spec.minApprovals = 2; a.status = { phase: 'Pending', decisions: [earlier] }; }) });

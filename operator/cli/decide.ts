@@ -108,7 +108,12 @@ export async function decide(options: DecideOptions): Promise<DecideResult> {
     const apr = await orExplained(api.get(namespace, name), known);
     if (conflicts === 0) options.beforeWrite?.(apr, user);
     checkDecidable(apr, user, options);
-    const decision = { decision: options.verdict, by: user.username, ...(options.reason === undefined ? {} : { reason: options.reason }), at: seconds(options.now()) };
+    // A member of an approver group says which: admission checks it, the gateway counts by it.
+    const groups = (apr.spec.approvers.groups ?? []).filter((g) => user.groups.includes(g));
+    const decision = {
+      decision: options.verdict, by: user.username, ...(groups.length === 0 ? {} : { groups }),
+      ...(options.reason === undefined ? {} : { reason: options.reason }), at: seconds(options.now()),
+    };
     const patch = { metadata: { resourceVersion: apr.metadata.resourceVersion }, status: { decisions: [...(apr.status?.decisions ?? []), decision] } };
     try {
       return { user, request: await api.patchStatus(namespace, name, patch), conflicts };

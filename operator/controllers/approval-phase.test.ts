@@ -26,12 +26,36 @@ describe('planApprovalRequest', () => {
     expect(plan.requeueAfterMs).toBe(10 * 60_000);
   });
 
-  it('an approval: Approved with the grant window from the decision, the approver named, the time to decide', () => {
+  it('an approval: Approved with the grant window from when the operator saw it, ending grantTTL after the decision, the approver named, the time to decide', () => {
     const plan = planApprovalRequest(request({ phase: 'Pending', decisions: [approve('alice')] }), NOW, RETENTION);
-    expect(plan.status).toEqual({ phase: 'Approved', grant: { notBefore: '2026-11-24T11:58:00Z', notAfter: '2026-11-24T12:08:00Z' } });
+    expect(plan.status).toEqual({ phase: 'Approved', grant: { notBefore: '2026-11-24T12:00:00Z', notAfter: '2026-11-24T12:08:00Z' } });
     expect(plan.events.map((e) => e.message)).toEqual(['approved by alice: ok (oidc:ci (as deployer): scale deployment prod/api to 0 replicas)']);
-    expect(plan.decidedAfterSeconds).toBe(180);
+    expect(plan.decidedAfterSeconds).toBe(300);
     expect(plan.requeueAfterMs).toBe(8 * 60_000);
+  });
+
+  it('a decision dated a little ahead (within clock skew): the window still starts and ends by the operator\'s clock', () => {
+    const plan = planApprovalRequest(request({ phase: 'Pending', decisions: [approve('alice', '2026-11-24T12:00:20Z')] }), NOW, RETENTION);
+    expect(plan.status).toEqual({ phase: 'Approved', grant: { notBefore: '2026-11-24T12:00:00Z', notAfter: '2026-11-24T12:10:00Z' } });
+  });
+
+  it.each([
+    ['dated a year ahead', approve('alice', '2027-11-24T12:00:00Z')],
+    ['by the requester', approve('oidc:ci')],
+    ['by the impersonated user', approve('deployer')],
+    ['by someone not listed', approve('mallory')],
+  ])('an approval %s is not counted: no Approved phase, no grant', (_what, decision) => {
+    const spec = request({ phase: 'Pending', decisions: [decision] });
+    const listed = { ...spec, spec: { ...spec.spec, approvers: { users: ['alice', 'bob', 'oidc:ci', 'deployer'] } } };
+    expect(planApprovalRequest(listed, NOW, RETENTION).status).toBeUndefined();
+  });
+
+  it('counts a member of an approver group by the group admission recorded in the decision', () => {
+    const spec = request({ phase: 'Pending', decisions: [{ ...approve('carol'), groups: ['sre'] }] });
+    const byGroup = { ...spec, spec: { ...spec.spec, approvers: { groups: ['sre'] } } };
+    expect(planApprovalRequest(byGroup, NOW, RETENTION).status?.phase).toBe('Approved');
+    const unrecorded = { ...byGroup, status: { phase: 'Pending' as const, decisions: [approve('carol')] } };
+    expect(planApprovalRequest(unrecorded, NOW, RETENTION).status).toBeUndefined();
   });
 
   it('waits for the second of two approvals', () => {

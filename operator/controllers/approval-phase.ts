@@ -1,8 +1,12 @@
 // Where an ApprovalRequest should stand, as a pure function of the object and the time: its phase
-// and grant window from the reviewers' decisions (the admission policy vouches for who wrote
-// them), expiry of pending requests and of unused grants, and removal after the retention period.
-// The reconciler writes the result and emits the events; nothing here touches the API.
-import { approvalState, parseDuration, type ApprovalDecision, type ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
+// and grant window from the reviewers' decisions, judged by the request's own approval settings
+// (gateway/approve/approval-state.ts; the admission policy vouches for who wrote each decision),
+// expiry of pending requests and of unused grants, and removal after the retention period. The
+// grant window starts when the operator observes the approval, on its own clock: the `at` a
+// reviewer writes can end it sooner, never start or stretch it later. The reconciler writes the
+// result and emits the events; nothing here touches the API.
+import type { ApprovalDecision, ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
+import { approvalState, type GrantWindow } from '../../gateway/approve/approval-state.ts';
 
 export type Phase = 'Pending' | 'Approved' | 'Denied' | 'Expired' | 'Consumed';
 
@@ -31,10 +35,6 @@ export interface ApprovalRequestWithMeta extends ApprovalRequestObject {
 const TERMINAL: ReadonlySet<string> = new Set(['Denied', 'Expired', 'Consumed']);
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function lastDecision(ar: ApprovalRequestObject, kind: 'Approve' | 'Deny'): ApprovalDecision | undefined {
-  return (ar.status?.decisions ?? []).filter((d) => d.decision === kind).at(-1);
-}
-
 function describe(ar: ApprovalRequestObject): string {
   const who = ar.spec.requester.effective === undefined
     ? ar.spec.requester.caller.username
@@ -55,22 +55,24 @@ interface OpenContext {
   readonly requested: readonly PhaseEvent[];
 }
 
-function decidedAfter(ar: ApprovalRequestWithMeta, at: string | undefined): { decidedAfterSeconds?: number } {
-  return at === undefined ? {} : { decidedAfterSeconds: (Date.parse(at) - createdMs(ar)) / 1000 };
+/** Seconds from creation to when the operator saw the decision (its own clock, not a reviewer's `at`). */
+function decidedAfter(ar: ApprovalRequestWithMeta, observed: Date): { decidedAfterSeconds?: number } {
+  return { decidedAfterSeconds: (observed.getTime() - createdMs(ar)) / 1000 };
 }
 
-function approvedPlan({ ar, now, phase, requested }: OpenContext): PhasePlan {
-  const approval = lastDecision(ar, 'Approve');
-  const start = approval === undefined ? now.getTime() : Date.parse(approval.at);
-  const setEnd = ar.status?.grant?.notAfter;
-  const end = setEnd === undefined ? start + (parseDuration(ar.spec.grantTTL) ?? 600_000) : Date.parse(setEnd);
-  const requeueAfterMs = Math.max(1000, end - now.getTime());
+function approvedPlan({ ar, now, phase, requested }: OpenContext, approved: { approvals: readonly ApprovalDecision[]; window: GrantWindow }): PhasePlan {
+  const approval = approved.approvals.at(-1);
+  // First observed now: the window starts now and ends no later than grantTTL from now (or
+  // sooner, when the decision's own time says so). Once written, the window stays as written.
+  const grantMs = approved.window.notAfter - approved.window.notBefore;
+  const window = phase === 'Approved' ? approved.window : { notBefore: now.getTime(), notAfter: Math.min(approved.window.notAfter, now.getTime() + grantMs) };
+  const requeueAfterMs = Math.max(1000, window.notAfter - now.getTime());
   if (phase === 'Approved') return { events: [], remove: false, requeueAfterMs };
   const reason = approval?.reason === undefined || approval.reason === '' ? '' : `: ${approval.reason}`;
   return {
-    status: { phase: 'Approved', grant: { notBefore: iso(start), notAfter: iso(end) } },
+    status: { phase: 'Approved', grant: { notBefore: iso(window.notBefore), notAfter: iso(window.notAfter) } },
     events: [...requested, { type: 'Normal', reason: 'Approved', message: `approved by ${approval?.by ?? 'a reviewer'}${reason} (${describe(ar)})` }],
-    remove: false, requeueAfterMs, ...decidedAfter(ar, approval?.at),
+    remove: false, requeueAfterMs, ...decidedAfter(ar, now),
   };
 }
 
@@ -86,12 +88,12 @@ function openPlan(ar: ApprovalRequestWithMeta, now: Date): PhasePlan {
     case 'pending':
       return { ...(phase === 'Pending' ? {} : { status: { phase: 'Pending' } }), events: requested, remove: false, requeueAfterMs: Math.max(1000, Date.parse(ar.spec.expiresAt) - now.getTime()) };
     case 'approved':
-      return approvedPlan({ ar, now, phase, requested });
+      return approvedPlan({ ar, now, phase, requested }, state);
     case 'denied':
       return {
         status: { phase: 'Denied' },
         events: [...requested, { type: 'Warning', reason: 'Denied', message: `denied by ${state.by}${state.reason === '' ? '' : `: ${state.reason}`} (${describe(ar)})` }],
-        remove: false, ...decidedAfter(ar, lastDecision(ar, 'Deny')?.at),
+        remove: false, ...decidedAfter(ar, now),
       };
     case 'expired':
       return {

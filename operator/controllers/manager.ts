@@ -118,6 +118,8 @@ export interface ApprovalControllerOptions {
   readonly metrics?: WorkQueueMetrics;
   readonly approvalMetrics?: ApprovalMetrics;
   readonly resyncMs?: number;
+  /** Only this namespace's requests (default: every namespace), e.g. for a test's own operator. */
+  readonly namespace?: string;
 }
 
 /** Records core/v1 Events on objects of one kind, as the operator (`kubectl describe` shows them). */
@@ -152,10 +154,14 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
   const kc = options.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const { group, version, plural } = APPROVAL_REQUEST;
+  const { namespace } = options;
+  type Listed = Promise<KubernetesListObject<ApprovalRequestWithMeta & KubernetesObject>>;
   const requests = makeInformer<ApprovalRequestWithMeta & KubernetesObject>(
     kc,
-    `/apis/${group}/${version}/${plural}`,
-    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<ApprovalRequestWithMeta & KubernetesObject>>,
+    namespace === undefined ? `/apis/${group}/${version}/${plural}` : `/apis/${group}/${version}/namespaces/${namespace}/${plural}`,
+    () => (namespace === undefined
+      ? custom.listClusterCustomObject({ group, version, plural })
+      : custom.listNamespacedCustomObject({ group, version, plural, namespace })) as Listed,
   );
   const log = options.log;
   return runController({
