@@ -19,11 +19,15 @@ import { gatewayKubeConfig } from './upstream/kubeconfig.ts';
 import { watchPolicies } from './policy/policy-store.ts';
 import { createPipeline } from './handler.ts';
 import { buildStages } from './stages.ts';
+import { createGatewayLimits, type Limits } from './limits/gateway-limits.ts';
+import { connectionTimeouts } from './limits/connection-limits.ts';
 
 export interface RunningGateway {
   readonly url: string;
   readonly healthUrl: string;
   readonly metrics: GatewayMetrics;
+  /** The request body buffer's use now and at its peak (limits.requestBodyBufferBytes). */
+  readonly bodyBuffer: Limits['bodyBuffer'];
   /** Stops taking connections, lets requests in flight finish (up to the grace period), closes sinks. */
   stop(): Promise<void>;
 }
@@ -94,7 +98,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     onError: (error) => { log.warn({ err: error }, 'AccessPolicy watch failed; retrying'); },
   });
-  const stages = await buildStages({ config, upstream, policies, metrics, log });
+  const limits = createGatewayLimits(config.limits, metrics);
+  const stages = await buildStages({ config, upstream, policies, metrics, log, limits: limits.requests });
   const pipeline = createPipeline(stages, upstream, {
     finished: (e) => {
       metrics.requests.inc({ decision: e.decision, verb: e.verb, code: String(e.code) });
@@ -105,12 +110,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     session: (e) => { metrics.sessions.inc({ kind: e.kind, recording: e.recording }); },
   });
   const servedCert = readFileSync(config.listen.tlsCertFile);
-  const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile) });
-  // Watches and exec sessions live as long as the API server keeps them; only headers are bounded.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 65_000;
-  server.on('request', (req, res) => { void pipeline.handleRequest(req, res); });
+  // Handshakes, headers, bodies and idle connections are bounded (limits/); watches and exec
+  // sessions, which have no body, live as long as the API server keeps them.
+  const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile), ...connectionTimeouts(config.limits) });
+  limits.guard(server);
+  server.on('request', (req, res) => { limits.received(req, res); void pipeline.handleRequest(req, res); });
   // Upgraded sockets leave the server's connection tracking; keep them to end them at shutdown.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket, head: Buffer) => {
@@ -136,6 +140,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     url: `https://${host}:${port}`,
     healthUrl: `http://${host}:${healthPort}`,
     metrics,
+    bodyBuffer: limits.bodyBuffer,
     stop: async () => {
       draining = true;
       const closed = new Promise<void>((r) => server.close(() => { r(); }));
@@ -150,6 +155,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       certWatcher?.close();
       await policies.stop();
       await stages.close();
+      limits.close();
       tokens.close();
       upstream.agent.destroy();
       log.info('gateway stopped');

@@ -56,6 +56,8 @@ export interface PipelineStages {
   /** Throws a typed error the `answerFor` stage maps to 400. */
   parse(req: IncomingMessage): ParsedRequest;
   authenticate(req: IncomingMessage): Promise<AuthenticatedCaller>;
+  /** The caller's limits (limits/request-limits.ts): a refusal (413, 429), or what to release when the request ends. */
+  admitCaller(caller: AuthenticatedCaller, parsed: ParsedRequest, req: IncomingMessage): { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly answer: Answer };
   resolveIdentity(caller: AuthenticatedCaller, req: IncomingMessage): Promise<UserInfo>;
   /** undefined while policies are not synced: the gateway then refuses (fail closed). */
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
@@ -105,12 +107,15 @@ export interface Pipeline {
 }
 
 /** parse → authenticate → resolve identity → decide → (approve) → audit RequestReceived. */
-async function admit(stages: PipelineStages, req: IncomingMessage, request: { auditID: string; startedAt: Date; signal: AbortSignal }): Promise<Admission> {
+async function admit(stages: PipelineStages, req: IncomingMessage, request: { auditID: string; startedAt: Date; signal: AbortSignal; onEnd: (release: () => void) => void }): Promise<Admission> {
   const { auditID, startedAt } = request;
   const partial: { -readonly [K in keyof Admitted]?: Admitted[K] } = {};
   try {
     partial.parsed = stages.parse(req);
     partial.caller = await stages.authenticate(req);
+    const limited = stages.admitCaller(partial.caller, partial.parsed, req);
+    if (!limited.ok) return { ok: false, answer: limited.answer, partial };
+    request.onEnd(limited.release);
     partial.effective = await stages.resolveIdentity(partial.caller, req);
     const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
     if (decision === undefined) return { ok: false, answer: stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }), partial };
@@ -164,7 +169,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const gone = new AbortController();
       // Only a client that left before its answer was complete aborts (an approval wait listens).
       res.once('close', () => { if (!res.writableFinished) gone.abort(CLIENT_GONE); });
-      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
+      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal, onEnd: (release) => { afterClose(res, release); } });
       if (!admission.ok) {
         writeAnswer(res, admission.answer);
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
@@ -190,7 +195,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       socket.on('error', () => socket.destroy());
       const gone = new AbortController();
       socket.once('close', () => { gone.abort(CLIENT_GONE); });
-      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal });
+      const admission = await admit(stages, req, { auditID, startedAt, signal: gone.signal, onEnd: (release) => { afterClose(socket, release); } });
       if (!admission.ok) {
         writeRawAnswer(socket, admission.answer, auditID);
         await refuse(req, { auditID, startedAt, answer: admission.answer, partial: admission.partial });
@@ -293,18 +298,36 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
   return { ok: true, headers: start.headers, capture: start.capture, recordingError: start.recordingError };
 }
 
+/** Runs `release` once the response or upgraded socket has closed (at once if it already has). */
+function afterClose(stream: { readonly destroyed: boolean; once(event: 'close', listener: () => void): unknown }, release: () => void): void {
+  if (stream.destroyed) release();
+  else stream.once('close', release);
+}
+
+/** A Status's retry delay, sent as `Retry-After` too (as the API server's response writers do). */
+function retryAfter(answer: Answer): string | undefined {
+  const seconds = (answer.body as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? String(seconds) : undefined;
+}
+
 function writeAnswer(res: ServerResponse, answer: Answer): void {
   if (res.headersSent) { res.destroy(); return; }
   const body = JSON.stringify(answer.body);
-  res.writeHead(answer.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  const retry = retryAfter(answer);
+  res.writeHead(answer.code, {
+    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(retry === undefined ? {} : { 'retry-after': retry }),
+  });
   res.end(body);
 }
 
+const REASON_PHRASES: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 413: 'Content Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
 function writeRawAnswer(socket: Duplex, answer: Answer, auditID: string): void {
   const body = JSON.stringify(answer.body);
-  const reason = answer.code === 401 ? 'Unauthorized' : answer.code === 403 ? 'Forbidden' : answer.code === 400 ? 'Bad Request' : 'Error';
-  socket.end(rawResponseHead(answer.code, reason, [
+  const retry = retryAfter(answer);
+  socket.end(rawResponseHead(answer.code, REASON_PHRASES[answer.code] ?? 'Error', [
     'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Audit-Id', auditID, 'Connection', 'close',
+    ...(retry === undefined ? [] : ['Retry-After', retry]),
   ]) + body);
 }
 

@@ -22,6 +22,18 @@ export function hasRequestBody(req: Pick<IncomingMessage, 'method' | 'headers'>)
 }
 
 /**
+ * The body's size as the request declares it (RFC 9112 §6.3): its Content-Length, undefined for a
+ * chunked body (known only once read), 0 when it declares neither. Node's parser refuses a request
+ * with both, or with a malformed length, before the gateway sees it, and never passes on more than
+ * the declared length as this request's body.
+ */
+export function declaredBodyLength(req: Pick<IncomingMessage, 'headers'>): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const length = req.headers['content-length'];
+  return length === undefined ? 0 : Number(length);
+}
+
+/**
  * Reads until the body ends or passes `limit` bytes. On passing it, the request is paused with the
  * rest unread. Rejects if the client aborts or the stream fails.
  */

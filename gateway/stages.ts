@@ -29,7 +29,9 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from './audit/record.ts';
-import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
+import { bodyForAudit, declaredBodyLength, hasRequestBody, type ReadBody } from './request-body.ts';
+import type { RequestLimits } from './limits/request-limits.ts';
+import { LimitExceededError } from './limits/limit-names.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
 import { maskParsed } from './mask/json-masker.ts';
@@ -42,6 +44,7 @@ export interface StageDependencies {
   readonly policies: PolicyStore;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  readonly limits: RequestLimits;
 }
 
 export interface GatewayStages extends PipelineStages {
@@ -94,6 +97,10 @@ function statusForStageError(error: unknown, log: Logger): Status {
     // The reason stays in the log (it never contains the token); the client learns only 401.
     log.info({ code: error.code, reason: error.reason }, 'authentication refused');
     return unauthorized();
+  }
+  if (error instanceof LimitExceededError) {
+    log.info({ limit: error.code }, 'request refused by a limit');
+    return error.status;
   }
   if (error instanceof AuditWriteError) {
     log.error({ err: error }, 'audit record not written; request refused (FailClosed)');
@@ -211,7 +218,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
 }
 
 export async function buildStages(deps: StageDependencies): Promise<GatewayStages> {
-  const { config, upstream, policies, metrics, log } = deps;
+  const { config, upstream, policies, metrics, log, limits } = deps;
   const oidc = config.authentication.oidc.map((o) => createOidcAuthenticator(o, {
     onIssuerProblem: (issuer, error) => { log.warn({ issuer, err: error }, 'OIDC issuer problem'); },
   }));
@@ -238,14 +245,21 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
         throw error;
       }
     },
+    admitCaller: (caller, parsed, req) => {
+      const admitted = limits.admit(req, { caller: caller.user.username, longRunning: parsed.longRunning });
+      if (admitted.ok) return admitted;
+      log.info({ limit: admitted.limit, user: caller.user.username }, 'request refused by a limit');
+      return { ok: false, answer: { code: admitted.status.code, body: admitted.status } };
+    },
     resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
     decide: (parsed, caller, effective) => (policies.ready()
       ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
       : undefined),
-    // The audit level Request and approvals (the body digest) need the body before forwarding;
-    // otherwise it streams.
-    readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval') && hasRequestBody(req)
-      ? readRequestBody(req)
+    // The audit level Request and approvals (the body digest) need the body before forwarding, and
+    // a chunked body is held so that its size is counted against the limit; otherwise it streams.
+    // Held bodies are read within the body budget (limits/request-limits.ts).
+    readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval' || declaredBodyLength(req) === undefined) && hasRequestBody(req)
+      ? limits.readBody(req)
       : Promise.resolve(undefined)),
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
     approve: createApproveStage({ api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace } }),
