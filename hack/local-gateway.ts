@@ -60,6 +60,8 @@ export interface LocalGatewayOptions {
   readonly checkpointKeyFile?: string;
   /** Record exec and attach sessions here (default: recordings/ in the gateway's directory). */
   readonly recordingDir?: string;
+  /** The gateway's `limits` section (its defaults otherwise). */
+  readonly limits?: Readonly<Record<string, unknown>>;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -111,6 +113,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
     },
     recording: { dir: recordingDir },
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     shutdownGraceSeconds: 1,
   }, `${options.name} gateway config`);
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));
