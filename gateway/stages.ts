@@ -56,6 +56,11 @@ function distinct(req: IncomingMessage): Readonly<Record<string, readonly string
   return req.headersDistinct;
 }
 
+/** A body of unknown size (any method; an upgrade's bytes after its headers are no body). */
+function chunked(req: IncomingMessage): boolean {
+  return declaredBodyLength(req) === undefined && req.headers.upgrade === undefined;
+}
+
 function parse(req: IncomingMessage): ParsedRequest {
   const info = resolveRequestInfo(req.method ?? '', req.url ?? '');
   if (info instanceof Error) throw info;
@@ -258,7 +263,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     // The audit level Request and approvals (the body digest) need the body before forwarding, and
     // a chunked body is held so that its size is counted against the limit; otherwise it streams.
     // Held bodies are read within the body budget (limits/request-limits.ts).
-    readBody: (req, _parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval' || declaredBodyLength(req) === undefined) && hasRequestBody(req)
+    readBody: (req, _parsed, decision) => (((config.audit.level === 'Request' || decision.action === 'RequireApproval') && hasRequestBody(req)) || chunked(req)
       ? limits.readBody(req)
       : Promise.resolve(undefined)),
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
