@@ -254,6 +254,29 @@ describe('timeouts: handshakes, headers, bodies and idle connections are bounded
   });
 });
 
+describe('long-running sessions are not cut by the timeouts', () => {
+  let gw: TestGateway;
+  let kubeconfig = '';
+  beforeAll(async () => {
+    gw = await gateway('limits-exec', { limits: { headersTimeoutSeconds: 1, idleTimeoutSeconds: 1, requestBodyTimeoutSeconds: 2, requestBodyIdleTimeoutSeconds: 1 } });
+    kubeconfig = await gw.kubeconfigFor(tokenA, 'ci');
+    await kubectlOk(['run', 'quiet', '--image=busybox', '--restart=Never', '--', 'sleep', '3600'], { namespace: APP_NS });
+    await kubectlOk(['wait', '--for=condition=Ready', 'pod/quiet', '--timeout=60s'], { namespace: APP_NS });
+  }, 120_000);
+  afterAll(async () => { await gw.stop(); });
+
+  it.each([
+    ['WebSocket', {}],
+    ['SPDY', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }],
+  ])('keeps a silent kubectl exec over %s open past every timeout', async (_protocol, env) => {
+    // Five silent seconds: more than twice each configured timeout.
+    const result = await kubectl(['exec', 'quiet', '-n', APP_NS, '--', 'sh', '-c', 'sleep 5; echo still here'], { kubeconfig, env });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('still here');
+    expect(result.code).toBe(0);
+  });
+});
+
 describe('connection caps: over a cap a connection is closed at accept; open ones keep working', () => {
   let gw: TestGateway;
   beforeAll(async () => {

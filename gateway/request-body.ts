@@ -12,6 +12,16 @@ export type ReadBody =
   | { readonly complete: true; readonly body: Buffer }
   | { readonly complete: false; readonly head: Buffer; readonly bytesRead: number };
 
+/** The client closed the connection (or a body deadline cut it) before its body was read. */
+export class RequestBodyAbortedError extends Error {
+  readonly code = 'body_aborted';
+
+  constructor() {
+    super('the connection closed before the request body was read');
+    this.name = 'RequestBodyAbortedError';
+  }
+}
+
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /** Whether a request of this method carries a body worth reading (GET/DELETE bodies are ignored). */
@@ -58,7 +68,7 @@ export function readRequestBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT
     };
     const onEnd = (): void => { cleanup(); resolve({ complete: true, body: Buffer.concat(chunks) }); };
     const onError = (error: Error): void => { cleanup(); reject(error); };
-    const onAborted = (): void => { cleanup(); reject(new Error('the client aborted the request body')); };
+    const onAborted = (): void => { cleanup(); reject(new RequestBodyAbortedError()); };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);

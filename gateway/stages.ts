@@ -17,7 +17,7 @@ import { resolveRequestInfo } from './request-info.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
 import { impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
 import { resolveEffectiveIdentity, subjectAccessReviewer } from './resolve-identity.ts';
-import { forbidden, gatewayTimeout, serviceUnavailable, statusForError, unauthorized, type Status } from './status.ts';
+import { badRequest, forbidden, gatewayTimeout, serviceUnavailable, statusForError, unauthorized, type Status } from './status.ts';
 import { createAuthenticator } from './authenticate/authenticator-chain.ts';
 import { createOidcAuthenticator } from './authenticate/oidc.ts';
 import { createTokenReviewAuthenticator } from './authenticate/token-review.ts';
@@ -29,7 +29,7 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { AuditWriteError } from './audit/errors.ts';
 import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from './audit/record.ts';
-import { bodyForAudit, declaredBodyLength, hasRequestBody, type ReadBody } from './request-body.ts';
+import { bodyForAudit, declaredBodyLength, hasRequestBody, RequestBodyAbortedError, type ReadBody } from './request-body.ts';
 import type { RequestLimits } from './limits/request-limits.ts';
 import { LimitExceededError } from './limits/limit-names.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
@@ -106,6 +106,11 @@ function statusForStageError(error: unknown, log: Logger): Status {
   if (error instanceof LimitExceededError) {
     log.info({ limit: error.code }, 'request refused by a limit');
     return error.status;
+  }
+  if (error instanceof RequestBodyAbortedError) {
+    // The client left or a body deadline cut it (limits/body-deadlines.ts): nobody reads this answer.
+    log.info('request body not received; the connection closed');
+    return badRequest(error.message);
   }
   if (error instanceof AuditWriteError) {
     log.error({ err: error }, 'audit record not written; request refused (FailClosed)');

@@ -7,7 +7,7 @@
 // The per-caller cap needs a verified identity, so an unauthenticated flood is bounded by the
 // connection limits instead (connection-limits.ts), as the API server's own filters are ordered.
 import type { IncomingMessage } from 'node:http';
-import { declaredBodyLength, readRequestBody, type ReadBody } from '../request-body.ts';
+import { declaredBodyLength, readRequestBody, RequestBodyAbortedError, type ReadBody } from '../request-body.ts';
 import { entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { CallerSlots } from './caller-slots.ts';
@@ -102,7 +102,7 @@ export function createRequestLimits(options: RequestLimitOptions): RequestLimits
       }
       lease.hold(release);
       // A client that left while the body waited has no body left to read (and never will).
-      if (req.destroyed) throw new Error('the client closed the connection before its body was read');
+      if (req.destroyed) throw new RequestBodyAbortedError();
       // Node never passes on more than a declared length, so only a chunked body can pass `bytes`.
       const read = await readRequestBody(req, bytes);
       if (!read.complete) {
