@@ -226,6 +226,60 @@ export interface AccessGatewaySpec {
     claimName?: string;
   };
   /**
+   * Bounds a hostile or broken client meets: connections, timeouts, body sizes, memory for bodies, requests in flight per caller. Each field absent keeps the gateway's default (the README's "Gateway configuration" table). Watches, logs and exec sessions carry no body and are never cut by these timeouts; they live as long as the API server keeps them.
+   */
+  limits?: {
+    /**
+     * Open connections per gateway pod (watches and exec sessions included); more are closed at accept. Default 2048.
+     */
+    maxConnections?: number;
+    /**
+     * Open connections per pod from one client address (an IPv6 /64 counts as one). 0 turns the cap off, e.g. behind a load balancer that hides client addresses. Default 512.
+     */
+    maxConnectionsPerClientIP?: number;
+    /**
+     * How long a TLS handshake may take, e.g. 10s (1s to 10m). Default 10s.
+     */
+    tlsHandshakeTimeout?: string;
+    /**
+     * How long a request's headers may take to arrive, e.g. 30s (1s to 10m); then 408 and the connection is closed. Default 30s.
+     */
+    headersTimeout?: string;
+    /**
+     * How long a keep-alive connection may wait for its next request, e.g. 65s (1s to 1h); keep it above the idle timeout of a load balancer in front. Default 65s.
+     */
+    idleTimeout?: string;
+    /**
+     * How long a request body may take to arrive whole after its headers, e.g. 60s (1s to 1h); then 408. Default 60s.
+     */
+    requestBodyTimeout?: string;
+    /**
+     * The longest pause within a request body, e.g. 30s (1s to 1h); then 408. Default 30s.
+     */
+    requestBodyIdleTimeout?: string;
+    /**
+     * The largest request body in bytes, at every audit level; larger is refused with 413 (1024 to 1073741824). Default 3145728 (3 MiB, the API server's own limit).
+     */
+    maxRequestBodyBytes?: number;
+    /**
+     * Bytes of request bodies a pod holds in memory at once (audit level Request, approvals, bodies without Content-Length); a body that finds no room within 3s is refused with 429. At least maxRequestBodyBytes. Default 33554432 (32 MiB).
+     */
+    requestBodyBufferBytes?: number;
+    /**
+     * Requests in flight per authenticated caller (by username, before impersonation); over a cap the answer is 429 with Retry-After.
+     */
+    perCaller?: {
+      /**
+       * Ordinary requests in flight per caller (1 to 1000000). Default 64.
+       */
+      maxRequestsInflight?: number;
+      /**
+       * Watches, logs, exec, attach, port-forward and proxy requests in flight per caller, counted apart from the others (1 to 1000000). Default 256.
+       */
+      maxLongRunningRequests?: number;
+    };
+  };
+  /**
    * The gateway's own upstream credential, minted by the operator with the TokenRequest API and rotated before it expires. Callers never see it.
    */
   credentials?: {

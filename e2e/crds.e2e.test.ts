@@ -73,6 +73,13 @@ const invalid: [string, Kind, Edits, string][] = [
   ['rotation after 95% of the lifetime', 'accessgateway', [['spec.credentials.rotateAt', 95]], 'spec.credentials.rotateAt: Invalid value: 95'],
   ['an upstream CA without an upstream server', 'accessgateway', [['spec.upstream', { caSecretRef: { name: 'ca' } }]],
     'spec.upstream.caSecretRef: Required value: upstream.caSecretRef needs upstream.server'],
+  ['a body buffer smaller than the largest body', 'accessgateway', [['spec.limits', { maxRequestBodyBytes: 8388608, requestBodyBufferBytes: 4194304 }]],
+    'limits.requestBodyBufferBytes (default 33554432) must be at least limits.maxRequestBodyBytes (default 3145728)'],
+  ['a largest body over the default body buffer', 'accessgateway', [['spec.limits', { maxRequestBodyBytes: 67108864 }]],
+    'limits.requestBodyBufferBytes (default 33554432) must be at least limits.maxRequestBodyBytes'],
+  ['a header timeout of 20 minutes', 'accessgateway', [['spec.limits', { headersTimeout: '20m' }]], 'headersTimeout must be from 1s to 10m'],
+  ['a sub-second idle timeout', 'accessgateway', [['spec.limits', { idleTimeout: '500ms' }]], 'spec.limits.idleTimeout: Invalid value: "500ms"'],
+  ['a per-caller cap of zero', 'accessgateway', [['spec.limits', { perCaller: { maxRequestsInflight: 0 } }]], 'spec.limits.perCaller.maxRequestsInflight: Invalid value: 0'],
   ['a selector expression In without values', 'accessgateway', [['spec.policySelector', { matchExpressions: [{ key: 'team', operator: 'In' }] }]],
     'In and NotIn need values; Exists and DoesNotExist take none'],
   ['a subject naming a user and a group', 'accesspolicy', [['spec.subjects', [{ user: { name: 'a' }, group: { name: 'b' } }]]],
@@ -167,6 +174,17 @@ describe('Airlock CRDs', () => {
       tls: { mode: 'OperatorManaged' },
       service: { type: 'ClusterIP', port: 443 },
     });
+  });
+
+  it('accepts every limit a platform team tunes, as the gateway reads them', async () => {
+    const gateway = await sample('accessgateway');
+    edit(gateway, 'spec.limits', {
+      maxConnections: 4096, maxConnectionsPerClientIP: 0, tlsHandshakeTimeout: '5s', headersTimeout: '1m', idleTimeout: '2m', requestBodyTimeout: '90s',
+      requestBodyIdleTimeout: '20s', maxRequestBodyBytes: 8388608, requestBodyBufferBytes: 134217728, perCaller: { maxRequestsInflight: 16, maxLongRunningRequests: 1000 },
+    });
+    await apply(gateway);
+    const limits = JSON.parse(await kubectlOk(['get', 'agw', 'ci-gateway', '-o', 'jsonpath={.spec.limits}'], { namespace: ns.name })) as unknown;
+    expect(limits).toEqual((gateway['spec'] as Obj)['limits']);
   });
 
   it.each(invalid)('rejects %s', async (_name, kind, edits, message) => {

@@ -12,6 +12,8 @@ import { MissingCredentialError } from './upstream/token-source.ts';
 import { UpstreamError } from './upstream/upstream-client.ts';
 import { ApprovalApiError } from './approve/approval-api.ts';
 import { UpgradeRefusedError } from './upgrade-target.ts';
+import { LimitExceededError } from './limits/limit-names.ts';
+import { RequestBodyAbortedError } from './request-body.ts';
 import { badRequest, forbidden, internalError, serviceUnavailable, unauthorized, type Status } from './status.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -68,6 +70,9 @@ const TABLE: readonly Entry<Error>[] = [
   entry(RequestInfoError, (e) => ({ status: badRequest(e.message), level: 'debug', log: 'request path refused', fields: { code: e.code } })),
   entry(ImpersonationHeaderError, (e) => ({ status: badRequest(e.message), level: 'debug', log: 'impersonation headers refused', fields: { code: e.code } })),
   entry(UpgradeRefusedError, (e) => ({ status: badRequest(e.message), level: 'debug', log: 'upgrade refused', fields: { code: e.code } })),
+  entry(LimitExceededError, (e) => ({ status: e.status, level: 'info', log: 'request refused by a limit', fields: { limit: e.code } })),
+  // The client left or a body deadline cut it (limits/body-deadlines.ts): nobody reads this answer.
+  entry(RequestBodyAbortedError, (e) => ({ status: badRequest(e.message), level: 'info', log: 'request body not received; the connection closed' })),
   entry(BearerTokenError, (e) => ({ status: unauthorized(), level: 'info', log: 'bearer token refused', fields: { code: e.code } })),
   entry(AuthenticationError, authentication),
   entry(ImpersonationForbiddenError, impersonationForbidden),

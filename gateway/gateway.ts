@@ -19,6 +19,8 @@ import { gatewayKubeConfig } from './upstream/kubeconfig.ts';
 import { watchPolicies } from './policy/policy-store.ts';
 import { createPipeline, type PipelineObserver } from './handler.ts';
 import { buildStages } from './stages.ts';
+import { createGatewayLimits, type Limits } from './limits/gateway-limits.ts';
+import { connectionTimeouts } from './limits/connection-limits.ts';
 
 export interface RunningGateway {
   readonly url: string;
@@ -26,6 +28,8 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** Logs and counts an error that escaped everything (the process-level backstop in main.ts). */
   reportUnexpected(error: unknown, origin: 'unhandledRejection' | 'uncaughtException'): void;
+  /** The request body buffer's use now and at its peak (limits.requestBodyBufferBytes). */
+  readonly bodyBuffer: Limits['bodyBuffer'];
   /** Stops taking connections, lets requests in flight finish (up to the grace period), closes sinks. */
   stop(): Promise<void>;
 }
@@ -114,15 +118,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     },
     onError: (error) => { log.warn({ err: error }, 'AccessPolicy watch failed; retrying'); },
   });
-  const stages = await buildStages({ config, upstream, policies, metrics, log });
+  const limits = createGatewayLimits(config.limits, metrics);
+  const stages = await buildStages({ config, upstream, policies, metrics, log, limits: limits.requests });
   const pipeline = createPipeline(stages, upstream, pipelineObserver(metrics, log));
   const servedCert = readFileSync(config.listen.tlsCertFile);
-  const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile) });
-  // Watches and exec sessions live as long as the API server keeps them; only headers are bounded.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 65_000;
-  server.on('request', (req, res) => { void pipeline.handleRequest(req, res); });
+  // Handshakes, headers, bodies and idle connections are bounded (limits/); watches and exec
+  // sessions, which have no body, live as long as the API server keeps them.
+  const server = createHttpsServer({ cert: servedCert, key: readFileSync(config.listen.tlsKeyFile), ...connectionTimeouts(config.limits) });
+  limits.guard(server);
+  server.on('request', (req, res) => { limits.received(req, res); void pipeline.handleRequest(req, res); });
   // Upgraded sockets leave the server's connection tracking; keep them to end them at shutdown.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket, head: Buffer) => {
@@ -152,6 +156,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       metrics.unexpectedErrors.inc({ origin });
       log.error({ err: error, origin }, 'unexpected error outside any request; the gateway keeps serving');
     },
+    bodyBuffer: limits.bodyBuffer,
     stop: async () => {
       draining = true;
       const closed = new Promise<void>((r) => server.close(() => { r(); }));
@@ -166,6 +171,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       certWatcher?.close();
       await policies.stop();
       await stages.close();
+      limits.close();
       tokens.close();
       upstream.agent.destroy();
       log.info('gateway stopped');

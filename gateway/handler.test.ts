@@ -49,6 +49,7 @@ function allowingStages(): PipelineStages {
   return {
     parse,
     authenticate: () => Promise.resolve(caller),
+    admitCaller: () => ({ ok: true, release: () => undefined }),
     resolveIdentity: (c) => Promise.resolve(c.user),
     decide: () => ({ action: 'Allow', reason: 'test' }),
     readBody: () => Promise.resolve(undefined),

@@ -57,6 +57,8 @@ export interface PipelineStages {
   /** Throws a typed error the `answerFor` stage maps to 400. */
   parse(req: IncomingMessage): ParsedRequest;
   authenticate(req: IncomingMessage): Promise<AuthenticatedCaller>;
+  /** The caller's limits (limits/request-limits.ts): a refusal (413, 429), or what to release when the request ends. */
+  admitCaller(caller: AuthenticatedCaller, parsed: ParsedRequest, req: IncomingMessage): { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly answer: Answer };
   resolveIdentity(caller: AuthenticatedCaller, req: IncomingMessage): Promise<UserInfo>;
   /** undefined while policies are not synced: the gateway then refuses (fail closed). */
   decide(parsed: ParsedRequest, caller: AuthenticatedCaller, effective: UserInfo): Decision | undefined;
@@ -119,6 +121,8 @@ interface RequestContext {
   readonly startedAt: Date;
   /** Aborted when the client leaves before its answer is complete (an approval wait listens). */
   readonly signal: AbortSignal;
+  /** Runs `release` once the response or upgraded socket has closed (the caller's limits). */
+  readonly onEnd: (release: () => void) => void;
 }
 
 /**
@@ -133,6 +137,9 @@ async function admit<P>(stages: PipelineStages, req: IncomingMessage, request: R
   try {
     partial.parsed = stages.parse(req);
     partial.caller = await stages.authenticate(req);
+    const limited = stages.admitCaller(partial.caller, partial.parsed, req);
+    if (!limited.ok) return { ok: false, answer: limited.answer, partial };
+    request.onEnd(limited.release);
     partial.effective = await stages.resolveIdentity(partial.caller, req);
     const decision = stages.decide(partial.parsed, partial.caller, partial.effective);
     if (decision === undefined) return refused(stages.answerFor({ kind: 'not-ready', what: 'policies are not synced yet' }));
@@ -311,7 +318,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const gone = new AbortController();
       res.once('close', () => { if (!res.writableFinished) gone.abort(CLIENT_GONE); });
       try {
-        await serveRequest(deps, req, res, { auditID, startedAt: new Date(), signal: gone.signal });
+        await serveRequest(deps, req, res, { auditID, startedAt: new Date(), signal: gone.signal, onEnd: (release) => { afterClose(res, release); } });
       } catch (error) {
         backstop(deps, error, { answer: (answer) => { writeAnswer(res, answer); }, drop: () => { res.destroy(); } });
       }
@@ -323,7 +330,7 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
       const gone = new AbortController();
       socket.once('close', () => { gone.abort(CLIENT_GONE); });
       try {
-        await serveUpgrade(deps, req, { socket, head }, { auditID, startedAt: new Date(), signal: gone.signal });
+        await serveUpgrade(deps, req, { socket, head }, { auditID, startedAt: new Date(), signal: gone.signal, onEnd: (release) => { afterClose(socket, release); } });
       } catch (error) {
         backstop(deps, error, { answer: (answer) => { if (socket.writable) writeRawAnswer(socket, answer, auditID); else socket.destroy(); }, drop: () => { socket.destroy(); } });
       }
@@ -402,6 +409,12 @@ async function prepareSession(stages: PipelineStages, req: IncomingMessage, admi
   });
   if (!start.ok) return { ok: false, answer: { code: start.code, body: start.code === 503 ? serviceUnavailable(start.message) : badRequest(start.message) } };
   return { ok: true, headers: start.headers, capture: start.capture, recordingError: start.recordingError };
+}
+
+/** Runs `release` once the response or upgraded socket has closed (at once if it already has). */
+function afterClose(stream: { readonly destroyed: boolean; once(event: 'close', listener: () => void): unknown }, release: () => void): void {
+  if (stream.destroyed) release();
+  else stream.once('close', release);
 }
 
 function writeAnswer(res: ServerResponse, answer: Answer): void {

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { bodyForAudit, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
+import { connect } from 'node:net';
+import { bodyForAudit, declaredBodyLength, hasRequestBody, readRequestBody, RequestBodyAbortedError, type ReadBody } from './request-body.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -53,6 +54,29 @@ describe('readRequestBody', () => {
     if (read.complete) return;
     expect(read.head.length).toBeGreaterThan(10_000);
     expect(Buffer.concat([read.head, rest]).equals(body)).toBe(true);
+  });
+});
+
+describe('readRequestBody when the connection closes mid-body', () => {
+  it('rejects with a RequestBodyAbortedError (a typed cause, not an unexpected error)', async () => {
+    const outcome = new Promise<unknown>((resolve) => {
+      server = createServer((req: IncomingMessage) => { readRequestBody(req).then(resolve, resolve); });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const client = connect((server?.address() as AddressInfo).port, '127.0.0.1');
+    client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"half":');
+    setTimeout(() => { client.destroy(); }, 50);
+    expect(await outcome).toBeInstanceOf(RequestBodyAbortedError);
+  });
+});
+
+describe('declaredBodyLength', () => {
+  it.each([
+    { headers: { 'content-length': '42' }, expected: 42 },
+    { headers: { 'transfer-encoding': 'chunked' }, expected: undefined },
+    { headers: {}, expected: 0 },
+  ])('$headers: $expected', ({ headers, expected }) => {
+    expect(declaredBodyLength({ headers })).toBe(expected);
   });
 });
 

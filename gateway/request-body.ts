@@ -12,6 +12,17 @@ export type ReadBody =
   | { readonly complete: true; readonly body: Buffer }
   | { readonly complete: false; readonly head: Buffer; readonly bytesRead: number };
 
+/** The client closed the connection (or a body deadline cut it) before its body was read. */
+export class RequestBodyAbortedError extends Error {
+  readonly code = 'body_aborted';
+
+  constructor() {
+    super('the connection closed before the request body was read');
+    this.name = 'RequestBodyAbortedError';
+  }
+}
+
+
 // DELETE bodies are DeleteOptions (dryRun, preconditions, propagationPolicy): they change what the
 // API server does, so an approval covers them; GET bodies are ignored by the API server.
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -21,6 +32,18 @@ export function hasRequestBody(req: Pick<IncomingMessage, 'method' | 'headers'>)
   if (!METHODS_WITH_BODY.has(req.method ?? '')) return false;
   const length = req.headers['content-length'];
   return length !== '0';
+}
+
+/**
+ * The body's size as the request declares it (RFC 9112 §6.3): its Content-Length, undefined for a
+ * chunked body (known only once read), 0 when it declares neither. Node's parser refuses a request
+ * with both, or with a malformed length, before the gateway sees it, and never passes on more than
+ * the declared length as this request's body.
+ */
+export function declaredBodyLength(req: Pick<IncomingMessage, 'headers'>): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const length = req.headers['content-length'];
+  return length === undefined ? 0 : Number(length);
 }
 
 /**
@@ -48,7 +71,7 @@ export function readRequestBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT
     };
     const onEnd = (): void => { cleanup(); resolve({ complete: true, body: Buffer.concat(chunks) }); };
     const onError = (error: Error): void => { cleanup(); reject(error); };
-    const onAborted = (): void => { cleanup(); reject(new Error('the client aborted the request body')); };
+    const onAborted = (): void => { cleanup(); reject(new RequestBodyAbortedError()); };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);

@@ -31,7 +31,8 @@ import type { Upstream } from './upstream/upstream-client.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
 import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from './audit/record.ts';
-import { bodyForAudit, DEFAULT_BODY_LIMIT_BYTES, hasRequestBody, readRequestBody, type ReadBody } from './request-body.ts';
+import { bodyForAudit, declaredBodyLength, DEFAULT_BODY_LIMIT_BYTES, hasRequestBody, type ReadBody } from './request-body.ts';
+import type { RequestLimits } from './limits/request-limits.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
 import { maskParsed } from './mask/json-masker.ts';
@@ -45,6 +46,7 @@ export interface StageDependencies {
   readonly policies: PolicyStore;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  readonly limits: RequestLimits;
 }
 
 export interface GatewayStages extends PipelineStages {
@@ -54,6 +56,11 @@ export interface GatewayStages extends PipelineStages {
 
 function distinct(req: IncomingMessage): Readonly<Record<string, readonly string[] | undefined>> {
   return req.headersDistinct;
+}
+
+/** A body of unknown size (any method; an upgrade's bytes after its headers are no body). */
+function chunked(req: IncomingMessage): boolean {
+  return declaredBodyLength(req) === undefined && req.headers.upgrade === undefined;
 }
 
 function parse(req: IncomingMessage, catalog: ApiCatalog): ParsedRequest {
@@ -228,7 +235,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
 }
 
 export async function buildStages(deps: StageDependencies): Promise<GatewayStages> {
-  const { config, upstream, policies, metrics, log } = deps;
+  const { config, upstream, policies, metrics, log, limits } = deps;
   const oidc = config.authentication.oidc.map((o) => createOidcAuthenticator(o, {
     onIssuerProblem: (issuer, error) => { log.warn({ issuer, err: error }, 'OIDC issuer problem'); },
   }));
@@ -258,15 +265,23 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
         throw error;
       }
     },
+    admitCaller: (caller, parsed, req) => {
+      const admitted = limits.admit(req, { caller: caller.user.username, longRunning: parsed.longRunning });
+      if (admitted.ok) return admitted;
+      log.info({ limit: admitted.limit, user: caller.user.username }, 'request refused by a limit');
+      return { ok: false, answer: { code: admitted.status.code, body: admitted.status } };
+    },
     resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
     decide: (parsed, caller, effective) => (policies.ready()
       ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
       : undefined),
-    // Writes are checked before forwarding (checkBody), the audit level Request and approvals
-    // (the body digest) need the body too; anything else streams.
-    readBody: (req, parsed, decision) => ((config.audit.level === 'Request' || decision.action === 'RequireApproval'
-      || (parsed.attributes.resourceRequest && WRITES.has(req.method ?? ''))) && hasRequestBody(req)
-      ? readRequestBody(req)
+    // Writes are checked before forwarding (checkBody); the audit level Request and approvals (the
+    // body digest) need the body too, and a chunked body is held so that its size is counted
+    // against the limit; anything else streams. Held bodies are read within the body budget
+    // (limits/request-limits.ts).
+    readBody: (req, parsed, decision) => (((config.audit.level === 'Request' || decision.action === 'RequireApproval'
+      || (parsed.attributes.resourceRequest && WRITES.has(req.method ?? ''))) && hasRequestBody(req)) || chunked(req)
+      ? limits.readBody(req)
       : Promise.resolve(undefined)),
     checkBody,
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),

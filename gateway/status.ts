@@ -102,6 +102,11 @@ export function tooManyRequests(retryAfterSeconds: number, message = 'Too many r
   return failure(429, 'TooManyRequests', message, { retryAfterSeconds });
 }
 
+/** 408: the request (its body) did not arrive in time; the gateway closes the connection after it. */
+export function requestTimeout(message: string): Status {
+  return failure(408, 'Timeout', `Timeout: ${message}`);
+}
+
 /** 500 with a fixed message: what failed inside the gateway stays in its log. */
 export function internalError(): Status {
   return failure(500, 'InternalError', 'Internal error occurred: the gateway could not process the request');

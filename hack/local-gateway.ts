@@ -64,6 +64,8 @@ export interface LocalGatewayOptions {
   readonly namespace?: string;
   /** approvals.maxHeldPerCaller: how many requests one caller may have held for approval at once. */
   readonly maxHeldApprovalsPerCaller?: number;
+  /** The gateway's `limits` section (its defaults otherwise). */
+  readonly limits?: Readonly<Record<string, unknown>>;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -116,6 +118,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     },
     recording: { dir: recordingDir },
     ...(options.maxHeldApprovalsPerCaller === undefined ? {} : { approvals: { maxHeldPerCaller: options.maxHeldApprovalsPerCaller } }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     shutdownGraceSeconds: 1,
   }, `${options.name} gateway config`);
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));

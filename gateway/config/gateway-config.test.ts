@@ -65,8 +65,20 @@ describe('gateway configuration', () => {
     ['a webhook URL that is not a URL', { audit: { webhook: { url: 'nope' } } }, 'audit.webhook.url: "nope" is not a URL'],
     ['a relative recordings directory', { recording: { dir: 'sessions' } }, 'recording.dir: must be an absolute path'],
     ['a recording section without a directory', { recording: {} }, 'recording.dir: required'],
+    ['a header timeout of zero (no deadline)', { limits: { headersTimeoutSeconds: 0 } }, 'limits.headersTimeoutSeconds: must be an integer from 1 to 600'],
+    ['a per-caller cap of zero', { limits: { perCaller: { maxRequestsInflight: 0 } } }, 'limits.perCaller.maxRequestsInflight: must be an integer from 1 to 1000000'],
+    ['a body buffer smaller than the largest body', { limits: { maxRequestBodyBytes: 4096, requestBodyBufferBytes: 2048 } },
+      'limits.requestBodyBufferBytes: must be at least limits.maxRequestBodyBytes, or a body of the largest allowed size could never be held'],
   ])('refuses %s', (_name, patch, problem) => {
     expect(problems({ ...minimal, ...patch })).toContain(problem);
+  });
+
+  it('has safe limits by default, the ones the README lists', () => {
+    expect(parseGatewayConfig(minimal).limits).toEqual({
+      maxConnections: 2048, maxConnectionsPerClientIP: 512, tlsHandshakeTimeoutSeconds: 10, headersTimeoutSeconds: 30, idleTimeoutSeconds: 65,
+      requestBodyTimeoutSeconds: 60, requestBodyIdleTimeoutSeconds: 30, maxRequestBodyBytes: 3 * 1024 * 1024, requestBodyBufferBytes: 32 * 1024 * 1024,
+      requestBodyBufferWaitSeconds: 3, perCaller: { maxRequestsInflight: 64, maxLongRunningRequests: 256 },
+    });
   });
 
   it('allows an http issuer only when allowInsecureHttp is set (tests)', () => {

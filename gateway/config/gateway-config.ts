@@ -52,7 +52,36 @@ export interface GatewayConfig {
   readonly recording?: { readonly dir: string };
   /** Requests one caller may have held open for approval (mode Wait) at once; more get 429. */
   readonly approvals: { readonly maxHeldPerCaller: number };
+  readonly limits: GatewayLimits;
   readonly shutdownGraceSeconds: number;
+}
+
+/**
+ * What a hostile or broken client meets (gateway/limits/): every bound on connections, time and
+ * memory the gateway holds for a caller. The defaults are safe for a gateway pod with 512 MiB.
+ */
+export interface GatewayLimits {
+  /** Open connections (TLS handshakes, keep-alive, watches and exec sessions alike); more are closed at accept. */
+  readonly maxConnections: number;
+  /** Open connections from one client address (an IPv6 /64 counts as one); 0: no cap. */
+  readonly maxConnectionsPerClientIP: number;
+  readonly tlsHandshakeTimeoutSeconds: number;
+  /** From the connection (or a request's first byte) to the end of its headers. */
+  readonly headersTimeoutSeconds: number;
+  /** How long a keep-alive connection may wait for its next request. */
+  readonly idleTimeoutSeconds: number;
+  /** From the end of the headers to the last byte of the body. */
+  readonly requestBodyTimeoutSeconds: number;
+  /** The longest pause between two pieces of a body. */
+  readonly requestBodyIdleTimeoutSeconds: number;
+  /** The largest request body: more is refused with 413 (the API server's own limit is 3 MiB). */
+  readonly maxRequestBodyBytes: number;
+  /** Bytes of request bodies the gateway may hold in memory at once, across all requests. */
+  readonly requestBodyBufferBytes: number;
+  /** How long a body waits for room in that buffer before the request is refused with 429. */
+  readonly requestBodyBufferWaitSeconds: number;
+  /** Per authenticated caller (by username); over a cap the answer is 429 with Retry-After. */
+  readonly perCaller: { readonly maxRequestsInflight: number; readonly maxLongRunningRequests: number };
 }
 
 export class ConfigError extends Error {
@@ -215,6 +244,34 @@ function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   };
 }
 
+const MiB = 1024 * 1024;
+
+function readLimits(r: Reader, raw: Raw): GatewayLimits {
+  const l = r.object(raw['limits'], 'limits');
+  const perCaller = r.object(l['perCaller'], 'limits.perCaller');
+  const seconds = (key: string, fallback: number, max = 3600): number => r.number(l, key, 'limits', { fallback, min: 1, max });
+  const limits: GatewayLimits = {
+    maxConnections: r.number(l, 'maxConnections', 'limits', { fallback: 2048, min: 1, max: 1_000_000 }),
+    maxConnectionsPerClientIP: r.number(l, 'maxConnectionsPerClientIP', 'limits', { fallback: 512, min: 0, max: 1_000_000 }),
+    tlsHandshakeTimeoutSeconds: seconds('tlsHandshakeTimeoutSeconds', 10, 600),
+    headersTimeoutSeconds: seconds('headersTimeoutSeconds', 30, 600),
+    idleTimeoutSeconds: seconds('idleTimeoutSeconds', 65),
+    requestBodyTimeoutSeconds: seconds('requestBodyTimeoutSeconds', 60),
+    requestBodyIdleTimeoutSeconds: seconds('requestBodyIdleTimeoutSeconds', 30),
+    maxRequestBodyBytes: r.number(l, 'maxRequestBodyBytes', 'limits', { fallback: 3 * MiB, min: 1024, max: 1024 * MiB }),
+    requestBodyBufferBytes: r.number(l, 'requestBodyBufferBytes', 'limits', { fallback: 32 * MiB, min: 1024, max: 16 * 1024 * MiB }),
+    requestBodyBufferWaitSeconds: r.number(l, 'requestBodyBufferWaitSeconds', 'limits', { fallback: 3, min: 0, max: 60 }),
+    perCaller: {
+      maxRequestsInflight: r.number(perCaller, 'maxRequestsInflight', 'limits.perCaller', { fallback: 64, min: 1, max: 1_000_000 }),
+      maxLongRunningRequests: r.number(perCaller, 'maxLongRunningRequests', 'limits.perCaller', { fallback: 256, min: 1, max: 1_000_000 }),
+    },
+  };
+  if (limits.requestBodyBufferBytes < limits.maxRequestBodyBytes) {
+    r.problems.push('limits.requestBodyBufferBytes: must be at least limits.maxRequestBodyBytes, or a body of the largest allowed size could never be held');
+  }
+  return limits;
+}
+
 export function parseGatewayConfig(raw: unknown, source = 'gateway config'): GatewayConfig {
   const r = new Reader();
   const root = r.object(raw, '(root)');
@@ -260,6 +317,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
     audit: readAudit(r, root),
     ...readRecording(r, root),
     approvals: { maxHeldPerCaller: r.number(r.object(root['approvals'], 'approvals'), 'maxHeldPerCaller', 'approvals', { fallback: 8, min: 1, max: 10_000 }) },
+    limits: readLimits(r, root),
     shutdownGraceSeconds: r.number(root, 'shutdownGraceSeconds', '(root)', { fallback: 30, min: 0, max: 3600 }),
   };
   if (config.authentication.oidc.length === 0 && !config.authentication.serviceAccountTokens.enabled) {

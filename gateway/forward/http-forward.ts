@@ -86,6 +86,12 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       ...(input.longRunning ? {} : { timeout: 120_000 }),
     };
     const upstreamRes = (upstreamResponse: IncomingMessage): void => {
+      if (res.headersSent) {
+        // The gateway already answered (a body deadline's 408): nothing more goes to this client.
+        upstreamResponse.destroy();
+        settle({ code: res.statusCode, upstreamError: 'the client was already answered' });
+        return;
+      }
       const rewriter = bodyRewriter(upstreamResponse, input.rewriter);
       if (rewriter === null) {
         // Masking applies and the answer is not JSON: nothing unmasked leaves the gateway.

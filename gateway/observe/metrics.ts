@@ -19,6 +19,8 @@ export interface GatewayMetrics {
   readonly policyRules: Gauge;
   readonly policyRejected: Gauge;
   readonly inflight: Gauge<'kind'>;
+  readonly limitRefusals: Counter<'limit'>;
+  readonly requestBodyBufferBytes: Gauge;
 }
 
 export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -54,5 +56,15 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     policyRules: new Gauge({ name: 'airlock_gateway_policy_rules', help: 'Compiled AccessPolicy rules in effect.', registers }),
     policyRejected: new Gauge({ name: 'airlock_gateway_policy_rejected', help: 'Selected AccessPolicies that could not be compiled.', registers }),
     inflight: new Gauge({ name: 'airlock_gateway_inflight_requests', help: 'Requests in flight by kind (request, long-running, upgrade).', labelNames: ['kind'], registers }),
+    limitRefusals: new Counter({
+      name: 'airlock_gateway_limit_refusals_total',
+      help: 'Connections and requests refused or cut by a limit (gateway/limits/limit-names.ts), by limit.',
+      labelNames: ['limit'], registers,
+    }),
+    requestBodyBufferBytes: new Gauge({
+      name: 'airlock_gateway_request_body_buffer_bytes',
+      help: 'Bytes reserved for request bodies held in memory (audit level Request, approvals, chunked bodies); at most limits.requestBodyBufferBytes.',
+      registers,
+    }),
   };
 }

@@ -19,6 +19,20 @@ describe('renderGatewayConfig', () => {
     expect(config.recording).toEqual({ dir: '/var/log/airlock/sessions' });
   });
 
+  it('renders spec.limits into the limits the gateway enforces, durations in seconds, absent fields left to the gateway\'s defaults', () => {
+    const gateway: AccessGateway = { ...sample, spec: { ...sample.spec, limits: {
+      maxConnections: 1000, maxConnectionsPerClientIP: 0, headersTimeout: '1m30s', idleTimeout: '2m', requestBodyTimeout: '45s',
+      maxRequestBodyBytes: 8 * 1024 * 1024, requestBodyBufferBytes: 128 * 1024 * 1024, perCaller: { maxLongRunningRequests: 1000 },
+    } } };
+    const config = parseGatewayConfig(renderGatewayConfig(gateway, { upstreamServer: 'https://kubernetes.default.svc' }), 'rendered');
+    const defaults = parseGatewayConfig(renderGatewayConfig(sample, { upstreamServer: 'https://kubernetes.default.svc' }), 'rendered').limits;
+    expect(config.limits).toEqual({
+      ...defaults, maxConnections: 1000, maxConnectionsPerClientIP: 0, headersTimeoutSeconds: 90, idleTimeoutSeconds: 120, requestBodyTimeoutSeconds: 45,
+      maxRequestBodyBytes: 8 * 1024 * 1024, requestBodyBufferBytes: 128 * 1024 * 1024, perCaller: { ...defaults.perCaller, maxLongRunningRequests: 1000 },
+    });
+    expect(renderGatewayConfig(sample, { upstreamServer: 'https://k' })).not.toHaveProperty('limits');
+  });
+
   it.each([
     [{ matchLabels: { a: 'b' } }, 'a=b'],
     [{ matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['prod', 'staging'] }] }, 'tier in (prod,staging)'],

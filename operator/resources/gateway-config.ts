@@ -71,6 +71,33 @@ function renderAudit(spec: Spec): Record<string, unknown> {
   };
 }
 
+/**
+ * spec.limits as the gateway's `limits` section: only what the AccessGateway sets, so the gateway's
+ * own defaults (gateway/config/gateway-config.ts) stay the one home of every default.
+ */
+function renderLimits(spec: Spec): Record<string, unknown> | undefined {
+  const limits = spec.limits;
+  if (limits === undefined) return undefined;
+  const seconds = (key: string, value: string | undefined): Record<string, number> => (value === undefined ? {} : { [key]: Math.ceil(durationMs(value) / 1000) });
+  const number = (key: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [key]: value });
+  const perCaller = {
+    ...number('maxRequestsInflight', limits.perCaller?.maxRequestsInflight),
+    ...number('maxLongRunningRequests', limits.perCaller?.maxLongRunningRequests),
+  };
+  return {
+    ...number('maxConnections', limits.maxConnections),
+    ...number('maxConnectionsPerClientIP', limits.maxConnectionsPerClientIP),
+    ...seconds('tlsHandshakeTimeoutSeconds', limits.tlsHandshakeTimeout),
+    ...seconds('headersTimeoutSeconds', limits.headersTimeout),
+    ...seconds('idleTimeoutSeconds', limits.idleTimeout),
+    ...seconds('requestBodyTimeoutSeconds', limits.requestBodyTimeout),
+    ...seconds('requestBodyIdleTimeoutSeconds', limits.requestBodyIdleTimeout),
+    ...number('maxRequestBodyBytes', limits.maxRequestBodyBytes),
+    ...number('requestBodyBufferBytes', limits.requestBodyBufferBytes),
+    ...(Object.keys(perCaller).length === 0 ? {} : { perCaller }),
+  };
+}
+
 export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamServer: string }): Record<string, unknown> {
   const { spec } = gateway;
   return {
@@ -92,6 +119,7 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
     },
     audit: renderAudit(spec),
     ...(spec.recording === undefined ? {} : { recording: { dir: spec.recording.path } }),
+    ...(renderLimits(spec) === undefined ? {} : { limits: renderLimits(spec) }),
     shutdownGraceSeconds: 30,
   };
 }
