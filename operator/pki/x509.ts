@@ -1,6 +1,6 @@
 // Issues X.509 v3 certificates (RFC 5280) for the operator's CAs and gateways: ECDSA P-256 keys,
 // SHA-256 signatures, the extensions a CA and a TLS server certificate need. The ASN.1 encoding is
-// @peculiar/x509's (docs/adr/0008-x509-with-peculiar-x509.md); this module only says what goes in
+// @peculiar/x509's (docs/adr/0007-x509-with-peculiar-x509.md); this module only says what goes in
 // a certificate. Tests check every certificate with node's parser, openssl and a TLS handshake.
 //
 // reflect-metadata first: @peculiar/x509 registers its algorithms in a tsyringe container, which
