@@ -150,6 +150,10 @@ export interface AccessGatewaySpec {
    */
   defaultAction?: "Allow" | "Deny";
   /**
+   * Who may read the API's discovery documents (/api, /apis), /openapi, /version and the health endpoints, which kubectl needs for every command. AllAuthenticated (the default) lets every authenticated caller read them unless a Deny or RequireApproval rule matches, as the API server's own system:discovery role does; Policy leaves them to the rules, like any other path.
+   */
+  discovery?: "AllAuthenticated" | "Policy";
+  /**
    * The audit trail every request writes, hash-chained so tampering is detectable, stored outside the cluster. Required, so that running without one is a written choice (level None); any other level needs a sink.
    */
   audit: {

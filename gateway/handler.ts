@@ -234,7 +234,7 @@ async function serveRequest(deps: PipelineDeps, req: IncomingMessage, res: Serve
   const { auditID, startedAt } = context;
   const admission = await admit(stages, req, context, prepareHttp(stages, req, auditID));
   if (!admission.ok) {
-    writeAnswer(res, admission.answer);
+    writeAnswer(res, admission.answer, formFor(admission.partial.parsed));
     await recordRefusal(deps, req, { context, answer: admission.answer, partial: admission.partial });
     return;
   }
@@ -417,12 +417,27 @@ function afterClose(stream: { readonly destroyed: boolean; once(event: 'close', 
   else stream.once('close', release);
 }
 
-function writeAnswer(res: ServerResponse, answer: Answer): void {
+/**
+ * How a refusal is written: a JSON `Status`, as the API server writes it, or its message as plain
+ * text for a non-resource path. kubectl reads discovery, /openapi and /version answers raw, and
+ * prints a refusal's reason only when it is text (a JSON one reads "Error from server (Forbidden):
+ * unknown").
+ */
+type AnswerForm = 'status' | 'text';
+
+function formFor(parsed: ParsedRequest | undefined): AnswerForm {
+  return parsed?.attributes.resourceRequest === false ? 'text' : 'status';
+}
+
+function writeAnswer(res: ServerResponse, answer: Answer, form: AnswerForm = 'status'): void {
   if (res.headersSent) { res.destroy(); return; }
-  const body = JSON.stringify(answer.body);
+  const message = (answer.body as { message?: unknown } | null)?.message;
+  const text = form === 'text' && typeof message === 'string';
+  const body = text ? `${message}\n` : JSON.stringify(answer.body);
   const retry = retryAfter(answer);
   res.writeHead(answer.code, {
-    'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(retry === undefined ? {} : { 'retry-after': retry }),
+    'content-type': text ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store',
+    ...(retry === undefined ? {} : { 'retry-after': retry }),
   });
   res.end(body);
 }

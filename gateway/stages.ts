@@ -11,8 +11,10 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import type { Answer, AuditEvent, ParsedRequest, PipelineStages, Refusal } from './handler.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import type { PolicyStore } from './policy/policy-store.ts';
-import type { Decision, RequestAttributes } from './policy/model.ts';
+import type { Decision, DecisionInput, RequestAttributes } from './policy/model.ts';
 import { evaluatePolicy } from './policy/evaluate.ts';
+import type { CompiledPolicies } from './policy/compile.ts';
+import { isDiscoveryRead, OPEN_DISCOVERY_REASON } from './policy/discovery-paths.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { createApiCatalog, type ApiCatalog, type RefreshingApiCatalog } from './discovery/api-catalog.ts';
@@ -115,6 +117,16 @@ function statusForStageError(error: unknown, log: Logger): Status {
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The policy's decision; with open discovery, a discovery read no rule restricts is allowed, as
+ * the API server's system:discovery role allows it (Deny and RequireApproval rules still apply).
+ */
+function decide(policies: CompiledPolicies, settings: GatewayConfig['policy'], input: DecisionInput): Decision {
+  const open = settings.discovery === 'AllAuthenticated' && isDiscoveryRead(input.request);
+  const decision = evaluatePolicy(policies, input, open ? 'Allow' : settings.defaultAction);
+  return open && decision.action === 'Allow' && decision.matched === undefined ? { ...decision, reason: OPEN_DISCOVERY_REASON } : decision;
+}
 
 /**
  * A write's body is refused before it goes anywhere when it would store a mask placeholder
@@ -272,9 +284,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       return { ok: false, answer: { code: admitted.status.code, body: admitted.status } };
     },
     resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
-    decide: (parsed, caller, effective) => (policies.ready()
-      ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
-      : undefined),
+    decide: (parsed, caller, effective) => (policies.ready() ? decide(policies.current(), config.policy, { request: parsed.attributes, caller, effective }) : undefined),
     // Writes are checked before forwarding (checkBody); the audit level Request and approvals (the
     // body digest) need the body too, and a chunked body is held so that its size is counted
     // against the limit; anything else streams. Held bodies are read within the body budget

@@ -52,6 +52,8 @@ export interface LocalGatewayOptions {
   readonly name: string;
   readonly policyNamespace: string;
   readonly defaultAction?: 'Allow' | 'Deny';
+  /** policy.discovery (default AllAuthenticated). */
+  readonly discovery?: 'AllAuthenticated' | 'Policy';
   readonly auditLevel?: 'None' | 'Metadata' | 'Request';
   readonly logFile?: string;
   /** Also send the audit trail to this receiver (audit.webhook), e.g. http://127.0.0.1:PORT/audit. */
@@ -110,7 +112,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       }],
       serviceAccountTokens: { enabled: true },
     },
-    policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny' },
+    policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny', ...(options.discovery === undefined ? {} : { discovery: options.discovery }) },
     audit: {
       level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },
       ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),

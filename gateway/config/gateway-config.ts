@@ -3,6 +3,7 @@
 // every error reported at once, each naming its field and the fix.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import type { DiscoveryAccess } from '../policy/discovery-paths.ts';
 
 export type DefaultAction = 'Allow' | 'Deny';
 export type AuditLevel = 'None' | 'Metadata' | 'Request';
@@ -40,6 +41,8 @@ export interface GatewayConfig {
     /** Kubernetes label selector syntax, e.g. "airlock.dev/gateway=ci,tier in (prod)"; '' selects all. */
     readonly labelSelector: string;
     readonly defaultAction: DefaultAction;
+    /** AllAuthenticated: discovery, /openapi, /version and health pass for every authenticated caller, as the API server opens them; Policy: rules decide. */
+    readonly discovery: DiscoveryAccess;
   };
   readonly audit: {
     readonly level: AuditLevel;
@@ -313,6 +316,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
       namespace: typeof policy['namespace'] === 'string' ? policy['namespace'] : '',
       labelSelector: r.string(policy, 'labelSelector', 'policy', ''),
       defaultAction: r.oneOf(policy, 'defaultAction', 'policy', { allowed: ['Allow', 'Deny'] as const, fallback: 'Deny' }),
+      discovery: r.oneOf(policy, 'discovery', 'policy', { allowed: ['AllAuthenticated', 'Policy'] as const, fallback: 'AllAuthenticated' }),
     },
     audit: readAudit(r, root),
     ...readRecording(r, root),

@@ -12,7 +12,7 @@ describe('renderGatewayConfig', () => {
     const raw = renderGatewayConfig(sample, { upstreamServer: 'https://kubernetes.default.svc' });
     const config = parseGatewayConfig(raw, 'rendered');
     expect(config.name).toBe('ci-gateway');
-    expect(config.policy).toEqual({ namespace: 'airlock-system', labelSelector: 'airlock.dev/gateway=ci-gateway', defaultAction: 'Deny' });
+    expect(config.policy).toEqual({ namespace: 'airlock-system', labelSelector: 'airlock.dev/gateway=ci-gateway', defaultAction: 'Deny', discovery: 'AllAuthenticated' });
     expect(config.authentication.oidc[0]).toMatchObject({ issuerURL: 'https://token.actions.githubusercontent.com', usernamePrefix: 'github:' });
     expect(config.audit).toMatchObject({ failurePolicy: 'FailClosed', file: { path: '/var/log/airlock/audit.log' }, webhook: { flushIntervalMs: 1000 } });
     expect(config.upstream.tokenFile).toBe('/var/run/airlock/credential/token');

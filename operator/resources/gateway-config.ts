@@ -116,6 +116,7 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
       namespace: gateway.metadata.namespace,
       labelSelector: labelSelectorString(spec.policySelector),
       defaultAction: spec.defaultAction ?? 'Deny',
+      discovery: spec.discovery ?? 'AllAuthenticated',
     },
     audit: renderAudit(spec),
     ...(spec.recording === undefined ? {} : { recording: { dir: spec.recording.path } }),

@@ -56,6 +56,7 @@ describe('buildGatewayConfigMap', () => {
 
   it.each([
     ['defaultAction', withSpec({ defaultAction: 'Allow' }), true],
+    ['discovery', withSpec({ discovery: 'Policy' }), true],
     ['replicas (not in the config)', withSpec({ replicas: 5 }), false],
     ['the image (not in the config)', withSpec({ image: 'other:1' }), false],
   ])('changes its checksum when %s changes: %s', (_what, modify, changes) => {
