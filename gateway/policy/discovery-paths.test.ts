@@ -28,7 +28,7 @@ describe('isDiscoveryRead: what system:discovery and system:public-info-viewer g
     ['debug endpoints', 'GET', '/debug/pprof/'],
     ['a look-alike path', 'GET', '/apisx'],
     ['the logs endpoint', 'GET', '/logs/'],
-    ['a HEAD (its verb is head, which the API server'"'"'s roles do not grant)', 'HEAD', '/version'],
+    ['a HEAD (its verb is head, which the discovery roles do not grant)', 'HEAD', '/version'],
   ])('keeps %s under policy', (_name, method, url) => {
     expect(isDiscoveryRead(attributes(method, url))).toBe(false);
   });
