@@ -95,3 +95,37 @@ describe('gateway configuration', () => {
     await expect(loadGatewayConfig(join(dir, 'bad.yaml'))).rejects.toThrow('not valid YAML');
   });
 });
+
+describe('parseGatewayConfig: unknown keys are problems, with the closest known key', () => {
+  const minimal = {
+    name: 'n', listen: { tlsCertFile: '/c', tlsKeyFile: '/k' }, upstream: { server: 'https://k', tokenFile: '/t' },
+  };
+  const problems = (raw: unknown): readonly string[] => {
+    try {
+      parseGatewayConfig(raw, 'test');
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+  };
+
+  it.each([
+    ['a misspelt port (which would otherwise start on 8443)', { listen: { ...minimal.listen, prot: 0 } }, 'listen.prot: unknown key; did you mean "port"?'],
+    ['a misspelt default action (which would otherwise stay Deny)', { policy: { defaultActon: 'Allow' } }, 'policy.defaultActon: unknown key; did you mean "defaultAction"?'],
+    ['a key in a list item', { authentication: { oidc: [{ issuerURL: 'https://i', audiences: ['a'], usernamePrefix: '', usernameClam: 'email' }] } }, 'authentication.oidc[0].usernameClam: unknown key; did you mean "usernameClaim"?'],
+    ['a top-level key nothing resembles', { telemetry: true }, 'telemetry: unknown key; known keys here: name, namespace, listen, health, upstream, authentication, policy, audit, recording, approvals, limits, shutdownGraceSeconds'],
+    ['a nested limit', { limits: { perCaller: { maxRequestInflight: 3 } } }, 'limits.perCaller.maxRequestInflight: unknown key; did you mean "maxRequestsInflight"?'],
+  ])('reports %s', (_name, extra, expected) => {
+    expect(problems({ ...minimal, ...extra })).toContain(expected);
+  });
+
+  it('reports every unknown key with the other problems, at once', () => {
+    const found = problems({ ...minimal, listen: { prot: 1, tlsKeyFile: '/k' }, polcy: {} });
+    expect(found).toEqual(expect.arrayContaining(['listen.tlsCertFile: required', 'listen.prot: unknown key; did you mean "port"?', 'polcy: unknown key; did you mean "policy"?']));
+  });
+
+  it('takes any key of requiredClaims (a map of claims)', () => {
+    expect(problems({ ...minimal, authentication: { oidc: [{ issuerURL: 'https://i', audiences: ['a'], usernamePrefix: '', requiredClaims: { repository_owner: 'acme' } }] } }).filter((p) => p.includes('unknown key'))).toEqual([]);
+  });
+});

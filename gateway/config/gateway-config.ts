@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { DiscoveryAccess } from '../policy/discovery-paths.ts';
+import { unknownKeys } from './known-keys.ts';
 
 export type DefaultAction = 'Allow' | 'Deny';
 export type AuditLevel = 'None' | 'Metadata' | 'Request';
@@ -324,6 +325,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
     limits: readLimits(r, root),
     shutdownGraceSeconds: r.number(root, 'shutdownGraceSeconds', '(root)', { fallback: 30, min: 0, max: 3600 }),
   };
+  r.problems.push(...unknownKeys(root));
   if (config.authentication.oidc.length === 0 && !config.authentication.serviceAccountTokens.enabled) {
     r.problems.push('authentication: no way to authenticate callers; configure authentication.oidc or enable serviceAccountTokens');
   }

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from './gateway-config.ts';
+import { GATEWAY_CONFIG_KEYS, keyPaths } from './known-keys.ts';
 
 function leafPaths(value: unknown, path: string): string[] {
   if (Array.isArray(value)) return value.length === 0 || typeof value[0] !== 'object' ? [path] : leafPaths(value[0], `${path}[]`);
@@ -24,5 +25,7 @@ describe('README gateway configuration table', () => {
       recording: { dir: '/r' },
     });
     expect(documented.sort()).toEqual(leafPaths(full, '').sort());
+    // The list the parser checks files against is the same list.
+    expect(keyPaths(GATEWAY_CONFIG_KEYS).sort()).toEqual(documented.sort());
   });
 });
