@@ -11,7 +11,7 @@ import { startApprovalController, startGatewayController, startPolicyController 
 import type { ApprovalMetrics } from './controllers/approvalrequest.ts';
 import { expiryMetrics, type ExpiryObserver } from './controllers/expiry-metrics.ts';
 import { close, healthServer, listen, metricsServer } from './controllers/probes.ts';
-import { LEASE_NAME, readSettings, type OperatorSettings } from './controllers/settings.ts';
+import { LEASE_NAME, readSettings, SettingsError, type OperatorSettings } from './controllers/settings.ts';
 import { describeError } from './runtime/api-errors.ts';
 import type { Controller } from './runtime/controller.ts';
 import { startLeaderElection, type LeaderElector } from './runtime/leader-election.ts';
@@ -94,7 +94,14 @@ function elect(settings: OperatorSettings, deps: Deps, running: Running): Leader
 
 async function main(): Promise<void> {
   const log = pino({ name: 'airlock-operator' });
-  const settings = readSettings(process.env);
+  let settings: OperatorSettings;
+  try {
+    settings = readSettings(process.env);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    process.stderr.write(`airlock-operator: ${error.message}\n`);
+    process.exit(2);
+  }
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const registry = new Registry();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListenAddress, readSettings } from './settings.ts';
+import { parseListenAddress, readSettings, SettingsError } from './settings.ts';
 
 describe('operator settings', () => {
   it('reads the manager.yaml defaults', () => {
@@ -29,5 +29,37 @@ describe('operator settings', () => {
     expect(() => readSettings({ AIRLOCK_LEADER_ELECTION: 'yes' })).toThrow(/true or false/);
     expect(() => readSettings({})).toThrow(/POD_NAMESPACE/);
     expect(readSettings({ AIRLOCK_LEADER_ELECTION: 'false' }).leaderElection).toBe(false);
+  });
+});
+
+describe('operator settings: every problem at once', () => {
+  const problems = (env: Record<string, string>): readonly string[] => {
+    try {
+      readSettings(env);
+      return [];
+    } catch (error) {
+      if (error instanceof SettingsError) return error.problems;
+      throw error;
+    }
+  };
+
+  it('lists every bad variable, not only the first', () => {
+    expect(problems({ AIRLOCK_LEADER_ELECTION: 'yes', AIRLOCK_HEALTH_ADDRESS: '8081', AIRLOCK_APPROVAL_RETENTION: '7d', AIRLOCK_APPROVAL_WEBHOOK_URL: 'ftp://x' })).toEqual([
+      'AIRLOCK_LEADER_ELECTION must be true or false, got "yes"',
+      'POD_NAMESPACE must be set when leader election is on (the Lease lives there); or set AIRLOCK_LEADER_ELECTION=false',
+      'AIRLOCK_APPROVAL_WEBHOOK_URL must be an http(s) URL, got "ftp://x"',
+      'AIRLOCK_HEALTH_ADDRESS must be [host]:port, got "8081"',
+      'AIRLOCK_APPROVAL_RETENTION must be a duration like 168h, 30m or 90s, got "7d"',
+    ]);
+  });
+
+  it('names a misspelt setting with the one it resembles, and leaves other AIRLOCK_ variables alone', () => {
+    expect(problems({ POD_NAMESPACE: 'a', AIRLOCK_APROVAL_RETENTION: '1h', AIRLOCK_CACHE_DIR: '/tmp/x' })).toEqual([
+      'AIRLOCK_APROVAL_RETENTION is not a setting; did you mean AIRLOCK_APPROVAL_RETENTION?',
+    ]);
+  });
+
+  it('reads compound durations as the CRDs write them', () => {
+    expect(readSettings({ POD_NAMESPACE: 'a', AIRLOCK_APPROVAL_RETENTION: '1h30m' }).approvalRetentionMs).toBe(5_400_000);
   });
 });

@@ -22,49 +22,128 @@ export interface OperatorSettings {
 export const DEFAULT_GATEWAY_IMAGE = 'airlock:dev';
 export const LEASE_NAME = 'airlock-operator';
 
+/** Every environment variable the operator reads, with its default and meaning (the README's table is checked against this list). */
+export const SETTINGS: readonly { readonly name: string; readonly fallback: string; readonly meaning: string }[] = [
+  { name: 'POD_NAMESPACE', fallback: '(required with leader election)', meaning: 'the operator\'s namespace, where its Lease lives (the Deployment sets it from the pod)' },
+  { name: 'POD_NAME', fallback: 'the host name', meaning: 'its identity in the Lease (read by the leader election)' },
+  { name: 'AIRLOCK_LEADER_ELECTION', fallback: 'true', meaning: 'run controllers only while holding the Lease `airlock-operator`' },
+  { name: 'AIRLOCK_HEALTH_ADDRESS', fallback: ':8081', meaning: '`/healthz` and `/readyz`' },
+  { name: 'AIRLOCK_METRICS_ADDRESS', fallback: ':8080', meaning: '`/metrics`' },
+  { name: 'AIRLOCK_GATEWAY_IMAGE', fallback: DEFAULT_GATEWAY_IMAGE, meaning: 'the image of gateways whose AccessGateway names none' },
+  { name: 'AIRLOCK_APPROVAL_RETENTION', fallback: '168h', meaning: 'how long finished ApprovalRequests are kept' },
+  { name: 'AIRLOCK_CREDENTIAL_REVOKE_AFTER', fallback: '120s', meaning: 'how long a rotated-out upstream token keeps working' },
+  { name: 'AIRLOCK_APPROVAL_WEBHOOK_URL', fallback: '(none)', meaning: 'a Slack-compatible webhook told about new ApprovalRequests' },
+];
+
+/** The operator's environment is wrong: every problem, each naming its variable. */
+export class SettingsError extends Error {
+  readonly code = 'invalid_settings';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`${problems.length} problem(s) in the operator's environment:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SettingsError';
+    this.problems = problems;
+  }
+}
+
+/** Why a value does not parse ("must be …"). */
+interface Problem { readonly problem: string }
+const isProblem = (value: unknown): value is Problem => typeof value === 'object' && value !== null && 'problem' in value;
+
+/** Reads values, collecting every problem instead of stopping at the first. */
+class EnvReader {
+  readonly problems: string[] = [];
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  constructor(env: Readonly<Record<string, string | undefined>>) { this.#env = env; }
+
+  value(variable: string): string | undefined {
+    const value = this.#env[variable];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  read<T>(variable: string, fallback: T, parse: (value: string) => T | Problem): T {
+    const value = this.value(variable);
+    if (value === undefined) return fallback;
+    const parsed = parse(value);
+    if (isProblem(parsed)) { this.problems.push(`${variable} ${parsed.problem}, got ${JSON.stringify(value)}`); return fallback; }
+    return parsed;
+  }
+}
+
 /** `:8081` (every interface), `127.0.0.1:0`, `[::1]:8080`. */
 export function parseListenAddress(value: string, variable: string): ListenAddress {
+  const parsed = listenAddress(value);
+  if (isProblem(parsed)) throw new TypeError(`${variable} ${parsed.problem}, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function listenAddress(value: string): ListenAddress | Problem {
   const colon = value.lastIndexOf(':');
   const port = Number(value.slice(colon + 1));
-  if (colon === -1 || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new TypeError(`${variable} must be [host]:port, got ${JSON.stringify(value)}`);
-  }
+  if (colon === -1 || !Number.isInteger(port) || port < 0 || port > 65_535) return { problem: 'must be [host]:port' };
   const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   return { host: host === '' ? undefined : host, port };
 }
 
-function flag(value: string | undefined, variable: string, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new TypeError(`${variable} must be true or false, got ${JSON.stringify(value)}`);
+function flag(value: string): boolean | Problem {
+  return value === 'true' ? true : value === 'false' ? false : { problem: 'must be true or false' };
 }
 
-function duration(value: string | undefined, variable: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const match = /^(\d+)(s|m|h)$/.exec(value);
-  if (match === null) throw new TypeError(`${variable} must be a duration like 168h, 30m or 90s, got ${JSON.stringify(value)}`);
-  return Number(match[1]) * (match[2] === 's' ? 1000 : match[2] === 'm' ? 60_000 : 3_600_000);
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+function duration(value: string): number | Problem {
+  if (!/^(\d+[smh])+$/.test(value)) return { problem: 'must be a duration like 168h, 30m or 90s' };
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+)([smh])/g)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0);
+  return total;
 }
 
-function webhookUrl(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new TypeError(`AIRLOCK_APPROVAL_WEBHOOK_URL must be an http(s) URL, got ${JSON.stringify(value)}`);
-  return value;
+function webhookUrl(value: string): string | undefined {
+  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
 }
 
+/** AIRLOCK_ variables that look like a misspelt setting (a near miss of a known name). */
+function misspelt(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = SETTINGS.map((s) => s.name);
+  return Object.keys(env).filter((k) => k.startsWith('AIRLOCK_') && !known.includes(k)).flatMap((k) => {
+    const near = known.find((n) => editDistance(k, n) <= 2);
+    return near === undefined ? [] : [`${k} is not a setting; did you mean ${near}?`];
+  });
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The settings, or a SettingsError listing every problem at once. */
 export function readSettings(env: Readonly<Record<string, string | undefined>>): OperatorSettings {
-  const podNamespace = env['POD_NAMESPACE'] ?? '';
-  const leaderElection = flag(env['AIRLOCK_LEADER_ELECTION'], 'AIRLOCK_LEADER_ELECTION', true);
-  if (leaderElection && podNamespace === '') throw new TypeError('POD_NAMESPACE must be set when leader election is on (the Lease lives there)');
-  return {
+  const r = new EnvReader(env);
+  const podNamespace = r.value('POD_NAMESPACE') ?? '';
+  const leaderElection = r.read('AIRLOCK_LEADER_ELECTION', true, flag);
+  if (leaderElection && podNamespace === '') r.problems.push('POD_NAMESPACE must be set when leader election is on (the Lease lives there); or set AIRLOCK_LEADER_ELECTION=false');
+  const webhook = r.value('AIRLOCK_APPROVAL_WEBHOOK_URL');
+  if (webhook !== undefined && webhookUrl(webhook) === undefined) r.problems.push(`AIRLOCK_APPROVAL_WEBHOOK_URL must be an http(s) URL, got ${JSON.stringify(webhook)}`);
+  const settings: OperatorSettings = {
     podNamespace,
     leaderElection,
-    healthAddress: parseListenAddress(env['AIRLOCK_HEALTH_ADDRESS'] ?? ':8081', 'AIRLOCK_HEALTH_ADDRESS'),
-    metricsAddress: parseListenAddress(env['AIRLOCK_METRICS_ADDRESS'] ?? ':8080', 'AIRLOCK_METRICS_ADDRESS'),
-    gatewayImage: env['AIRLOCK_GATEWAY_IMAGE'] ?? DEFAULT_GATEWAY_IMAGE,
-    approvalRetentionMs: duration(env['AIRLOCK_APPROVAL_RETENTION'], 'AIRLOCK_APPROVAL_RETENTION', 7 * 24 * 3_600_000),
-    credentialRevokeAfterMs: duration(env['AIRLOCK_CREDENTIAL_REVOKE_AFTER'], 'AIRLOCK_CREDENTIAL_REVOKE_AFTER', 120_000),
-    approvalWebhookUrl: webhookUrl(env['AIRLOCK_APPROVAL_WEBHOOK_URL']),
+    healthAddress: r.read('AIRLOCK_HEALTH_ADDRESS', { host: undefined, port: 8081 }, listenAddress),
+    metricsAddress: r.read('AIRLOCK_METRICS_ADDRESS', { host: undefined, port: 8080 }, listenAddress),
+    gatewayImage: r.value('AIRLOCK_GATEWAY_IMAGE') ?? DEFAULT_GATEWAY_IMAGE,
+    approvalRetentionMs: r.read('AIRLOCK_APPROVAL_RETENTION', 7 * 24 * 3_600_000, duration),
+    credentialRevokeAfterMs: r.read('AIRLOCK_CREDENTIAL_REVOKE_AFTER', 120_000, duration),
+    approvalWebhookUrl: webhook === undefined ? undefined : webhookUrl(webhook),
   };
+  r.problems.push(...misspelt(env));
+  if (r.problems.length > 0) throw new SettingsError(r.problems);
+  return settings;
 }
