@@ -127,6 +127,8 @@ describe('approvals: Wait mode', () => {
     expect(approved.stdout).toContain(`Approving as ${APPROVER}`);
     const result = await scaling;
     expect(result.code, result.stderr).toBe(0);
+    // The waiting pipeline's log says what happened while it waited: a Warning kubectl prints.
+    expect(result.stderr).toMatch(new RegExp(`^Warning: approved by ${APPROVER} after \\d+s \\(ApprovalRequest ${ar.metadata.name ?? ''} in ${AR_NS}\\)$`, 'm'));
     expect((await kubectlOk(['get', 'deployment', 'api', '-n', APP_NS, '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('0');
     const used = (await approvalRequests()).find((r) => r.metadata.name === ar.metadata.name);
     expect(used?.status?.phase).toBe('Consumed');

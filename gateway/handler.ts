@@ -102,6 +102,8 @@ interface Admitted {
   readonly decision: Decision;
   readonly body?: ReadBody;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string };
+  /** Said to the caller with its answer (a `Warning` header kubectl prints), e.g. who approved it. */
+  readonly warning?: string;
 }
 
 type Admission<P> =
@@ -152,17 +154,14 @@ async function admit<P>(stages: PipelineStages, req: IncomingMessage, request: R
     const decided = { parsed: partial.parsed, caller: partial.caller, effective: partial.effective, decision, ...(body === undefined ? {} : { body }) };
     const preparation = prepare(decided);
     if (!preparation.ok) return refused(preparation.answer);
-    let approvalRequest: Admitted['approvalRequest'];
+    let held: Pick<Admitted, 'approvalRequest' | 'warning'> = {};
     if (decision.action === 'RequireApproval') {
-      const approval = await stages.approve({
-        request: partial.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', contentType: req.headers['content-type'],
-        caller: partial.caller, effective: partial.effective, decision, body, auditID, signal: request.signal,
-      });
+      const approval = await holdForApproval(stages, req, { ...decided, auditID, signal: request.signal });
       if (approval.approvalRequest !== undefined) partial.approvalRequest = approval.approvalRequest;
       if (!approval.ok) return refused({ code: approval.status.code, body: approval.status });
-      approvalRequest = approval.approvalRequest;
+      held = { approvalRequest: approval.approvalRequest, ...(approval.warning === undefined ? {} : { warning: approval.warning }) };
     }
-    const admitted: Admitted = { ...decided, ...(approvalRequest === undefined ? {} : { approvalRequest }) };
+    const admitted: Admitted = { ...decided, ...held };
     // Nothing is forwarded that is not audited (FailClosed): a failed write refuses. The record is
     // written now and fsynced with the ResponseComplete record, before the response ends (ADR 0005).
     await stages.audit({ auditID, stage: 'RequestReceived', req, ...admitted, startedAt });
@@ -170,6 +169,14 @@ async function admit<P>(stages: PipelineStages, req: IncomingMessage, request: R
   } catch (error) {
     return refused(stages.answerFor({ kind: 'error', error }));
   }
+}
+
+/** Holds a request a RequireApproval rule matched (approve/approve-stage.ts). */
+function holdForApproval(stages: PipelineStages, req: IncomingMessage, held: Omit<Admitted, 'approvalRequest' | 'warning'> & { auditID: string; signal: AbortSignal }): Promise<ApprovalOutcome> {
+  return stages.approve({
+    request: held.parsed.attributes, method: req.method ?? 'GET', target: req.url ?? '/', contentType: req.headers['content-type'],
+    caller: held.caller, effective: held.effective, decision: held.decision, body: held.body, auditID: held.auditID, signal: held.signal,
+  });
 }
 
 /**
@@ -357,6 +364,7 @@ async function forwardAndRecord(stages: PipelineStages, upstream: Upstream, inpu
   const outcome = await forwardHttp({
     req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
     headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }),
+    ...(admitted.warning === undefined ? {} : { warnings: [admitted.warning] }),
     fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
     beforeEnd: async (code) => {
       progress.recorded = true;

@@ -36,7 +36,7 @@ export interface RecordedIdentity {
 
 /** The fields of an ApprovalRequest the gateway and the operator read back. */
 export interface ApprovalRequestObject {
-  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly creationTimestamp?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly spec: {
     readonly requester: { readonly caller: RecordedIdentity; readonly effective?: RecordedIdentity };
     readonly request: { readonly fingerprint: string; readonly summary: string; readonly changes?: readonly RequestChange[] };

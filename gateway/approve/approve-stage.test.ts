@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decision } from '../policy/model.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
 import type { ApprovalDecision, ApprovalRequestObject } from './approval-request.ts';
-import { createApproveStage, MAX_CONSUME_CONFLICTS, type ApprovalContext } from './approve-stage.ts';
+import { approvedWarning, createApproveStage, MAX_CONSUME_CONFLICTS, type ApprovalContext } from './approve-stage.ts';
 import { createHeldRequests } from './held-requests.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -95,7 +95,8 @@ describe('approve stage (Reject mode)', () => {
     expect(first.ok).toBe(false);
     expect(store.objects.size).toBe(1);
     store.decide('ar-1', approval());
-    expect(await approve(context())).toEqual({ ok: true, approvalRequest: { namespace: NS, name: 'ar-1' } });
+    // The caller is told who approved it (kubectl prints it as a Warning).
+    expect(await approve(context())).toEqual({ ok: true, approvalRequest: { namespace: NS, name: 'ar-1' }, warning: 'approved by alice (ApprovalRequest ar-1 in airlock-system)' });
     expect(store.objects.get('ar-1')?.status?.phase).toBe('Consumed');
   });
 
@@ -194,5 +195,16 @@ describe('approve stage (Wait mode)', () => {
     expect(store.objects.size).toBe(2);
     store.decide('ar-2', approval());
     expect((await next).ok).toBe(true);
+  });
+});
+
+describe('approvedWarning', () => {
+  it.each([
+    ['one approver, decided 42 s after the request', ['alice'], '2026-12-05T10:00:42Z', 'approved by alice after 42s (ApprovalRequest ar-9 in ns)'],
+    ['two approvers, after three minutes', ['alice', 'bob'], '2026-12-05T10:03:05Z', 'approved by alice, bob after 3m5s (ApprovalRequest ar-9 in ns)'],
+    ['after hours', ['carol'], '2026-12-05T12:30:00Z', 'approved by carol after 2h30m (ApprovalRequest ar-9 in ns)'],
+  ])('says %s', (_name, by, at, expected) => {
+    const ar = { metadata: { name: 'ar-9', namespace: 'ns', creationTimestamp: '2026-12-05T10:00:00Z' } } as unknown as ApprovalRequestObject;
+    expect(approvedWarning(ar, by.map((b) => ({ decision: 'Approve' as const, by: b, at })))).toBe(expected);
   });
 });

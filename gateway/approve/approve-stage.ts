@@ -13,7 +13,7 @@ import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '.
 import type { ReadBody } from '../request-body.ts';
 import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import { bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalRequestObject } from './approval-request.ts';
+import { bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalDecision, type ApprovalRequestObject } from './approval-request.ts';
 import { approvalState, type ApprovalState } from './approval-state.ts';
 import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
 import type { HeldRequests } from './held-requests.ts';
@@ -38,7 +38,7 @@ export interface ApprovalContext {
 type Ref = { readonly namespace: string; readonly name: string };
 
 export type ApprovalOutcome =
-  | { readonly ok: true; readonly approvalRequest: Ref }
+  | { readonly ok: true; readonly approvalRequest: Ref; readonly warning?: string }
   | { readonly ok: false; readonly status: Status; readonly approvalRequest?: Ref };
 
 export interface ApproveStageDeps {
@@ -131,7 +131,7 @@ class Stage {
       const state = this.judge(ar, held);
       if (state.state === 'approved') {
         const used = await this.use(ar, held);
-        if (used.ok) return { outcome: { ok: true, approvalRequest: this.ref(ar) } };
+        if (used.ok) return { outcome: { ok: true, approvalRequest: this.ref(ar), warning: approvedWarning(ar, state.approvals) } };
         if (used.state.state === 'pending') return { pending: used.ar };
       }
       if (state.state === 'pending') return { pending: ar };
@@ -146,7 +146,7 @@ class Stage {
     const state = this.judge(settled, held);
     if (state.state === 'approved') {
       const used = await this.use(settled, held);
-      if (used.ok) return { ok: true, approvalRequest: this.ref(settled) };
+      if (used.ok) return { ok: true, approvalRequest: this.ref(settled), warning: approvedWarning(settled, state.approvals) };
       return this.refusal(used.ar, used.state);
     }
     if (state.state === 'pending') return this.refusal(settled, held.ctx.signal.aborted ? state : { state: 'expired', what: 'request' });
@@ -199,4 +199,22 @@ class Stage {
 export function createApproveStage(deps: ApproveStageDeps): (ctx: ApprovalContext) => Promise<ApprovalOutcome> {
   const stage = new Stage(deps);
   return (ctx) => stage.approve(ctx);
+}
+
+/**
+ * What the caller is told when its held request finally runs (a `Warning` header, which kubectl
+ * prints on stderr): who approved it, how long the decision took, and the ApprovalRequest.
+ */
+export function approvedWarning(ar: ApprovalRequestObject, approvals: readonly ApprovalDecision[]): string {
+  const by = [...new Set(approvals.map((d) => d.by))].join(', ');
+  const created = Date.parse(ar.metadata.creationTimestamp ?? '');
+  const decided = Date.parse(approvals.at(-1)?.at ?? '');
+  const after = Number.isFinite(created) && Number.isFinite(decided) ? ` after ${formatSeconds(Math.max(0, Math.round((decided - created) / 1000)))}` : '';
+  return `approved by ${by}${after} (ApprovalRequest ${ar.metadata.name ?? ''} in ${ar.metadata.namespace ?? ''})`;
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 120 ? `${minutes}m${seconds % 60 === 0 ? '' : `${seconds % 60}s`}` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }

@@ -48,6 +48,13 @@ export interface ForwardInput {
   readonly body?: ReadBody;
   /** Rewrites the response body (masking); the response must then be JSON, or it is refused. */
   readonly rewriter?: BodyRewriter;
+  /** The gateway's own warnings, added to the API server's as `Warning: 299 - "…"` headers. */
+  readonly warnings?: readonly string[];
+}
+
+/** RFC 9111 §5.5 warn-text: a quoted string, printable ASCII only (a header carries latin1). */
+export function warningHeader(text: string): string {
+  return `299 - "${text.replace(/[\\"]/g, '\\$&').replace(/[^\u0020-\u007e]/g, '?')}"`;
 }
 
 export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
@@ -62,6 +69,15 @@ export function responseHeaders(raw: readonly string[]): OutgoingHttpHeaders {
     else headers[lower] = Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return headers;
+}
+
+/** The gateway's warnings after the API server's own, one `Warning` line each. */
+function addWarnings(headers: OutgoingHttpHeaders, warnings: readonly string[] | undefined): void {
+  if (warnings === undefined || warnings.length === 0) return;
+  // Node types `warning` as one string; it is repeated here, one line per warning.
+  const all = headers as Record<string, number | string | string[] | undefined>;
+  const existing = all['warning'];
+  all['warning'] = [...(existing === undefined ? [] : [existing].flat().map(String)), ...warnings.map(warningHeader)];
 }
 
 export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
@@ -102,6 +118,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       }
       const headers = responseHeaders(upstreamResponse.rawHeaders);
       if (rewriter !== undefined) delete headers['content-length'];
+      addWarnings(headers, input.warnings);
       const code = upstreamResponse.statusCode ?? 502;
       res.writeHead(code, headers);
       // A watch's client must see the headers at once; otherwise headers and body share one write.
