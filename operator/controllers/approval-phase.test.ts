@@ -1,3 +1,4 @@
+import { slackMessage } from './approvalrequest.ts';
 import { describe, expect, it } from 'vitest';
 import { planApprovalRequest, type ApprovalRequestWithMeta } from './approval-phase.ts';
 
@@ -82,5 +83,14 @@ describe('planApprovalRequest', () => {
   it('writes nothing for an Approved request still inside its window', () => {
     const plan = planApprovalRequest(request({ phase: 'Approved', decisions: [approve('alice')], grant: { notBefore: '2026-11-24T11:58:00Z', notAfter: '2026-11-24T12:08:00Z' } }), NOW, RETENTION);
     expect(plan).toEqual({ events: [], remove: false, requeueAfterMs: 8 * 60_000 });
+  });
+});
+
+describe('the notification of a new ApprovalRequest', () => {
+  it('names the request and the command that approves it', () => {
+    const ar = { metadata: { name: 'scale-prod', namespace: 'airlock-system' } } as unknown as Parameters<typeof slackMessage>[0];
+    const text = slackMessage(ar, { type: 'Normal', reason: 'Requested', message: 'oidc:ci (as deployer): scale deployment prod/api to 0 replicas; approve with: kubectl approve scale-prod -n airlock-system' }).text;
+    expect(text).toContain('scale deployment prod/api to 0 replicas');
+    expect(text).toContain('kubectl approve scale-prod -n airlock-system');
   });
 });
