@@ -46,7 +46,7 @@ describe('kubectl approve / kubectl airlock, discovered by kubectl on PATH', () 
     const result = await kubectlAs('alice', ['approve', name, '-n', fx.namespace, '--reason', 'planned scale-down']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`Approving as ${fx.usernames.alice}:\nName:       ${fx.namespace}/${name}\nSummary:    scale deployment prod/api from 3 to 0 replicas\nRequester:  ${fx.usernames.carol} as ${fx.usernames.dave}\n`);
-    expect(result.stdout).toContain(`approved: approvalrequest ${fx.namespace}/${name} (phase Pending, approvals 1/1)`);
+    expect(result.stdout).toContain(`approved: approvalrequest ${fx.namespace}/${name} has the approvals it needs (1 of 1); the held request goes through now`);
     const decisions = (await stored(name)).status?.decisions ?? [];
     expect(decisions).toEqual([{ decision: 'Approve', by: fx.usernames.alice, reason: 'planned scale-down', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown }]);
   });
@@ -65,6 +65,31 @@ describe('kubectl approve / kubectl airlock, discovered by kubectl on PATH', () 
     const result = await kubectlAs('alice', ['approve', '--deny', name]);
     expect(result.code).toBe(0);
     expect((await stored(name)).status?.decisions?.[0]?.decision).toBe('Deny');
+  });
+
+  it('finds requests in the gateways\' namespaces when the reviewer\'s current one is "default" and no -n is given', async () => {
+    const name = await pending({ summary: 'delete namespace billing' });
+    // A reviewer who may list ApprovalRequests everywhere (the shipped approver ClusterRole, bound cluster-wide).
+    const role = `apr-plugin-list-${randomBytes(3).toString('hex')}`;
+    await kubectlOk(['create', 'clusterrole', role, '--verb=get,list', '--resource=approvalrequests.airlock.dev']);
+    await kubectlOk(['create', 'clusterrolebinding', role, `--clusterrole=${role}`, `--user=${fx.usernames.alice}`]);
+    try {
+      const kubeconfig = join(fx.dir, 'alice-default-namespace');
+      const config = parse(await readFile(fx.kubeconfigs.alice, 'utf8')) as { contexts: { context: { namespace?: string } }[] };
+      for (const c of config.contexts) c.context.namespace = 'default';
+      await writeFile(kubeconfig, stringify(config));
+      const as = (args: readonly string[]): Promise<KubectlResult> => kubectl(args, { kubeconfig, env: { PATH: `${BIN_DIR}:/usr/bin:/bin` } });
+      await expect.poll(async () => (await as(['approve'])).stdout, { timeout: 10_000 }).toContain(name);
+      const listed = await as(['approve']);
+      expect(listed.stdout.split('\n')[0]).toMatch(/^NAMESPACE +NAME +REQUESTER/);
+      const approved = await as(['approve', name, '--reason', 'found it']);
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(approved.stdout).toContain(`approvalrequest ${fx.namespace}/${name} has the approvals it needs`);
+      expect((await stored(name)).status?.decisions?.[0]).toMatchObject({ decision: 'Approve', by: fx.usernames.alice });
+    } finally {
+      await kubectl(['delete', 'clusterrolebinding', role]);
+      await kubectl(['delete', 'clusterrole', role]);
+    }
   });
 
   it('two approvers at once both land (a write that loses the race is read again and retried)', async () => {

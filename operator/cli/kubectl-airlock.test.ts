@@ -51,12 +51,12 @@ describe('kubectl airlock', () => {
     const { code, out } = await run(['approve', 'scale-api', '-n', 'prod', '--reason', 'ok']);
     expect(code).toBe(0);
     expect(out).toContain('Approving as alice:\nName:       prod/scale-api\nSummary:    scale deployment prod/api from 3 to 0 replicas\n');
-    expect(out).toContain('approved: approvalrequest prod/scale-api (phase Pending, approvals 1/1)\n');
+    expect(out).toContain('approved: approvalrequest prod/scale-api has the approvals it needs (1 of 1); the held request goes through now\n');
   });
 
   it('approve --deny denies', async () => {
     const { out } = await run(['approve', 'scale-api', '-n', 'prod', '--deny', '--reason', 'not now']);
-    expect(out).toContain('denied: approvalrequest prod/scale-api (phase Pending, approvals denied by alice)');
+    expect(out).toContain('denied: approvalrequest prod/scale-api; the held request is refused with your reason');
   });
 
   it('approve without a name lists what the user may decide', async () => {

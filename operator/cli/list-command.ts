@@ -5,6 +5,7 @@ import { approvalTable, describeApproval, isOpen, whyNotDecider } from './approv
 import { explainFailure } from './decide.ts';
 import { apiFailure, type KubeSession } from './kube-session.ts';
 import { CliError, type Invocation, type Subcommand } from './subcommand.ts';
+import { listInScope, namespaceOf } from './namespace-scope.ts';
 
 async function explained<T>(call: Promise<T>, context: { session: KubeSession; name: string; prog: string }): Promise<T> {
   try {
@@ -21,19 +22,20 @@ export async function listApprovals(invocation: Invocation, options: { decidable
   const session = invocation.connect(flags);
   const context = { session, name: '', prog };
   const now = invocation.now();
-  let items = await explained(session.api.list(flags.allNamespaces ? undefined : session.namespace), context);
+  const listed = await explained(listInScope(session, flags), context);
+  let items = [...listed.items];
   if (invocation.values['all'] !== true) items = items.filter((apr) => isOpen(apr, now));
   if (options.decidableOnly) {
     const user = await explained(session.api.whoami(), context);
     items = items.filter((apr) => whyNotDecider(apr, user) === undefined);
   }
-  const where = flags.allNamespaces ? 'any namespace' : `namespace ${session.namespace}`;
+  const where = listed.where;
   if (items.length === 0) {
     io.err(`No ${invocation.values['all'] === true ? '' : 'pending '}ApprovalRequests${options.decidableOnly ? ' you may decide' : ''} in ${where}.\n`);
     return 0;
   }
   const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp));
-  io.out(approvalTable([...items].sort(byCreation), { now, withNamespace: flags.allNamespaces }));
+  io.out(approvalTable([...items].sort(byCreation), { now, withNamespace: listed.everywhere }));
   return 0;
 }
 
@@ -41,8 +43,11 @@ export const listCommand: Subcommand = {
   name: 'list',
   aliases: ['ls'],
   summary: 'List pending ApprovalRequests: requester, summary, age, expiry, approvals so far',
-  usage: '[--all] [--mine] [-A]',
-  help: ['--all shows every phase (decided, expired, consumed), --mine only what you may decide.'],
+  usage: '[--all] [--mine] [-n NAMESPACE | -A]',
+  help: [
+    '--all shows every phase (decided, expired, consumed), --mine only what you may decide.',
+    'Without -n it looks in every namespace you may list (ApprovalRequests live in the gateways\' namespaces).',
+  ],
   options: { all: { type: 'boolean' }, mine: { type: 'boolean' } },
   run: (invocation) => listApprovals(invocation, { decidableOnly: invocation.values['mine'] === true }),
 };
@@ -58,7 +63,8 @@ export const getCommand: Subcommand = {
     const name = invocation.positionals[0];
     if (name === undefined || invocation.positionals.length > 1) throw new CliError(`name one ApprovalRequest: ${invocation.prog} get NAME`);
     const session = invocation.connect(invocation.flags);
-    const apr = await explained(session.api.get(session.namespace, name), { session, name, prog: invocation.prog });
+    const namespace = await explained(namespaceOf(session, invocation.flags, name), { session, name, prog: invocation.prog });
+    const apr = await explained(session.api.get(namespace, name), { session: { ...session, namespace }, name, prog: invocation.prog });
     invocation.io.out(describeApproval(apr, invocation.now()));
     return 0;
   },
