@@ -7,7 +7,7 @@ export const API_VERSION = 'airlock.dev/v1alpha1';
 
 export const ACCESSGATEWAY_PLURAL = 'accessgateways';
 /**
- * The desired gateway. The operator never writes it.
+ * The desired gateway. The operator never writes it. Every field has a default, so an empty spec ({}) is a working gateway: ServiceAccount tokens, deny by default, audit to a file.
  */
 export interface AccessGatewaySpec {
   /**
@@ -150,9 +150,9 @@ export interface AccessGatewaySpec {
    */
   defaultAction?: "Allow" | "Deny";
   /**
-   * The audit trail every request writes, hash-chained so tampering is detectable, stored outside the cluster. Required, so that running without one is a written choice (level None); any other level needs a sink.
+   * The audit trail every request writes, hash-chained so tampering is detectable. Default: level Metadata, FailClosed, to the file /var/log/airlock/audit.log in the pod (an emptyDir, lost with the pod); add a webhook sink to keep the trail outside the cluster. Level None turns it off; any other level needs a sink.
    */
-  audit: {
+  audit?: {
     /**
      * None writes nothing; Metadata (default) records who, what, the decision and the outcome; Request adds the request body, masked.
      */
@@ -162,7 +162,7 @@ export interface AccessGatewaySpec {
      */
     failurePolicy?: "FailClosed" | "FailOpen";
     /**
-     * Where records go, at most one file and one webhook. Each sink names exactly one of file or webhook.
+     * Where records go, at most one file and one webhook. Each sink names exactly one of file or webhook. Default, one file sink at /var/log/airlock/audit.log.
      *
      * @maxItems 2
      */
