@@ -642,11 +642,15 @@ export interface AccessPolicyStatus {
    */
   ruleCount?: number;
   /**
-   * AccessGateways (namespace/name) that enforce this policy.
+   * AccessGateways (namespace/name) whose policySelector matches this policy; they enforce it while it is Accepted.
    *
    * @maxItems 256
    */
   selectedBy?: string[];
+  /**
+   * The names in selectedBy, comma-separated, for `kubectl get` (a policy is read by the gateways of its own namespace); absent when none selects it.
+   */
+  gateways?: string;
 }
 
 /** airlock.dev/v1alpha1 AccessPolicy (`kubectl explain accesspolicy`). */
