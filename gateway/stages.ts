@@ -13,6 +13,7 @@ import type { GatewayMetrics } from './observe/metrics.ts';
 import type { PolicyStore } from './policy/policy-store.ts';
 import type { Decision, RequestAttributes } from './policy/model.ts';
 import { evaluatePolicy } from './policy/evaluate.ts';
+import { defaultDenyReason, explainDefaultDeny } from './default-deny.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './strip-client-headers.ts';
 import { forwardingProblem, impersonationHeadersFor, readImpersonationRequest } from './impersonation-headers.ts';
@@ -231,6 +232,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
   const authenticator = createAuthenticator({ oidc, ...(tokenReview === undefined ? {} : { tokenReview }) });
   const reviewer = subjectAccessReviewer((path, body) => upstream.postJson(path, body));
   const audit = await openAuditLog(config.audit, { log, metrics });
+  const denyReason = defaultDenyReason(config);
   return {
     parse,
     authenticate: async (req) => {
@@ -248,7 +250,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     },
     resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
     decide: (parsed, caller, effective) => (policies.ready()
-      ? evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction)
+      ? explainDefaultDeny(evaluatePolicy(policies.current(), { request: parsed.attributes, caller, effective }, config.policy.defaultAction), denyReason)
       : undefined),
     // Writes are checked before forwarding (checkBody), the audit level Request and approvals
     // (the body digest) need the body too; anything else streams.
