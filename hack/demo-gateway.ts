@@ -80,10 +80,11 @@ await approvalScene({ cp, gw, ci: kubeconfig, demoDir });
 await sessionScene({ cp, gw, ci: kubeconfig });
 
 console.log(`\n${bold('The audit trail')} (${gw.auditFile}), last records:`);
-const lines = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').slice(-6);
-for (const line of lines) {
-  const r = JSON.parse(line) as { seq?: number; stage?: string; verb?: string; requestURI?: string; decision?: { action: string; rule?: string }; responseStatus?: { code: number } };
-  if (r.verb === undefined) continue;
+type Entry = { seq?: number; stage?: string; verb?: string; requestURI?: string; decision?: { action: string; rule?: string }; responseStatus?: { code: number } };
+// The last six request records (checkpoints, written on a timer, are left out: they would make
+// two runs of the demo print different lines).
+const records = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Entry).filter((r) => r.verb !== undefined);
+for (const r of records.slice(-6)) {
   console.log(`  #${r.seq ?? '?'} ${r.stage ?? ''} ${r.verb} ${r.requestURI ?? ''} → ${r.decision?.action ?? '-'}${r.decision?.rule === undefined ? '' : ` (${r.decision.rule})`} ${r.responseStatus?.code ?? ''}`);
 }
 
