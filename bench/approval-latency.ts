@@ -1,5 +1,5 @@
 // From `kubectl approve` returning to the held request being forwarded, on the local control plane:
-//   node bench/approval-latency.ts [--rounds N]
+//   npm run bench:approvals -- [--rounds N]
 // Each round: the CI identity's `kubectl scale` (through the gateway, rule in mode Wait) is held;
 // an approver (own client certificate) runs the real `kubectl approve NAME`; we time from the
 // plugin's exit to the scale command's exit (which includes kubectl printing its result).
@@ -11,7 +11,9 @@ import { parseArgs, promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { issueClientCertificate, pkiPaths, repoRoot, startControlPlane, writeKubeconfig } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:approvals -- [--rounds N]');
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' } } });
 const ROUNDS = Number(values.rounds);

@@ -1,8 +1,8 @@
 // How many audit records per second the file sink makes durable (write + fdatasync, group
 // commit) with many requests waiting at once, as a busy gateway would have them.
 //
-//   node bench/audit-throughput.ts [records=50000] [concurrent writers=256]
-//   AIRLOCK_BENCH_DIR=/mnt/disk node bench/audit-throughput.ts   (measure a given disk)
+//   npm run bench:audit -- [records=50000] [concurrent writers=256]
+//   AIRLOCK_BENCH_DIR=/mnt/disk npm run bench:audit   (measure a given disk)
 //
 // Prints one line; exits 1 when below the 5000 records/s target.
 import { generateKeyPairSync } from 'node:crypto';
@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openFileSink } from '../gateway/audit/file-sink.ts';
 import { buildAuditRecord, type UnchainedAuditRecord } from '../gateway/audit/record.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:audit -- [RECORDS=50000] [CONCURRENT_WRITERS=256]   (AIRLOCK_BENCH_DIR=/mnt/disk measures a given disk)');
 const TARGET = 5000;
 const total = Number(process.argv[2] ?? 50_000);
 const concurrency = Number(process.argv[3] ?? 256);

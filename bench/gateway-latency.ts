@@ -1,5 +1,5 @@
 // Direct vs gateway on the local control plane, in one run:
-//   node bench/gateway-latency.ts [--requests N] [--concurrency 1,8,32] [--audit Metadata|None]
+//   npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--audit Metadata|None]
 //                                 [--pin OTHERS:GATEWAY] [--profile DIR]
 // Small GET latency (p50/p99) and throughput at several concurrencies, a LIST of 1k objects, and
 // the policy decision time with 10k rules. "direct" sends what the gateway would send (its own
@@ -16,7 +16,9 @@ import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { compilePolicies, type PolicySource } from '../gateway/policy/compile.ts';
 import { evaluatePolicy } from '../gateway/policy/evaluate.ts';
 import { gatewayCpuSeconds, pinCpus, startGatewayProcess } from './gateway-process.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--audit Metadata|None] [--pin OTHERS:GATEWAY] [--profile DIR] [--gateway process|inline|bare]');
 const { values } = parseArgs({ options: {
   requests: { type: 'string', default: '2000' },
   // The concurrencies of the GET rows (e.g. `--concurrency 1` to profile one of them alone).

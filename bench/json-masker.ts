@@ -1,10 +1,12 @@
 // The streaming masker alone, in-process: a generated
 // 16 MiB Secret list (10k items with managedFields, three data values each) masked in 64 KiB
 // chunks, five times.
-//   node bench/json-masker.ts
+//   npm run bench:masker
 import { JsonMasker } from '../gateway/mask/json-masker.ts';
 import { maskRulesFor } from '../gateway/mask/mask-plan.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:masker');
 const items = Array.from({ length: 10_000 }, (_, i) => ({
   metadata: {
     name: `s-${i}`, namespace: 'bench', uid: '6f1c1d1e-0000-4000-8000-000000000001', resourceVersion: String(1000 + i),

@@ -1,6 +1,6 @@
 // Masking a large LIST: 10k Secrets through the gateway (masked, streamed) vs direct, on the local
 // control plane; time ratio and the gateway process's memory growth above idle.
-//   node bench/masking.ts [--secrets N] [--rounds R] [--profile DIR]   (--profile: the gateway's CPU profile)
+//   npm run bench:masking -- [--secrets N] [--rounds R] [--profile DIR]   (--profile: the gateway's CPU profile)
 import { Agent, request } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:masking -- [--secrets N] [--rounds R] [--profile DIR]');
 const { values } = parseArgs({ options: { secrets: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '15' }, profile: { type: 'string' } } });
 const SECRETS = Number(values.secrets);
 const ROUNDS = Number(values.rounds);

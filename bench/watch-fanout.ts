@@ -3,7 +3,7 @@
 // ConfigMaps created one after another, straight at the API server; for every event, the time from
 // just before its create call to the watcher reading it. Reports delivery p50/p99, events delivered, and the gateway's CPU
 // and memory while it carries the watches.
-//   node bench/watch-fanout.ts [--watchers W] [--events E]
+//   npm run bench:watch -- [--watchers W] [--events E]
 import { Agent, request, type RequestOptions } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,9 @@ import type { ClientRequest } from 'node:http';
 import { startControlPlane } from '../hack/controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from '../hack/local-gateway.ts';
 import { gatewayCpuSeconds, startGatewayProcess } from './gateway-process.ts';
+import { printUsageOnHelp } from './usage.ts';
 
+printUsageOnHelp('npm run bench:watch -- [--watchers W] [--events E]');
 const { values } = parseArgs({ options: { watchers: { type: 'string', default: '100' }, events: { type: 'string', default: '200' } } });
 const WATCHERS = Number(values.watchers);
 const EVENTS = Number(values.events);

@@ -7,7 +7,7 @@ export const API_VERSION = 'airlock.dev/v1alpha1';
 
 export const ACCESSGATEWAY_PLURAL = 'accessgateways';
 /**
- * The desired gateway. The operator never writes it.
+ * The desired gateway. The operator never writes it. Every field has a default, so an empty spec ({}) is a working gateway: ServiceAccount tokens, deny by default, audit to a file.
  */
 export interface AccessGatewaySpec {
   /**
@@ -154,9 +154,9 @@ export interface AccessGatewaySpec {
    */
   discovery?: "AllAuthenticated" | "Policy";
   /**
-   * The audit trail every request writes, hash-chained so tampering is detectable, stored outside the cluster. Required, so that running without one is a written choice (level None); any other level needs a sink.
+   * The audit trail every request writes, hash-chained so tampering is detectable. Default: level Metadata, FailClosed, to the file /var/log/airlock/audit.log in the pod (an emptyDir, lost with the pod); add a webhook sink to keep the trail outside the cluster. Level None turns it off; any other level needs a sink.
    */
-  audit: {
+  audit?: {
     /**
      * None writes nothing; Metadata (default) records who, what, the decision and the outcome; Request adds the request body, masked.
      */
@@ -166,7 +166,7 @@ export interface AccessGatewaySpec {
      */
     failurePolicy?: "FailClosed" | "FailOpen";
     /**
-     * Where records go, at most one file and one webhook. Each sink names exactly one of file or webhook.
+     * Where records go, at most one file and one webhook. Each sink names exactly one of file or webhook. Default, one file sink at /var/log/airlock/audit.log.
      *
      * @maxItems 2
      */
@@ -700,11 +700,15 @@ export interface AccessPolicyStatus {
    */
   ruleCount?: number;
   /**
-   * AccessGateways (namespace/name) that enforce this policy.
+   * AccessGateways (namespace/name) whose policySelector matches this policy; they enforce it while it is Accepted.
    *
    * @maxItems 256
    */
   selectedBy?: string[];
+  /**
+   * The names in selectedBy, comma-separated, for `kubectl get` (a policy is read by the gateways of its own namespace); absent when none selects it.
+   */
+  gateways?: string;
 }
 
 /** airlock.dev/v1alpha1 AccessPolicy (`kubectl explain accesspolicy`). */

@@ -1,12 +1,12 @@
 // The API's YAML says what it looks like it says. In a plain scalar, " #" starts a comment, so
 // `message: ask #platform` silently becomes "ask"; a repeated key silently drops the first value
 // (kubectl keeps the last one). Both are caught here, for the CRDs, the admission policies and
-// the samples.
+// the samples and the test data.
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { isScalar, parseAllDocuments, visit } from 'yaml';
 
-const dirs = [new URL('./', import.meta.url), new URL('./admission/', import.meta.url), new URL('../config/crd/', import.meta.url), new URL('../config/samples/', import.meta.url)];
+const dirs = [new URL('./', import.meta.url), new URL('./admission/', import.meta.url), new URL('../config/crd/', import.meta.url), new URL('../config/samples/', import.meta.url), new URL('./testdata/', import.meta.url)];
 const files = (await Promise.all(dirs.map(async (dir) =>
   (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f === 'Kustomization').map((f) => new URL(f, dir)))))
   .flat();

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { CRD_FILES } from '../crds/generate-types.ts';
+import { DEFAULT_AUDIT_FILE } from '../operator/resources/gateway-config.ts';
 import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
@@ -15,7 +16,9 @@ type Obj = { [key: string]: Json };
 type Kind = 'accessgateway' | 'accesspolicy' | 'approvalrequest';
 
 async function sample(kind: Kind): Promise<Obj> {
-  return parse(await readFile(`config/samples/airlock_v1alpha1_${kind}.yaml`, 'utf8')) as Obj;
+  // ApprovalRequests are not samples (only gateways create them): theirs is test data.
+  const dir = kind === 'approvalrequest' ? 'crds/testdata' : 'config/samples';
+  return parse(await readFile(`${dir}/airlock_v1alpha1_${kind}.yaml`, 'utf8')) as Obj;
 }
 
 function child(node: Json, key: string): Json {
@@ -52,7 +55,6 @@ type Edits = [path: string, value: Json | undefined][];
 
 const invalid: [string, Kind, Edits, string][] = [
   ['an unknown defaultAction', 'accessgateway', [['spec.defaultAction', 'Maybe']], 'spec.defaultAction: Unsupported value: "Maybe"'],
-  ['a gateway without audit', 'accessgateway', [['spec.audit', undefined]], 'spec.audit: Required value'],
   ['an OIDC issuer without usernamePrefix', 'accessgateway', [['spec.authentication.oidc.0.usernamePrefix', undefined]],
     'spec.authentication.oidc[0].usernamePrefix: Required value'],
   ['an http issuer', 'accessgateway', [['spec.authentication.oidc.0.issuerURL', 'http://insecure.example']],
@@ -64,7 +66,7 @@ const invalid: [string, Kind, Edits, string][] = [
     'each audit sink names exactly one of file or webhook'],
   ['two file sinks', 'accessgateway', [['spec.audit.sinks.1', { file: { path: '/var/log/other.log' } }]],
     'audit.sinks holds at most one file sink and one webhook sink'],
-  ['audit level Metadata without a sink', 'accessgateway', [['spec.audit.sinks', undefined]],
+  ['audit level Metadata with no sink', 'accessgateway', [['spec.audit.sinks', []]],
     'spec.audit.sinks: Required value: an audit level other than None needs at least one sink'],
   ['tls mode Secret without a secretName', 'accessgateway', [['spec.tls', { mode: 'Secret' }]],
     'spec.tls.secretName: Required value: tls.secretName is required when tls.mode is Secret'],
@@ -154,22 +156,20 @@ describe('Airlock CRDs', () => {
     const built = parseAllDocuments(await kubectlOk(['kustomize', 'config/samples'])).map((d) => d.toJS() as Obj);
     // The samples live in airlock-system; here each goes to the test namespace instead.
     const objects = built.filter((o) => o['kind'] !== 'Namespace');
-    expect(objects.map((o) => o['kind'])).toEqual(['AccessGateway', 'AccessPolicy', 'ApprovalRequest']);
+    expect(objects.map((o) => o['kind'])).toEqual(['AccessGateway', 'AccessPolicy']);
     for (const obj of objects) await apply(obj);
     const names = await kubectlOk(['get', 'airlock', '-o', 'name'], { namespace: ns.name });
-    expect(names.trim().split('\n').sort()).toEqual([
-      'accessgateway.airlock.dev/ci-gateway', 'accesspolicy.airlock.dev/payments-ci', 'approvalrequest.airlock.dev/payments-ci-scale-api-7f3c2',
-    ]);
+    expect(names.trim().split('\n').sort()).toEqual(['accessgateway.airlock.dev/ci-gateway', 'accesspolicy.airlock.dev/payments-ci']);
   });
 
-  it('applies defaults to a minimal gateway', async () => {
-    await apply({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'minimal' }, spec: { audit: { level: 'None' } } });
+  it('accepts the smallest gateway, spec: {}, and fills every default, audit to a file included', async () => {
+    await apply({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'minimal' }, spec: {} });
     const spec = JSON.parse(await kubectlOk(['get', 'agw', 'minimal', '-o', 'jsonpath={.spec}'], { namespace: ns.name })) as unknown;
     expect(spec).toEqual({
       replicas: 2,
       defaultAction: 'Deny',
       authentication: { serviceAccountTokens: { enabled: true } },
-      audit: { level: 'None', failurePolicy: 'FailClosed' },
+      audit: { level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } }] },
       credentials: { tokenTTL: '1h', rotateAt: 80 },
       tls: { mode: 'OperatorManaged' },
       service: { type: 'ClusterIP', port: 443 },
@@ -185,6 +185,14 @@ describe('Airlock CRDs', () => {
     await apply(gateway);
     const limits = JSON.parse(await kubectlOk(['get', 'agw', 'ci-gateway', '-o', 'jsonpath={.spec.limits}'], { namespace: ns.name })) as unknown;
     expect(limits).toEqual((gateway['spec'] as Obj)['limits']);
+  });
+
+  it('keeps an audit a user wrote: level None, or a webhook without the default file', async () => {
+    await apply({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'no-audit' }, spec: { audit: { level: 'None' } } });
+    await apply({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'webhook-only' }, spec: { audit: { sinks: [{ webhook: { url: 'https://audit.example.com/airlock' } }] } } });
+    const audit = async (name: string): Promise<unknown> => JSON.parse(await kubectlOk(['get', 'agw', name, '-o', 'jsonpath={.spec.audit}'], { namespace: ns.name }));
+    expect(await audit('no-audit')).toMatchObject({ level: 'None' });
+    expect(await audit('webhook-only')).toEqual({ level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ webhook: { url: 'https://audit.example.com/airlock', batchSize: 100, flushInterval: '1s' } }] });
   });
 
   it.each(invalid)('rejects %s', async (_name, kind, edits, message) => {

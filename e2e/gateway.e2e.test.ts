@@ -100,10 +100,11 @@ describe('gateway: a CI identity with an OIDC token', () => {
     expect((await kubectlOk(['get', 'namespace', APP_NS, '-o', 'name'])).trim()).toBe(`namespace/${APP_NS}`);
   });
 
-  it('is denied by default outside its policy', async () => {
+  it('is denied by default outside its policy, told which gateway refused and how to see its policies', async () => {
     const result = await asCaller(ciKubeconfig, ['get', 'pods', '-n', 'kube-system']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/forbidden/i);
+    expect(result.stderr).toContain(`denied by Airlock: no policy rule allows this request through AccessGateway airlock-system/e2e (default action Deny); its policies: kubectl get accesspolicies -n ${POLICY_NS}`);
   });
 
   it('still meets Kubernetes RBAC for the real identity', async () => {

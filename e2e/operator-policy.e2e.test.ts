@@ -60,7 +60,15 @@ describe('operator: AccessPolicy controller', () => {
     await expect.poll(() => conditionOf('accesspolicy', 'payments-ci', ns.name, 'Accepted'), { timeout: 30_000 }).toMatch(/^True Valid: 2 rule/);
     await expect.poll(async () => (await statusOf('accesspolicy', 'payments-ci', ns.name)).selectedBy, { timeout: 30_000 }).toEqual([`${ns.name}/ci-gateway`]);
     expect((await statusOf('accesspolicy', 'payments-ci', ns.name)).ruleCount).toBe(2);
-    await expect.poll(() => conditionOf('accessgateway', 'ci-gateway', ns.name, 'PoliciesReady'), { timeout: 30_000 }).toMatch(/^True AllAccepted: 1 AccessPolicy/);
+    await expect.poll(() => conditionOf('accessgateway', 'ci-gateway', ns.name, 'PoliciesReady'), { timeout: 30_000 }).toMatch(/^True AllAccepted: 1 AccessPolicy selected, accepted\.$/);
+    await expect.poll(() => conditionOf('accesspolicy', 'payments-ci', ns.name, 'Accepted'), { timeout: 30_000 }).toBe('True Valid: 2 rules valid, enforced by AccessGateway ci-gateway.');
+    // What a person reads in `kubectl get`: the gateway's name, not a JSON array.
+    await expect.poll(() => kubectlOk(['get', 'accesspolicy', 'payments-ci'], { namespace: ns.name }), { timeout: 30_000 })
+      .toMatch(/^NAME\s+ACCEPTED\s+RULES\s+GATEWAYS\s+AGE\npayments-ci\s+True\s+2\s+ci-gateway\s+\S+\n?$/);
+    // A healthy start is no failure: the rollout's steps are Normal events, not Warnings.
+    await expect.poll(() => conditionOf('accessgateway', 'ci-gateway', ns.name, 'Ready'), { timeout: 60_000 }).toMatch(/^True/);
+    const warnings = await kubectlOk(['get', 'events', '--field-selector', 'involvedObject.kind=AccessGateway,involvedObject.name=ci-gateway,type=Warning', '-o', 'jsonpath={.items[*].reason}'], { namespace: ns.name });
+    expect(warnings).toBe('');
 
     await kubectlOk(['apply', '-f', '-'], { input: policy(ns.name, '.data[0]') });
     await expect.poll(() => conditionOf('accesspolicy', 'payments-ci', ns.name, 'Accepted'), { timeout: 30_000 }).toContain('False InvalidRule: rule "config": mask.fields[0]: mask field path ".data[0]" is not of the form .a.b[*].c or .a[\'key\']; the gateways enforce rule "config" as Deny (fail closed) until it is fixed.');

@@ -15,6 +15,7 @@ import type { Decision, DecisionInput, RequestAttributes } from './policy/model.
 import { evaluatePolicy } from './policy/evaluate.ts';
 import type { CompiledPolicies } from './policy/compile.ts';
 import { isDiscoveryRead, OPEN_DISCOVERY_REASON } from './policy/discovery-paths.ts';
+import { defaultDenyReason, explainDefaultDeny } from './default-deny.ts';
 import { resolveRequestInfo } from './request-info.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { createApiCatalog, type ApiCatalog, type RefreshingApiCatalog } from './discovery/api-catalog.ts';
@@ -262,6 +263,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
   const reviewer = subjectAccessReviewer((path, body) => upstream.postJson(path, body));
   const audit = await openAuditLog(config.audit, { log, metrics });
   const catalog = await openApiCatalog(upstream, log);
+  const denyReason = defaultDenyReason(config);
   return {
     parse: (req) => parse(req, catalog),
     authenticate: async (req) => {
@@ -284,7 +286,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       return { ok: false, answer: { code: admitted.status.code, body: admitted.status } };
     },
     resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
-    decide: (parsed, caller, effective) => (policies.ready() ? decide(policies.current(), config.policy, { request: parsed.attributes, caller, effective }) : undefined),
+    decide: (parsed, caller, effective) => (policies.ready() ? explainDefaultDeny(decide(policies.current(), config.policy, { request: parsed.attributes, caller, effective }), denyReason) : undefined),
     // Writes are checked before forwarding (checkBody); the audit level Request and approvals (the
     // body digest) need the body too, and a chunked body is held so that its size is counted
     // against the limit; anything else streams. Held bodies are read within the body budget

@@ -1,10 +1,11 @@
 // The gateway part of the demo: a CI identity (an OIDC token from a real issuer, GitHub Actions
 // style) goes through an Airlock gateway on the local control plane: allowed, denied with the
 // policy's message, held for a human approval given with `kubectl approve`, an exec recorded and
-// replayed, and audited in a hash chain that verifies with the recordings.
-//   node hack/demo-gateway.ts [--keep]     (--keep leaves the gateway running until Ctrl-C)
+// replayed, and audited in a hash chain that verifies with the recordings. Rerunnable: it first
+// removes what an earlier run left (its configmap, deployment, pod, ApprovalRequests, recordings).
+//   npm run demo:gateway [-- --keep]     (--keep leaves the gateway running until Ctrl-C)
 import { execFile } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
@@ -29,6 +30,17 @@ const admin = async (args: string[], input?: string): Promise<string> => {
   return (await child).stdout;
 };
 const user = `oidc:${CI_CLIENT.clientId}`;
+const demoDir = process.env['AIRLOCK_DEMO_DIR'] ?? join(repoRoot, '.airlock', 'demo');
+const recordingDir = join(demoDir, 'recordings');
+
+// What an earlier run left behind would change this run's story (an existing configmap, a
+// deployment already at 0 replicas, an ApprovalRequest already decided): start from scratch.
+await admin(['delete', '-n', 'payments', 'configmap/release', 'deployment/api', '--ignore-not-found', '--wait']).catch(() => '');
+await admin(['delete', '-n', 'payments', 'pod/shell', '--ignore-not-found', '--grace-period=0', '--force']).catch(() => '');
+await admin(['delete', 'approvalrequests', '-n', 'airlock-system', '-l', 'airlock.dev/gateway=demo', '--ignore-not-found', '--wait']).catch(() => '');
+await rm(recordingDir, { recursive: true, force: true });
+await mkdir(recordingDir, { recursive: true });
+
 await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'List', items: [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } },
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'airlock-demo' } },
@@ -48,8 +60,7 @@ await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'List', it
     ],
   } },
 ] }));
-const gw = await startLocalGateway({ cluster: cp, name: 'demo', policyNamespace: 'airlock-demo' });
-await mkdir(join(repoRoot, '.airlock', 'demo'), { recursive: true });
+const gw = await startLocalGateway({ cluster: cp, name: 'demo', policyNamespace: 'airlock-demo', recordingDir });
 const kubeconfig = await gw.kubeconfigFor(await gw.oidc.token(CI_CLIENT.clientId), 'github-actions');
 console.log(`\n${bold('A CI job of acme/payments, with an OIDC token, through the gateway at')} ${gw.url}`);
 console.log('  (the cluster-admin binding for this identity shows that the gateway\'s policy still applies on top of RBAC)\n');
@@ -65,21 +76,22 @@ await step(['get', 'configmaps', '-n', 'payments']);
 await step(['delete', 'namespace', 'payments']);
 await step(['get', 'secrets', '-n', 'kube-system']);
 await step(['auth', 'whoami']);
-await approvalScene({ cp, gw, ci: kubeconfig });
+await approvalScene({ cp, gw, ci: kubeconfig, demoDir });
 await sessionScene({ cp, gw, ci: kubeconfig });
 
 console.log(`\n${bold('The audit trail')} (${gw.auditFile}), last records:`);
-const lines = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').slice(-6);
-for (const line of lines) {
-  const r = JSON.parse(line) as { seq?: number; stage?: string; verb?: string; requestURI?: string; decision?: { action: string; rule?: string }; responseStatus?: { code: number } };
-  if (r.verb === undefined) continue;
+type Entry = { seq?: number; stage?: string; verb?: string; requestURI?: string; decision?: { action: string; rule?: string }; responseStatus?: { code: number } };
+// The last six request records (checkpoints, written on a timer, are left out: they would make
+// two runs of the demo print different lines).
+const records = (await readFile(gw.auditFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Entry).filter((r) => r.verb !== undefined);
+for (const r of records.slice(-6)) {
   console.log(`  #${r.seq ?? '?'} ${r.stage ?? ''} ${r.verb} ${r.requestURI ?? ''} → ${r.decision?.action ?? '-'}${r.decision?.rule === undefined ? '' : ` (${r.decision.rule})`} ${r.responseStatus?.code ?? ''}`);
 }
 
 if (values.keep) {
-  console.log(`\nThe gateway keeps running: KUBECONFIG=${kubeconfig} kubectl get cm -n payments   (Ctrl-C to stop)`);
-  process.on('SIGINT', () => { void gw.stop().then(() => process.exit(0)); });
+  console.log(`\nThe gateway keeps running (Ctrl-C stops it). As the CI job, through it:\n  KUBECONFIG=${kubeconfig} ${cp.kubectlPath} get configmaps -n payments`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void gw.stop().then(() => process.exit(0)); });
 } else {
   await gw.stop();
-  console.log('\nGateway stopped (run `node hack/demo-gateway.ts --keep` to keep one running).');
+  console.log('\nGateway stopped (`npm run demo:gateway -- --keep` runs the demo again and keeps its gateway up).');
 }

@@ -5,7 +5,7 @@ import { createServer, request, type Server } from 'node:https';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
+import Provider, { type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 
 export interface CiIdentity {
   readonly clientId: string;
@@ -27,6 +27,37 @@ export interface OidcIssuer {
   stop(): Promise<void>;
 }
 
+/**
+ * The provider's state in this process's memory, on purpose: a test or demo issuer lives as long as
+ * the process. Named as a real adapter so that oidc-provider does not warn, on every start, that
+ * its development-only default is in use (a line a demo user reads as a failure).
+ */
+function memoryAdapter(): AdapterFactory {
+  const entries = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
+  return (model: string): Adapter => {
+    const key = (id: string): string => `${model}:${id}`;
+    const live = (id: string): AdapterPayload | undefined => {
+      const entry = entries.get(key(id));
+      if (entry === undefined || entry.expiresAt <= Date.now()) { entries.delete(key(id)); return undefined; }
+      return entry.payload;
+    };
+    const findBy = (field: 'userCode' | 'uid', value: string): AdapterPayload | undefined =>
+      [...entries.entries()].find(([k, e]) => k.startsWith(`${model}:`) && e.payload[field] === value && e.expiresAt > Date.now())?.[1].payload;
+    return {
+      upsert: (id, payload, expiresIn) => { entries.set(key(id), { payload, expiresAt: Date.now() + (expiresIn ?? 3600) * 1000 }); return Promise.resolve(); },
+      find: (id) => Promise.resolve(live(id)),
+      findByUserCode: (userCode) => Promise.resolve(findBy('userCode', userCode)),
+      findByUid: (uid) => Promise.resolve(findBy('uid', uid)),
+      consume: (id) => { const p = live(id); if (p !== undefined) p.consumed = Math.floor(Date.now() / 1000); return Promise.resolve(); },
+      destroy: (id) => { entries.delete(key(id)); return Promise.resolve(); },
+      revokeByGrantId: (grantId) => {
+        for (const [k, e] of entries) if (e.payload.grantId === grantId) entries.delete(k);
+        return Promise.resolve();
+      },
+    };
+  };
+}
+
 export async function startOidcIssuer(options: {
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
   clients: readonly CiIdentity[];
@@ -40,6 +71,7 @@ export async function startOidcIssuer(options: {
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'e2e-1', alg: 'RS256', use: 'sig' };
   const byClient = new Map(options.clients.map((c) => [c.clientId, c]));
   const provider = new Provider(issuer, {
+    adapter: memoryAdapter(),
     clients: options.clients.map((c) => ({
       client_id: c.clientId, client_secret: c.secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [],
     })),

@@ -273,6 +273,25 @@ describe('file sink: checkpoints', () => {
     await expect.poll(async () => (await readEntries(path)).map((e) => e['kind']), { timeout: 2000 }).toEqual(['AuditRecord', 'AuditCheckpoint']);
   });
 
+  it('waits at most one interval for the next checkpoint when the wall clock stepped back 60 days', async () => {
+    const path = join(await tempDir(), 'audit.log');
+    let now = Date.parse('2025-06-01T10:00:00Z');
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w.name); };
+    process.on('warning', onWarning);
+    try {
+      const sink = await open({ path, checkpoint: { intervalMs: 100 }, now: () => new Date(now) });
+      now -= 60 * 86_400_000;
+      await sink.write(sampleRecord(0));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+      expect((await readEntries(path)).map((e) => e['kind'])).toEqual(['AuditRecord']);
+      await expect.poll(async () => (await readEntries(path)).map((e) => e['kind']), { timeout: 2000 }).toEqual(['AuditRecord', 'AuditCheckpoint']);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('seals the unsealed tail a crashed sink left behind, without waiting for a new record', async () => {
     const path = join(await tempDir(), 'audit.log');
     const crashed = await open({ path });

@@ -354,7 +354,10 @@ export class FileSink implements AuditSink {
   #scheduleCheckpoint(): void {
     const state = this.#state;
     if (this.#closed || this.#timer !== undefined || state === undefined || state.sinceCheckpoint === 0) return;
-    const wait = Math.max(0, state.lastCheckpointAt + this.#settings.intervalMs - this.#settings.now().getTime());
+    // At most one interval: a wall clock stepped back (NTP) would otherwise ask for a wait as long
+    // as the step, and past 24.8 days Node fires such a timer at once, with a warning.
+    const due = state.lastCheckpointAt + this.#settings.intervalMs - this.#settings.now().getTime();
+    const wait = Math.min(this.#settings.intervalMs, Math.max(0, due));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.checkpoint().catch((error: unknown) => {

@@ -5,12 +5,13 @@ import { join, resolve } from 'node:path';
 import { attachControlPlane, ensureBinaries, repoRoot, startControlPlane, stopControlPlane } from './index.ts';
 import { readState } from './state.ts';
 import { COMPONENTS, controlComponent, isComponent, type ControlAction } from './control.ts';
+import { FIRST_BUILD_MINUTES } from './build-time.ts';
 
 const USAGE = `usage: hack/cluster <command>
 
-  up        build the binaries if needed (first time: ~20 min), start the control plane, print how to use it
+  up        build the binaries if needed (first time: about ${FIRST_BUILD_MINUTES} minutes on 2 cores), start the control plane, print how to use it
   down      stop every process of the control plane
-  env       print shell exports (KUBECONFIG, PATH with the pinned kubectl): eval "$(hack/cluster env)"
+  env       print shell exports: eval "$(hack/cluster env)" (KUBECONFIG; PATH with the pinned kubectl, kubectl airlock and the project's Node 24)
   status    print the state file
   logs [c]  print the log of a component (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, supervisor)
   stop|start|restart COMPONENT
@@ -36,7 +37,9 @@ async function env(): Promise<void> {
   const cp = await attachControlPlane(dir);
   if (cp === undefined) fail('no control plane is running: start one with "hack/cluster up"');
   console.log(`export KUBECONFIG=${cp.kubeconfig}`);
-  console.log(`export PATH=${cp.binDir}:$PATH`);
+  // The pinned kubectl; the plugin's launchers (`kubectl airlock`, `kubectl approve`); and the
+  // project's Node 24, so that `node FILE.ts` works in this shell whatever the machine's Node is.
+  console.log(`export PATH=${[cp.binDir, join(repoRoot, 'operator', 'cli', 'bin'), join(repoRoot, 'node_modules', '.bin')].join(':')}:$PATH`);
 }
 
 async function logs(component = 'supervisor'): Promise<void> {

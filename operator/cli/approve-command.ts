@@ -53,6 +53,7 @@ export const approveCommand: Subcommand = {
     'listed approver and not the requester.',
   ],
   options: { ...reasonOption, deny: { type: 'boolean' } },
+  completes: 'approvalrequest',
   run: (invocation) => runDecision(invocation, invocation.values['deny'] === true ? 'Deny' : 'Approve'),
 };
 
@@ -62,5 +63,6 @@ export const denyCommand: Subcommand = {
   usage: 'NAME --reason TEXT',
   help: ['Any deny decides: the held request is refused with your reason.'],
   options: reasonOption,
+  completes: 'approvalrequest',
   run: (invocation) => runDecision(invocation, 'Deny'),
 };

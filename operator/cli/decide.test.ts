@@ -76,7 +76,7 @@ describe('explainFailure', () => {
     ['RBAC across namespaces', 403, 'approvalrequests.airlock.dev is forbidden: User "eve" cannot list resource "approvalrequests" in API group "airlock.dev" at the cluster scope',
       'eve may not list ApprovalRequests in all namespaces; drop -A and name one with -n NAMESPACE'],
     ['an API the cluster does not serve', 404, 'the server could not find the requested resource',
-      'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply -k config/default)'],
+      'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply --server-side -k config/default)'],
     ['bad credentials', 401, 'Unauthorized', 'the API server did not accept your credentials (HTTP 401); log in again, or choose another --context'],
     ['a CRD rule', 422, 'ApprovalRequest.airlock.dev "scale-api" is invalid: status.decisions: Invalid value: "array": each reviewer decides once\nmore',
       'the API server refused (HTTP 422 Forbidden): ApprovalRequest.airlock.dev "scale-api" is invalid: status.decisions: Invalid value: "array": each reviewer decides once'],

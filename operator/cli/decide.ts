@@ -65,7 +65,7 @@ const EXPLANATIONS: readonly Explanation[] = [
   { when: (f) => POLICY_DENIAL.test(f.message), line: (f) => (POLICY_DENIAL.exec(f.message)?.[1] ?? '').trim() },
   {
     when: (f, c) => f.code === 404 && (c.name === '' || !f.message.includes(`"${c.name}" not found`)),
-    line: () => 'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply -k config/default)',
+    line: () => 'this cluster does not serve ApprovalRequests (airlock.dev/v1alpha1); is Airlock installed? (kubectl apply --server-side -k config/default)',
   },
   {
     when: (f) => f.code === 404,

@@ -18,9 +18,9 @@ describe('kubectl airlock', () => {
   it('lists its commands for --help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
-    expect(out).toMatch(/^ {2}approve {4}Approve an ApprovalRequest/m);
-    expect(out).toMatch(/^ {2}list {7}List pending/m);
-    expect(out).toMatch(/^ {2}sessions {3}List recorded exec and attach sessions/m);
+    expect(out).toMatch(/^ {2}approve {6}Approve an ApprovalRequest/m);
+    expect(out).toMatch(/^ {2}list {9}List pending/m);
+    expect(out).toMatch(/^ {2}sessions {5}List recorded exec and attach sessions/m);
   });
 
   it('prints usage and exits 1 without a command', async () => {
@@ -28,7 +28,7 @@ describe('kubectl airlock', () => {
   });
 
   it.each([
-    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify\n'],
+    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify, completion\n'],
     [['approve', 'x', '--bogus'], 'error: unknown flag --bogus; see kubectl airlock approve --help\n'],
     [['approve', 'a', 'b'], 'error: one ApprovalRequest at a time; got a b\n'],
     [['deny'], 'error: name the ApprovalRequest to deny: kubectl airlock deny NAME --reason TEXT (see kubectl airlock list)\n'],

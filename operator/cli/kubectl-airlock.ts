@@ -1,18 +1,13 @@
 // `kubectl airlock SUBCOMMAND`: the Airlock kubectl plugin (bin/kubectl-airlock runs this file on
 // the project's Node). The dispatcher owns kubectl's global flags; each subcommand (listed in
 // subcommands.ts) declares its own. Every failure is one line, "error: …", with what to do.
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { GLOBAL_FLAGS } from './global-flags.ts';
 import { connectWithKubeconfig } from './kube-session.ts';
 import { SUBCOMMANDS } from './subcommands.ts';
+import { pluginSources, runComplete } from './completion-command.ts';
 import { CliError, stringValue, type CliIO, type Invocation, type KubeFlags, type Subcommand } from './subcommand.ts';
 
-export const GLOBAL_OPTIONS = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  'all-namespaces': { type: 'boolean', short: 'A' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsOptionsConfig;
 
 const TAKES_VALUE = new Set(['--kubeconfig', '--context', '--namespace', '-n']);
 
@@ -78,7 +73,7 @@ async function dispatch(options: CliOptions): Promise<number> {
   const args = [...options.argv.slice(0, at), ...options.argv.slice(at + 1)];
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { ...GLOBAL_FLAGS, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
@@ -103,6 +98,11 @@ async function dispatch(options: CliOptions): Promise<number> {
 /** Runs the CLI and returns the exit code; never throws. */
 export async function runCli(options: CliOptions): Promise<number> {
   try {
+    // Shell completion (kubectl_complete-airlock, the completion scripts): hidden, never a failure.
+    if (options.argv[0] === '__complete') {
+      const sources = pluginSources(options.subcommands ?? SUBCOMMANDS, options.connect ?? connectWithKubeconfig);
+      return await runComplete(options.argv.slice(1), sources, options.io);
+    }
     return await dispatch(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -59,6 +59,7 @@ export const getCommand: Subcommand = {
   usage: 'NAME',
   help: [],
   options: {},
+  completes: 'approvalrequest',
   async run(invocation) {
     const name = invocation.positionals[0];
     if (name === undefined || invocation.positionals.length > 1) throw new CliError(`name one ApprovalRequest: ${invocation.prog} get NAME`);

@@ -75,6 +75,7 @@ export const replayCommand: Subcommand = {
     RECORDINGS_HELP,
   ],
   options: { recordings: { type: 'string' }, speed: { type: 'string' }, 'idle-limit': { type: 'string' }, raw: { type: 'boolean' } },
+  completes: 'session',
   async run(invocation) {
     const id = invocation.positionals[0];
     if (id === undefined || invocation.positionals.length > 1) throw new CliError(`name one session: ${invocation.prog} replay SESSION --recordings DIR`);

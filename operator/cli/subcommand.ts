@@ -39,6 +39,8 @@ export interface Subcommand {
   /** Lines of help after the usage line. */
   readonly help: readonly string[];
   readonly options: ParseArgsOptionsConfig;
+  /** What its first argument names, for shell completion (completion.ts). */
+  readonly completes?: 'approvalrequest' | 'session';
   run(invocation: Invocation): Promise<number>;
 }
 

@@ -137,6 +137,26 @@ describe('reconcileAccessGateway', () => {
     expect(rec.statuses[0]?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodsNotReady' });
   });
 
+  it('records no Warning on a healthy start (pods starting, then ready), and a Warning when a ready gateway loses its pods', async () => {
+    const events: string[] = [];
+    const record = { recordEvent: (_g: AccessGateway, e: { type: string; reason: string }) => { events.push(`${e.type} ${e.reason}`); return Promise.resolve(); } };
+    const starting = fakeDeps(gateway(), { replicas: 2, readyReplicas: 0, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', { ...starting.deps, ...record });
+    const afterStart = starting.rec.statuses[0];
+    expect(afterStart?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodsNotReady' });
+    const ready = fakeDeps(sampleGateway((g) => { g.metadata.generation = 4; if (afterStart !== undefined) g.status = afterStart; }), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    for (const [k, v] of starting.rec.store) ready.rec.store.set(k, v);
+    await reconcileAccessGateway('ns/x', { ...ready.deps, ...record });
+    expect(events.filter((e) => e.startsWith('Warning'))).toEqual([]);
+    expect(events).toContain('Normal DeploymentReady');
+
+    const afterReady = ready.rec.statuses[0];
+    const lost = fakeDeps(sampleGateway((g) => { g.metadata.generation = 4; if (afterReady !== undefined) g.status = afterReady; }), { replicas: 2, readyReplicas: 1, updatedReplicas: 2 });
+    for (const [k, v] of ready.rec.store) lost.rec.store.set(k, v);
+    await reconcileAccessGateway('ns/x', { ...lost.deps, ...record });
+    expect(events.at(-1)).toBe('Warning PodsNotReady');
+  });
+
   it('deletes the cluster RBAC of a gateway that is gone, and nothing else', async () => {
     const { deps, rec } = fakeDeps(undefined, {});
     await reconcileAccessGateway('team-a/ci', deps);

@@ -14,6 +14,7 @@ import type { AccessGateway } from '../../crds/types.gen.ts';
 import { applyObject } from '../apply.ts';
 import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
 import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
+import { GATEWAY_CONDITIONS, GATEWAY_TERMINAL_REASONS } from '../resources/gateway-conditions.ts';
 import { GATEWAY_CA_SECRET, gatewayNameProblem, gatewayResourceNames } from '../resources/gateway-names.ts';
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../resources/gateway-rbac.ts';
 import type { Deployment } from '../resources/k8s-types.ts';
@@ -22,7 +23,7 @@ import { isNotFound } from '../runtime/api-errors.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
-import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
+import { conditionEvents, mergeConditions, type Condition, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
 import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
 import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
@@ -165,6 +166,12 @@ interface StatusFacts {
 }
 
 /** The one status write of a reconcile, skipped when it would change nothing. */
+
+/** Ready=False for a reason time fixes (a rollout, pods starting): a step on the way, not a failure. */
+const TERMINAL: ReadonlySet<string> = new Set(GATEWAY_TERMINAL_REASONS);
+function rollingOut(condition: Condition): boolean {
+  return condition.type === GATEWAY_CONDITIONS.ready && condition.status === 'False' && !TERMINAL.has(condition.reason);
+}
 async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<void> {
   const generation = gateway.metadata.generation;
   const now = new Date(deps.clock.now());
@@ -181,7 +188,7 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
   if (!statusChanged(gateway, next)) return;
   await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
   // After the write: a failed write is retried, and its events come with the retry.
-  for (const event of conditionEvents(gateway.status?.conditions, next.conditions)) {
+  for (const event of conditionEvents(gateway.status?.conditions, next.conditions, rollingOut)) {
     await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
   }
 }

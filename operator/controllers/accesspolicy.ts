@@ -20,32 +20,46 @@ export interface PolicyReconcileDeps {
   readonly log: Logger;
 }
 
-export function acceptedCondition(policy: AccessPolicy): DesiredCondition {
-  return conditionFor(validatePolicy(policy));
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Accepted: whether every rule is valid. The message also says who enforces the policy, since a
+ * valid policy no gateway selects does nothing (`selectedBy` is the gateways' `namespace/name`).
+ */
+export function acceptedCondition(policy: AccessPolicy, selectedBy: readonly string[] = []): DesiredCondition {
+  return conditionFor(validatePolicy(policy), policy, selectedBy);
 }
 
-function conditionFor(verdict: PolicyVerdict): DesiredCondition {
-  return verdict.problem === undefined
-    ? { type: 'Accepted', status: 'True', reason: 'Valid', message: `${verdict.rules} rule(s) enforced by the gateways that select this policy.` }
-    : { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; ${verdict.effect ?? 'fix it'}.` };
+function conditionFor(verdict: PolicyVerdict, policy: AccessPolicy, selectedBy: readonly string[]): DesiredCondition {
+  if (verdict.problem !== undefined) {
+    return { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; ${verdict.effect ?? 'fix it'}.` };
+  }
+  const rules = plural(verdict.rules, 'rule', 'rules');
+  const names = selectedBy.map((ref) => ref.slice(ref.indexOf('/') + 1));
+  const message = names.length === 0
+    ? `${rules} valid, but no AccessGateway in ${policy.metadata.namespace ?? 'this namespace'} selects this policy yet, so none enforces it (a gateway's spec.policySelector must match the policy's labels).`
+    : `${rules} valid, enforced by ${names.length === 1 ? 'AccessGateway' : 'AccessGateways'} ${names.join(', ')}.`;
+  return { type: 'Accepted', status: 'True', reason: 'Valid', message };
 }
 
 function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
-  return JSON.stringify({ o: a?.observedGeneration, c: a?.conditions, r: a?.ruleCount, s: a?.selectedBy })
-    === JSON.stringify({ o: b.observedGeneration, c: b.conditions, r: b.ruleCount, s: b.selectedBy });
+  return JSON.stringify({ o: a?.observedGeneration, c: a?.conditions, r: a?.ruleCount, s: a?.selectedBy, g: a?.gateways })
+    === JSON.stringify({ o: b.observedGeneration, c: b.conditions, r: b.ruleCount, s: b.selectedBy, g: b.gateways });
 }
 
 export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDeps): Promise<ReconcileResult> {
   const policy = deps.get(key);
   if (policy === undefined) return {};
+  const selectedBy = deps.gateways().filter((g) => selects(g, policy)).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`).sort();
   const verdict = validatePolicy(policy);
-  const accepted = conditionFor(verdict);
+  const accepted = conditionFor(verdict, policy, selectedBy);
   const generation = policy.metadata.generation;
   const next: AccessPolicyStatus = {
     observedGeneration: generation ?? 0,
     conditions: mergeConditions(policy.status?.conditions, [accepted], { now: deps.now(), generation }),
     ruleCount: verdict.rules,
-    selectedBy: deps.gateways().filter((g) => selects(g, policy)).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`).sort(),
+    selectedBy,
+    ...(selectedBy.length === 0 ? {} : { gateways: selectedBy.map((ref) => ref.slice(ref.indexOf('/') + 1)).join(',') }),
   };
   if (sameStatus(policy.status, next)) return {};
   const ref = parseKey(key);
@@ -63,5 +77,8 @@ export function policiesReadyCondition(gateway: AccessGateway, policies: readonl
   if (rejected.length > 0) {
     return { type: 'PoliciesReady', status: 'False', reason: 'PolicyRejected', message: `${rejected.length} of ${selected.length} selected AccessPolicies are not accepted (${rejected.join(', ')}); see their Accepted condition.` };
   }
-  return { type: 'PoliciesReady', status: 'True', reason: 'AllAccepted', message: `${selected.length} AccessPolicy(ies) selected, all accepted.` };
+  if (selected.length === 0) {
+    return { type: 'PoliciesReady', status: 'True', reason: 'NoneSelected', message: `No AccessPolicy in ${gateway.metadata.namespace ?? 'this namespace'} matches spec.policySelector: every request gets the default action (${gateway.spec.defaultAction ?? 'Deny'}).` };
+  }
+  return { type: 'PoliciesReady', status: 'True', reason: 'AllAccepted', message: `${plural(selected.length, 'AccessPolicy', 'AccessPolicies')} selected, ${selected.length === 1 ? 'accepted' : 'all accepted'}.` };
 }

@@ -48,19 +48,27 @@ export interface ConditionEvent {
 /** Condition types whose good state is False; every other type is good when True. */
 const GOOD_WHEN_FALSE: ReadonlySet<string> = new Set(['Degraded']);
 
+const isGood = (c: Pick<Condition, 'type' | 'status'>): boolean => (c.status === 'True') !== GOOD_WHEN_FALSE.has(c.type);
+
 /**
  * One Event per condition whose status or reason changed between two writes (a new message alone
- * is not news): Normal when it reached its good state, Warning otherwise; the reason is the
- * condition's, the message says which condition and why.
+ * is not news); the reason is the condition's, the message says which condition and why. Normal
+ * when it reached its good state, and also for a step on the way there (`onTheWay`, e.g. a rollout
+ * in progress) unless the condition was good before: a healthy start shows no Warning, a
+ * regression and a failure a person must fix do.
  */
-export function conditionEvents(previous: readonly Condition[] | undefined, written: readonly Condition[]): ConditionEvent[] {
+export function conditionEvents(
+  previous: readonly Condition[] | undefined,
+  written: readonly Condition[],
+  onTheWay: (condition: Condition) => boolean = () => false,
+): ConditionEvent[] {
   const before = new Map((previous ?? []).map((c) => [c.type, c]));
   return written
     .filter((c) => { const had = before.get(c.type); return had === undefined || had.status !== c.status || had.reason !== c.reason; })
     .filter((c) => !(before.get(c.type) === undefined && c.status === 'Unknown'))
-    .map((c) => ({
-      type: (c.status === 'True') !== GOOD_WHEN_FALSE.has(c.type) ? 'Normal' : 'Warning',
-      reason: c.reason,
-      message: `${c.type}=${c.status}: ${c.message}`,
-    }));
+    .map((c) => {
+      const had = before.get(c.type);
+      const normal = isGood(c) || (onTheWay(c) && (had === undefined || !isGood(had)));
+      return { type: normal ? 'Normal' : 'Warning', reason: c.reason, message: `${c.type}=${c.status}: ${c.message}` };
+    });
 }

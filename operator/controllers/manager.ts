@@ -227,7 +227,8 @@ export function startPolicyController(options: PolicyControllerOptions): Control
       get: (k) => getByKey(policies, k),
       gateways: () => gateways.list(),
       writeStatus: (ref, status: AccessPolicyStatus) => custom.patchNamespacedCustomObjectStatus(
-        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
+        // A merge patch keeps a field it does not name: null removes `gateways` once none selects the policy.
+        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status: { ...status, gateways: status.gateways ?? null } }, fieldManager: FIELD_MANAGER },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_POLICY.kind }),

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { parseGatewayConfig } from '../../gateway/config/gateway-config.ts';
-import { durationMs, labelSelectorString, renderGatewayConfig } from './gateway-config.ts';
+import { sampleGateway } from './testdata/gateway.ts';
+import { DEFAULT_AUDIT_FILE, durationMs, labelSelectorString, renderGatewayConfig } from './gateway-config.ts';
 
 const sample = parse(await readFile(new URL('../../config/samples/airlock_v1alpha1_accessgateway.yaml', import.meta.url), 'utf8')) as AccessGateway;
 
@@ -31,6 +32,21 @@ describe('renderGatewayConfig', () => {
       maxRequestBodyBytes: 8 * 1024 * 1024, requestBodyBufferBytes: 128 * 1024 * 1024, perCaller: { ...defaults.perCaller, maxLongRunningRequests: 1000 },
     });
     expect(renderGatewayConfig(sample, { upstreamServer: 'https://k' })).not.toHaveProperty('limits');
+  });
+
+  it('renders the smallest AccessGateway (spec: {}) into a config the gateway accepts, auditing to the default file', () => {
+    const minimal = sampleGateway((g) => { g.spec = {}; });
+    const config = parseGatewayConfig(renderGatewayConfig(minimal, { upstreamServer: 'https://kubernetes.default.svc' }), 'rendered');
+    expect(config.audit).toMatchObject({ level: 'Metadata', failurePolicy: 'FailClosed', file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } });
+    expect(config.audit.webhook).toBeUndefined();
+  });
+
+  it('defaults the audit file where the CRD does', async () => {
+    const crd = parse(await readFile(new URL('../../crds/airlock.dev_accessgateways.yaml', import.meta.url), 'utf8')) as {
+      spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { audit: { properties: { sinks: { default: unknown } } } } } } } } }[] };
+    };
+    const sinks = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.audit.properties.sinks.default;
+    expect(sinks).toEqual([{ file: { path: DEFAULT_AUDIT_FILE } }]);
   });
 
   it.each([

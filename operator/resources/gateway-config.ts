@@ -54,13 +54,26 @@ function renderAuthentication(spec: Spec): Record<string, unknown> {
   };
 }
 
+/** Where the gateway audits when the AccessGateway names no sink: the CRD's default, kept equal by a test. */
+export const DEFAULT_AUDIT_FILE = '/var/log/airlock/audit.log';
+
+type AuditSink = NonNullable<NonNullable<Spec['audit']>['sinks']>[number];
+
+/**
+ * The audit sinks, with the CRD's defaults: the API server fills them in, and this covers an object
+ * that never went through it (a test, a dry run from a file).
+ */
+export function auditSinks(spec: Spec): readonly AuditSink[] {
+  return spec.audit?.sinks ?? [{ file: { path: DEFAULT_AUDIT_FILE } }];
+}
+
 function renderAudit(spec: Spec): Record<string, unknown> {
-  const sinks = spec.audit.sinks ?? [];
+  const sinks = auditSinks(spec);
   const file = sinks.find((s) => s.file !== undefined)?.file;
   const webhook = sinks.find((s) => s.webhook !== undefined)?.webhook;
   return {
-    level: spec.audit.level ?? 'Metadata',
-    failurePolicy: spec.audit.failurePolicy ?? 'FailClosed',
+    level: spec.audit?.level ?? 'Metadata',
+    failurePolicy: spec.audit?.failurePolicy ?? 'FailClosed',
     ...(file === undefined ? {} : { file: { path: file.path, maxSizeMB: file.maxSizeMB ?? 100, maxFiles: file.maxFiles ?? 10 } }),
     ...(webhook === undefined ? {} : { webhook: {
       url: webhook.url,

@@ -34,6 +34,12 @@ describe('buildGatewayDeployment', () => {
     expect(build(modifiers).deployment.spec!.replicas).toBe(replicas);
   });
 
+  it('mounts a volume where the default audit file goes when the spec names no audit', () => {
+    const { pod, container } = build([withSpec({ audit: undefined })]);
+    expect(mountOf(container, '/var/log/airlock')).toBe('audit');
+    expect(pod.volumes?.find((v) => v.name === 'audit')).toEqual({ name: 'audit', emptyDir: {} });
+  });
+
   it.each([
     ['the operator image when spec.image is absent', [], 'airlock:dev'],
     ['spec.image when set', [withSpec({ image: 'ghcr.io/acme/airlock:0.1.0' })], 'ghcr.io/acme/airlock:0.1.0'],

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import type { Container, Deployment, PodSpec, Probe, ResourceRequirements, Volume, VolumeMount } from './k8s-types.ts';
 import type { AccessGateway } from '../../crds/types.gen.ts';
-import { GATEWAY_PATHS, GATEWAY_PORTS } from './gateway-config.ts';
+import { auditSinks, GATEWAY_PATHS, GATEWAY_PORTS } from './gateway-config.ts';
 import { gatewayResourceNames, type UpstreamCaSource } from './gateway-names.ts';
 import { childMetadata, LABELS, selectorLabels, type GatewayRef } from './labels.ts';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/runtime-flags.ts';
@@ -66,7 +66,7 @@ function upstreamCaVolume(source: UpstreamCaSource): Mounted {
  * sink; the audit trail belongs outside the cluster.
  */
 function auditFileVolume(gateway: Gateway): Mounted | undefined {
-  const file = gateway.spec.audit.sinks?.find((s) => s.file !== undefined)?.file;
+  const file = auditSinks(gateway.spec).find((s) => s.file !== undefined)?.file;
   if (file === undefined) return undefined;
   return { volume: { name: 'audit', emptyDir: {} }, mount: { name: 'audit', mountPath: posix.dirname(file.path) } };
 }
@@ -82,7 +82,7 @@ function recordingVolume(gateway: Gateway): Mounted | undefined {
 }
 
 function webhookCaVolume(gateway: Gateway): Mounted | undefined {
-  const ref = gateway.spec.audit.sinks?.find((s) => s.webhook?.caSecretRef !== undefined)?.webhook?.caSecretRef;
+  const ref = auditSinks(gateway.spec).find((s) => s.webhook?.caSecretRef !== undefined)?.webhook?.caSecretRef;
   return ref === undefined ? undefined : secretVolume('webhook-ca', ref.name, GATEWAY_PATHS.webhookCaDir);
 }
 

@@ -1,7 +1,7 @@
 import { ApiException, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { sleep } from './clock.ts';
+import { MAX_TIMER_DELAY_MS, sleep } from './clock.ts';
 import { runController, type ControllerInformer, type Reconcile } from './controller.ts';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
 import { createFakeInformer, type FakeInformer } from './fake-informer.ts';
@@ -123,6 +123,21 @@ describe('runController: results', () => {
     await s.clock.advance(1600);
     expect(s.seen.map((x) => x.at)).toEqual([0, 500, 1000, 1500]);
     expect(s.controller.queue.numRequeues('ns/a')).toBe(0);
+  });
+
+  it('reconciles a far-future deadline (an expiry 400 days out) once, at that time, never arming a timer Node cannot hold', async () => {
+    const DAY = 86_400_000;
+    const expiresAt = 400 * DAY;
+    const s = setup({ reconcile: (_k, _o, clock) => Promise.resolve(clock.now() < expiresAt ? { requeueAfterMs: expiresAt - clock.now() } : {}) });
+    s.configMaps.apply(cm('a'));
+    await s.clock.advance(expiresAt - 1);
+    expect(s.seen.map((x) => x.at)).toEqual([0]);
+    await s.clock.advance(1);
+    expect(s.seen.map((x) => x.at)).toEqual([0, expiresAt]);
+    await s.clock.advance(30 * DAY);
+    expect(s.seen).toHaveLength(2);
+    expect(s.clock.longestArmedMs()).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
+    expect(s.lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 
   it('retries a failing reconcile with growing backoff and logs each failure as an error', async () => {

@@ -40,5 +40,5 @@ export const withSpec = (patch: { [K in keyof Spec]?: Spec[K] | undefined }): Mo
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) Reflect.deleteProperty(spec, key); else spec[key] = value;
   }
-  g.spec = spec as unknown as Spec;
+  g.spec = spec;
 };

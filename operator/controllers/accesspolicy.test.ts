@@ -1,0 +1,74 @@
+// The AccessPolicy status a person reads: who enforces the policy (in the condition and in the
+// GATEWAYS column, never raw JSON), and sentences without "(s)" or "(ies)".
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
+import { policiesReadyCondition, reconcileAccessPolicy } from './accesspolicy.ts';
+
+// Plain JSON shaped like the API's objects (the generated types name client-node's V1ObjectMeta class).
+const policy = (rules = 2, name = 'payments-ci'): AccessPolicy => JSON.parse(JSON.stringify({
+  apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy',
+  metadata: { name, namespace: 'airlock-system', generation: 1, labels: { team: 'payments' } },
+  spec: {
+    subjects: [{ group: { name: 'ci' } }],
+    rules: Array.from({ length: rules }, (_, i) => ({ name: `rule-${i}`, match: { verbs: ['get'], resources: ['pods'] }, action: 'Allow' })),
+  },
+})) as AccessPolicy;
+
+const gateway = (name: string, selector: Record<string, string> = { team: 'payments' }, namespace = 'airlock-system'): AccessGateway => JSON.parse(JSON.stringify({
+  apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name, namespace }, spec: { policySelector: { matchLabels: selector } },
+})) as AccessGateway;
+
+async function statusWith(p: AccessPolicy, gateways: AccessGateway[]): Promise<AccessPolicyStatus> {
+  const written: AccessPolicyStatus[] = [];
+  await reconcileAccessPolicy('airlock-system/payments-ci', {
+    get: () => p,
+    gateways: () => gateways,
+    writeStatus: (_ref, status) => { written.push(status); return Promise.resolve(); },
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    log: pino({ level: 'silent' }),
+  });
+  const [status] = written;
+  if (status === undefined) throw new Error('no status written');
+  return status;
+}
+
+const accepted = (status: AccessPolicyStatus): string => {
+  const c = status.conditions?.find((x) => x.type === 'Accepted');
+  return `${c?.status ?? ''} ${c?.reason ?? ''}: ${c?.message ?? ''}`;
+};
+
+describe('AccessPolicy status', () => {
+  it('says a valid policy no gateway selects is enforced by none, and how a gateway selects it', async () => {
+    const status = await statusWith(policy(), [gateway('other', { team: 'web' }), gateway('elsewhere', { team: 'payments' }, 'team-b')]);
+    expect(status.selectedBy).toEqual([]);
+    expect(status.gateways).toBeUndefined();
+    expect(accepted(status)).toBe('True Valid: 2 rules valid, but no AccessGateway in airlock-system selects this policy yet, so none enforces it (a gateway\'s spec.policySelector must match the policy\'s labels).');
+  });
+
+  it('names the one gateway that enforces it, in the condition and in the GATEWAYS column', async () => {
+    const status = await statusWith(policy(1), [gateway('ci-gateway')]);
+    expect(status.selectedBy).toEqual(['airlock-system/ci-gateway']);
+    expect(status.gateways).toBe('ci-gateway');
+    expect(accepted(status)).toBe('True Valid: 1 rule valid, enforced by AccessGateway ci-gateway.');
+  });
+
+  it('lists several gateways comma-separated, in order', async () => {
+    const status = await statusWith(policy(), [gateway('staging'), gateway('ci-gateway')]);
+    expect(status.gateways).toBe('ci-gateway,staging');
+    expect(accepted(status)).toBe('True Valid: 2 rules valid, enforced by AccessGateways ci-gateway, staging.');
+  });
+});
+
+describe('PoliciesReady', () => {
+  const valid = (name: string): AccessPolicy => policy(2, name);
+  it.each([
+    [[], 'True NoneSelected: No AccessPolicy in airlock-system matches spec.policySelector: every request gets the default action (Deny).'],
+    [[valid('a')], 'True AllAccepted: 1 AccessPolicy selected, accepted.'],
+    [[valid('a'), valid('b')], 'True AllAccepted: 2 AccessPolicies selected, all accepted.'],
+  ])('reads as a sentence for %j', (policies, text) => {
+    const c = policiesReadyCondition(gateway('ci-gateway'), policies);
+    expect(`${c.status} ${c.reason}: ${c.message}`).toBe(text);
+    expect(c.message).not.toMatch(/\((s|ies)\)/);
+  });
+});
