@@ -168,6 +168,7 @@ describe('Airlock CRDs', () => {
     expect(spec).toEqual({
       replicas: 2,
       defaultAction: 'Deny',
+      discovery: 'AllAuthenticated',
       authentication: { serviceAccountTokens: { enabled: true } },
       audit: { level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } }] },
       credentials: { tokenTTL: '1h', rotateAt: 80 },

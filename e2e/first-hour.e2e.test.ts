@@ -178,6 +178,12 @@ function readmeChecks(): Map<string, Check> {
     ['eval "$(hack/cluster env)"', { kind: 'run', as: 'eval "$(hack/cluster env)" && kubectl version --client', expect: /Client Version: v1\.36/ }],
     ['hack/cluster kubectl get nodes', { kind: 'run', expect: /kwok-node-0\s+Ready/ }],
     ['hack/cluster logs kube-apiserver', { kind: 'run', expect: /\S/ }],
+    // Returns once the API server is ready again, so the checks after it still find one.
+    ['hack/cluster restart kube-apiserver', { kind: 'run', expect: /^kube-apiserver running \(pid \d+\)$/m }],
+    ['hack/cluster stop|start|restart COMPONENT', { kind: 'not-here', why: 'the usage form of the line above, which runs; e2e/outage.e2e.test.ts stops and starts the API server', check: async () => {
+      expect(await readFile(join(root, 'hack/controlplane/cli.ts'), 'utf8')).toContain('stop|start|restart COMPONENT');
+    } }],
+    ['kubectl apply --server-side', { kind: 'not-here', why: 'a kind of request named in prose, not a command to run; the lines with -k above run it', check: () => { expect(readme).toContain('kubectl apply --server-side -k config/default'); } }],
     ['hack/cluster down', { kind: 'not-here', why: 'stops the control plane the rest needs; the demo\'s last hint runs it at the end', check: () => { expect(found.tryLines.at(-1)).toBe('hack/cluster down'); } }],
     ['hack/cluster', { kind: 'run', expect: /^usage: hack\/cluster <command>/m }],
     ['npm ci', { kind: 'not-here', why: 'reinstalls the node_modules this test runs from; hack/npm-ci.test.ts runs it through hack/npm-ci.sh', check: () => undefined }],

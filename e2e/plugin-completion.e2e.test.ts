@@ -26,11 +26,11 @@ describe('kubectl completes the plugin through kubectl_complete-airlock', () => 
   });
 
   it('completes the names of ApprovalRequests in the namespace given, for airlock approve and for approve', async () => {
-    const fixture = parse(await readFile('crds/testdata/airlock_v1alpha1_approvalrequest.yaml', 'utf8')) as { metadata: Record<string, unknown> };
+    const fixture = parse(await readFile('crds/testdata/airlock_v1alpha1_approvalrequest.yaml', 'utf8')) as { metadata: Record<string, unknown>; spec: { request: { summary: string } } };
     fixture.metadata['namespace'] = ns.name;
     await kubectlOk(['apply', '--server-side', '-f', '-'], { input: stringify(fixture) });
     const name = String(fixture.metadata['name']);
-    expect(await completeWith(['airlock', 'approve', '-n', ns.name, ''])).toEqual([`${name}\tscale deployment prod/api from 3 to 0 replicas`, ':4']);
+    expect(await completeWith(['airlock', 'approve', '-n', ns.name, ''])).toEqual([`${name}\t${fixture.spec.request.summary}`, ':4']);
     expect((await completeWith(['approve', '-n', ns.name, 'pay']))[0]).toMatch(new RegExp(`^${name}\\t`));
     expect(await completeWith(['approve', '-n', ns.name, 'zzz'])).toEqual([':4']);
   });

@@ -241,7 +241,7 @@ async function serveRequest(deps: PipelineDeps, req: IncomingMessage, res: Serve
   const { auditID, startedAt } = context;
   const admission = await admit(stages, req, context, prepareHttp(stages, req, auditID));
   if (!admission.ok) {
-    writeAnswer(res, admission.answer, formFor(admission.partial.parsed));
+    writeAnswer(res, admission.answer, formFor(admission.partial.parsed, req, admission.answer));
     await recordRefusal(deps, req, { context, answer: admission.answer, partial: admission.partial });
     return;
   }
@@ -427,14 +427,18 @@ function afterClose(stream: { readonly destroyed: boolean; once(event: 'close', 
 
 /**
  * How a refusal is written: a JSON `Status`, as the API server writes it, or its message as plain
- * text for a non-resource path. kubectl reads discovery, /openapi and /version answers raw, and
- * prints a refusal's reason only when it is text (a JSON one reads "Error from server (Forbidden):
- * unknown").
+ * text. kubectl's discovery client reads /api, /apis, /openapi and /version answers raw and prints a
+ * refusal's reason only when it is text (a JSON one reads "Error from server (Forbidden):
+ * unknown"), so a policy's 403 on a non-resource path is text for the clients that read it that
+ * way: those that accept any type, or discovery and OpenAPI documents. Everything else is JSON.
  */
 type AnswerForm = 'status' | 'text';
 
-function formFor(parsed: ParsedRequest | undefined): AnswerForm {
-  return parsed?.attributes.resourceRequest === false ? 'text' : 'status';
+const RAW_READERS = /\*\/\*|apidiscovery|openapi/i;
+
+function formFor(parsed: ParsedRequest | undefined, req: IncomingMessage, answer: Answer): AnswerForm {
+  const rawReader = RAW_READERS.test(req.headers.accept ?? '');
+  return parsed?.attributes.resourceRequest === false && answer.code === 403 && rawReader ? 'text' : 'status';
 }
 
 function writeAnswer(res: ServerResponse, answer: Answer, form: AnswerForm = 'status'): void {
