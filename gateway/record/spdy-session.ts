@@ -7,9 +7,8 @@
 // Frame layout (draft-mbelshe-httpbis-spdy-00, 2.2): 8 bytes; a control frame has the top bit set,
 // then a 15-bit version and a 16-bit type; a data frame has a 31-bit stream id; both then carry
 // 8 bits of flags and a 24-bit length.
-import { constants, inflateSync } from 'node:zlib';
 import type { SessionEvent, SessionReader, StreamName } from './session-events.ts';
-import { SPDY3_HEADER_DICTIONARY } from './spdy-dictionary.ts';
+import { HeaderInflater } from './spdy-header-inflater.ts';
 import { ByteQueue } from './byte-queue.ts';
 
 const CONTROL = { synStream: 1, synReply: 2, headers: 8 } as const;
@@ -20,26 +19,6 @@ const STREAM_NAMES: ReadonlySet<string> = new Set(['stdin', 'stdout', 'stderr', 
 export const READABLE_SPDY_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] as const;
 
 export class SpdyFrameError extends Error {}
-
-/** One direction's header-block decompressor: a single zlib stream across every block. */
-class HeaderInflater {
-  private compressed: Buffer[] = [];
-  private produced = 0;
-
-  /** The decompressed bytes of the next block. Blocks are few (one per stream), so the stream is simply re-inflated from its start. */
-  next(block: Buffer): Buffer {
-    this.compressed.push(block);
-    let all: Buffer;
-    try {
-      all = inflateSync(Buffer.concat(this.compressed), { dictionary: SPDY3_HEADER_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
-    } catch (error) {
-      throw new SpdyFrameError(`a SPDY header block cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const fresh = all.subarray(this.produced);
-    this.produced = all.length;
-    return fresh;
-  }
-}
 
 /** Name/value pairs of a decompressed SPDY/3 header block (names are lower case on the wire). */
 export function parseHeaderBlock(block: Buffer): Map<string, string> {

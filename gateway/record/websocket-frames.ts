@@ -70,6 +70,11 @@ export class WebSocketReader {
   private fragmentOpcode: number | undefined;
   private fragmentBytes = 0;
 
+  /** What the reader holds between calls: the buffers of an unfinished message, and bytes (that message's and an unfinished frame's). */
+  get retained(): { readonly fragments: number; readonly bytes: number } {
+    return { fragments: this.fragments.length, bytes: this.fragmentBytes + this.pending.length };
+  }
+
   /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read. */
   push(chunk: Buffer): WebSocketMessage[] {
     this.pending.push(chunk);
