@@ -42,3 +42,6 @@ export class HeaderInflater {
     return fresh;
   }
 }
+export const MAX_HEADER_BLOCK_BYTES = 1024 * 1024;
+export const REMOTE_COMMAND_HEADER_LIMITS: HeaderLimits = { maxBlocks: 64, maxBlockBytes: MAX_HEADER_BLOCK_BYTES, maxTotalBytes: 16 * 1024 * 1024 };
+export const PORT_FORWARD_HEADER_LIMITS: HeaderLimits = { maxBlocks: 65_536, maxBlockBytes: MAX_HEADER_BLOCK_BYTES, maxTotalBytes: 16 * 1024 * 1024 };

@@ -13,6 +13,7 @@ export interface WebSocketMessage {
 
 /** A message larger than this is refused (a recorder must not buffer without bound). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_FRAGMENTS = 16 * 1024;
 
 export class WebSocketFrameError extends Error {}
 
