@@ -61,7 +61,7 @@ describe('WebSocketReader: fragments', () => {
     expect(whole.map((m) => m.payload.length)).toEqual([2 + MAX_FRAGMENTS - 1]);
     for (const size of [0, 1]) {
       const reader = new WebSocketReader();
-      expectLimit(() => randomChunks(fragmented(MAX_FRAGMENTS, size, true), 65_536, seededRandom(2)).forEach((c) => reader.push(c)), 'websocket-fragments');
+      expectLimit(() => { randomChunks(fragmented(MAX_FRAGMENTS, size, true), 65_536, seededRandom(2)).forEach((c) => { reader.push(c); }); }, 'websocket-fragments');
       expect(reader.retained.fragments).toBeLessThanOrEqual(MAX_FRAGMENTS);
     }
   });
@@ -190,7 +190,7 @@ describe('HeaderInflater', () => {
     const blocks: Buffer[] = [];
     for (let i = 0; i < 17; i++) blocks.push(synStream(2 * i + 1, await bombOn(writer, MiB)));
     const big = Buffer.concat(blocks);
-    expectLimit(() => randomChunks(big, 65_536, seededRandom(4)).forEach((chunk) => headers(chunk)), 'spdy-header-bytes');
+    expectLimit(() => { randomChunks(big, 65_536, seededRandom(4)).forEach((chunk) => { headers(chunk); }); }, 'spdy-header-bytes');
   });
 });
 
@@ -232,9 +232,9 @@ describe('startCapture: a reader that reaches a cap', () => {
   const metadata = (auditID: string): SessionMetadata => ({ auditID, user: 'alice', namespace: 'apps', pod: 'web-0', subresource: 'exec', tty: false, stdin: true });
 
   it.each([
-    ['WebSocket fragments', ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io'], { 'sec-websocket-protocol': 'v5.channel.k8s.io' }, fragmented(MAX_FRAGMENTS + 1, 0, false), /more than 16384 fragments/],
-    ['a SPDY header bomb', ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'], { 'x-stream-protocol-version': ['v4.channel.k8s.io'] }, synStream(1, bomb(256 * MiB)), /inflates to more than 1048576 bytes/],
-  ])('over %s: ends a Required session; an Optional one runs on unrecorded, the audit record saying why', async (_what, answer, offer, attack, why) => {
+    { what: 'WebSocket fragments', answer: ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io'], offer: { 'sec-websocket-protocol': 'v5.channel.k8s.io' }, attack: fragmented(MAX_FRAGMENTS + 1, 0, false), why: /more than 16384 fragments/ },
+    { what: 'a SPDY header bomb', answer: ['X-Stream-Protocol-Version', 'v4.channel.k8s.io'], offer: { 'x-stream-protocol-version': ['v4.channel.k8s.io'] }, attack: synStream(1, bomb(256 * MiB)), why: /inflates to more than 1048576 bytes/ },
+  ])('over $what: ends a Required session; an Optional one runs on unrecorded, the audit record saying why', async ({ answer, offer, attack, why }) => {
     for (const [mode, shouldKill] of [['Required', true], ['Optional', false]] as const) {
       const dir = await mkdtemp(join(tmpdir(), 'airlock-rec-'));
       const start = await startCapture({ ...base, metadata: metadata(`limits-${mode}`), mode, dir, headers: offer });
