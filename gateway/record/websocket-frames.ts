@@ -16,8 +16,9 @@ export interface WebSocketMessage {
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /**
  * A message in more frames than this is refused, empty frames included (they cost a header each
- * and nothing else would bound them). `ws`'s server default; a kube client (gorilla/websocket)
- * splits a message at its 4 KiB write buffer, so the largest message is 4,096 frames.
+ * and nothing else would bound them). It is `ws`'s server default. A kube client
+ * (gorilla/websocket) cuts a message into frames of its write buffer, 4 KiB by default, so a
+ * message of MAX_MESSAGE_BYTES is about 4,100 frames.
  */
 export const MAX_FRAGMENTS = 16 * 1024;
 
@@ -83,7 +84,7 @@ export class WebSocketReader {
     return { fragments: this.fragments.length, bytes: this.fragmentBytes + this.pending.length };
   }
 
-  /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read. */
+  /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read, ReadLimitError past a cap. */
   push(chunk: Buffer): WebSocketMessage[] {
     this.pending.push(chunk);
     const messages: WebSocketMessage[] = [];
