@@ -7,9 +7,8 @@
 // Frame layout (draft-mbelshe-httpbis-spdy-00, 2.2): 8 bytes; a control frame has the top bit set,
 // then a 15-bit version and a 16-bit type; a data frame has a 31-bit stream id; both then carry
 // 8 bits of flags and a 24-bit length.
-import { constants, inflateSync } from 'node:zlib';
 import type { SessionEvent, SessionReader, StreamName } from './session-events.ts';
-import { SPDY3_HEADER_DICTIONARY } from './spdy-dictionary.ts';
+import { HeaderInflater, PORT_FORWARD_HEADER_LIMITS, REMOTE_COMMAND_HEADER_LIMITS, SpdyFrameError, type HeaderLimits } from './spdy-header-inflater.ts';
 import { ByteQueue } from './byte-queue.ts';
 
 const CONTROL = { synStream: 1, synReply: 2, headers: 8 } as const;
@@ -19,27 +18,7 @@ const STREAM_NAMES: ReadonlySet<string> = new Set(['stdin', 'stdout', 'stderr', 
 /** The remote-command versions this reader understands (they share the framing and the stream types). */
 export const READABLE_SPDY_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] as const;
 
-export class SpdyFrameError extends Error {}
-
-/** One direction's header-block decompressor: a single zlib stream across every block. */
-class HeaderInflater {
-  private compressed: Buffer[] = [];
-  private produced = 0;
-
-  /** The decompressed bytes of the next block. Blocks are few (one per stream), so the stream is simply re-inflated from its start. */
-  next(block: Buffer): Buffer {
-    this.compressed.push(block);
-    let all: Buffer;
-    try {
-      all = inflateSync(Buffer.concat(this.compressed), { dictionary: SPDY3_HEADER_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
-    } catch (error) {
-      throw new SpdyFrameError(`a SPDY header block cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const fresh = all.subarray(this.produced);
-    this.produced = all.length;
-    return fresh;
-  }
-}
+export { SpdyFrameError };
 
 /** Name/value pairs of a decompressed SPDY/3 header block (names are lower case on the wire). */
 export function parseHeaderBlock(block: Buffer): Map<string, string> {
@@ -103,10 +82,10 @@ function controlHeaders(frame: Frame, inflater: HeaderInflater): Map<string, str
 }
 
 /** A reader for one SPDY/3.1 remote-command connection. */
-export function spdySessionReader(protocol: string): SessionReader | undefined {
+export function spdySessionReader(protocol: string, limits: HeaderLimits = REMOTE_COMMAND_HEADER_LIMITS): SessionReader | undefined {
   if (!(READABLE_SPDY_PROTOCOLS as readonly string[]).includes(protocol)) return undefined;
   const streams = new Map<number, StreamName>();
-  const side = (): { frames: FrameReader; headers: HeaderInflater } => ({ frames: new FrameReader(), headers: new HeaderInflater() });
+  const side = (): { frames: FrameReader; headers: HeaderInflater } => ({ frames: new FrameReader(), headers: new HeaderInflater(limits) });
   const client = side();
   const server = side();
   const read = (from: ReturnType<typeof side>, chunk: Buffer): SessionEvent[] => {
@@ -137,9 +116,9 @@ export function spdySessionReader(protocol: string): SessionReader | undefined {
  * Reads the SYN_STREAM headers a SPDY client sends, and nothing else: port-forward names its
  * ports there (`port`), not in the URL, and is audited without reading its data.
  */
-export function spdyStreamHeaders(): (chunk: Buffer) => Map<string, string>[] {
+export function spdyStreamHeaders(limits: HeaderLimits = PORT_FORWARD_HEADER_LIMITS): (chunk: Buffer) => Map<string, string>[] {
   const frames = new FrameReader();
-  const headers = new HeaderInflater();
+  const headers = new HeaderInflater(limits);
   return (chunk) => {
     const out: Map<string, string>[] = [];
     for (const frame of frames.push(chunk)) {

@@ -22,7 +22,8 @@ export function wsFrame(opcode: number, payload: Buffer, options: { fin?: boolea
 export class SpdyWriter {
   private readonly deflate: Deflate = createDeflate({ dictionary: SPDY3_HEADER_DICTIONARY });
 
-  private async headerBlock(headers: Record<string, string>): Promise<Buffer> {
+  /** One header block, compressed on this writer's stream (as a SYN_STREAM or SYN_REPLY would carry it). */
+  async headerBlock(headers: Record<string, string>): Promise<Buffer> {
     const parts: Buffer[] = [];
     const count = Buffer.alloc(4);
     count.writeUInt32BE(Object.keys(headers).length);
@@ -79,11 +80,11 @@ export class SpdyWriter {
   }
 }
 
-/** Feeds `bytes` in pieces of random size (1 to max bytes), as a socket might deliver them. */
-export function randomChunks(bytes: Buffer, max = 7): Buffer[] {
+/** Feeds `bytes` in pieces of random size (1 to max bytes), as a socket might deliver them; pass a seeded `random` to replay a failure. */
+export function randomChunks(bytes: Buffer, max = 7, random: () => number = Math.random): Buffer[] {
   const out: Buffer[] = [];
   for (let offset = 0; offset < bytes.length;) {
-    const size = 1 + Math.floor(Math.random() * max);
+    const size = 1 + Math.floor(random() * max);
     out.push(bytes.subarray(offset, offset + size));
     offset += size;
   }

@@ -3,6 +3,7 @@
 // arrive between fragments) and hands over whole messages. It only reads: the relay forwards the
 // original bytes untouched.
 import { ByteQueue } from './byte-queue.ts';
+import { ReadLimitError } from './read-limit.ts';
 
 export const OPCODE = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 
@@ -13,6 +14,13 @@ export interface WebSocketMessage {
 
 /** A message larger than this is refused (a recorder must not buffer without bound). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * A message in more frames than this is refused, empty frames included (they cost a header each
+ * and nothing else would bound them). It is `ws`'s server default. A kube client
+ * (gorilla/websocket) cuts a message into frames of its write buffer, 4 KiB by default, so a
+ * message of MAX_MESSAGE_BYTES is about 4,100 frames.
+ */
+export const MAX_FRAGMENTS = 16 * 1024;
 
 export class WebSocketFrameError extends Error {}
 
@@ -42,7 +50,7 @@ function readHeader(buffer: Buffer): FrameHeader | undefined {
   } else if (length === 127) {
     if (buffer.length < 10) return undefined;
     const big = buffer.readBigUInt64BE(2);
-    if (big > BigInt(MAX_MESSAGE_BYTES)) throw new WebSocketFrameError(`a WebSocket frame of ${big} bytes is larger than ${MAX_MESSAGE_BYTES}`);
+    if (big > BigInt(MAX_MESSAGE_BYTES)) throw new ReadLimitError('websocket-message-bytes', `a WebSocket frame of ${big} bytes is larger than ${MAX_MESSAGE_BYTES}`);
     length = Number(big);
     offset = 10;
   }
@@ -69,8 +77,14 @@ export class WebSocketReader {
   private fragments: Buffer[] = [];
   private fragmentOpcode: number | undefined;
   private fragmentBytes = 0;
+  private fragmentCount = 0;
 
-  /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read. */
+  /** What the reader holds between calls: the buffers of an unfinished message, and bytes (that message's and an unfinished frame's). */
+  get retained(): { readonly fragments: number; readonly bytes: number } {
+    return { fragments: this.fragments.length, bytes: this.fragmentBytes + this.pending.length };
+  }
+
+  /** Feeds bytes; returns the whole messages they complete, in order. Throws WebSocketFrameError on bytes it cannot read, ReadLimitError past a cap. */
   push(chunk: Buffer): WebSocketMessage[] {
     this.pending.push(chunk);
     const messages: WebSocketMessage[] = [];
@@ -95,14 +109,17 @@ export class WebSocketReader {
     } else if (this.fragmentOpcode === undefined) {
       throw new WebSocketFrameError('a WebSocket continuation frame without a message to continue');
     }
+    this.fragmentCount++;
+    if (this.fragmentCount > MAX_FRAGMENTS) throw new ReadLimitError('websocket-fragments', `a WebSocket message in more than ${MAX_FRAGMENTS} fragments`);
     this.fragmentBytes += payload.length;
-    if (this.fragmentBytes > MAX_MESSAGE_BYTES) throw new WebSocketFrameError(`a WebSocket message is larger than ${MAX_MESSAGE_BYTES} bytes`);
-    this.fragments.push(Buffer.from(payload));
+    if (this.fragmentBytes > MAX_MESSAGE_BYTES) throw new ReadLimitError('websocket-message-bytes', `a WebSocket message is larger than ${MAX_MESSAGE_BYTES} bytes`);
+    if (payload.length > 0) this.fragments.push(Buffer.from(payload));
     if (!header.fin) return undefined;
-    const message = { opcode: this.fragmentOpcode, payload: Buffer.concat(this.fragments) };
+    const message = { opcode: this.fragmentOpcode, payload: Buffer.concat(this.fragments, this.fragmentBytes) };
     this.fragments = [];
     this.fragmentOpcode = undefined;
     this.fragmentBytes = 0;
+    this.fragmentCount = 0;
     return message;
   }
 }
