@@ -59,9 +59,11 @@ export async function watchPolicies(options: PolicyStoreOptions): Promise<Policy
   informer.on('change', schedule);
   informer.on('connect', schedule);
   informer.on('error', (error: unknown) => {
+    // Stopping aborts the watch, which client-node reports as an error: not a failure.
+    if (stopped) return;
     options.onError?.(error);
     // client-node stops an informer on errors other than 410 and timeouts: restart it.
-    if (!stopped) setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
+    setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
   });
   await informer.start();
   recompile();
