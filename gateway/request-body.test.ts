@@ -97,6 +97,13 @@ describe('hasRequestBody', () => {
   });
 });
 
+// The bytes `kubectl create configmap probe-x --from-literal=a=b` sent (kubectl -v=10, v1.36.3).
+const KUBECTL_CONFIGMAP = Buffer.from(
+  '6b3873000a0f0a0276311209436f6e6669674d617012210a170a0770726f62652d781200' +
+  '1a0022002a00320038004200120' + '60a01611201621a002200', 'hex');
+// The same envelope naming a kind the schema does not know.
+const WIDGET = Buffer.concat([Buffer.from('6b3873000a180a0e', 'hex'), Buffer.from('example.com/v1'), Buffer.from('1206', 'hex'), Buffer.from('Widget'), Buffer.from('1200', 'hex')]);
+
 describe('bodyForAudit', () => {
   const whole = (text: string): ReadBody => ({ complete: true, body: Buffer.from(text) });
   it.each([
@@ -105,8 +112,18 @@ describe('bodyForAudit', () => {
     { name: 'a server-side apply (YAML)', read: whole('kind: ConfigMap\ndata:\n  k: v\n'), type: 'application/apply-patch+yaml', expected: { kind: 'ConfigMap', data: { k: 'v' } } },
     { name: 'an empty body', read: whole(''), type: 'application/json', expected: undefined },
     { name: 'invalid JSON', read: whole('{nope'), type: 'application/json; charset=utf-8', expected: { omitted: 'the body is not valid application/json' } },
-    { name: 'protobuf', read: whole('k8s\0...'), type: 'application/vnd.kubernetes.protobuf', expected: {
-      omitted: 'content type application/vnd.kubernetes.protobuf is not recorded', bytes: 7, sha256: createHash('sha256').update('k8s\0...').digest('hex'),
+    { name: 'protobuf (kubectl create configmap probe-x --from-literal=a=b, as kubectl sent it)', read: { complete: true, body: KUBECTL_CONFIGMAP } as ReadBody, type: 'application/vnd.kubernetes.protobuf', expected: {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe-x' }, data: { a: 'b' },
+    } },
+    { name: 'protobuf it cannot decode (kept as its size and digest, with the reason)', read: whole('k8s\0...'), type: 'application/vnd.kubernetes.protobuf', expected: {
+      omitted: 'the protobuf body is not decoded: illegal wire type 6', bytes: 7, sha256: createHash('sha256').update('k8s\0...').digest('hex'),
+    } },
+    { name: 'a custom resource as protobuf', read: { complete: true, body: WIDGET } as ReadBody, type: 'application/vnd.kubernetes.protobuf', expected: {
+      omitted: 'the protobuf body is not decoded: the decoder has no schema for "example.com/v1" kind "Widget" (built-in types only: not custom resources or aggregated APIs)',
+      bytes: WIDGET.length, sha256: createHash('sha256').update(WIDGET).digest('hex'),
+    } },
+    { name: 'CBOR', read: whole('\xd9\xd9\xf7\xa0'), type: 'application/cbor', expected: {
+      omitted: 'content type application/cbor is not recorded', bytes: 8, sha256: createHash('sha256').update('\xd9\xd9\xf7\xa0').digest('hex'),
     } },
     { name: 'an incomplete body', read: { complete: false, head: Buffer.from('{"a":'), bytesRead: 5 } as ReadBody, type: 'application/json', expected: { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: 5 } },
   ])('keeps $name as $expected', ({ read, type, expected }) => {
