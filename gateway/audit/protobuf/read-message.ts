@@ -5,6 +5,7 @@
 // the values become in JSON is render-json.ts's business.
 import type { FieldPlan, MessagePlan, MessagePlans } from './message-plan.ts';
 import { goString, isValidUtf8 } from './go-text.ts';
+import { quantityJson } from './quantity.ts';
 import { int32Of, int64Of, ProtobufBodyError, WireReader, WIRE_BYTES, WIRE_VARINT } from './wire.ts';
 
 /** A decoded message: one slot per schema field (undefined: never on the wire). */
@@ -56,8 +57,23 @@ function messageValue(field: FieldPlan, r: WireReader, into: MessageState | unde
     return readMessage(plan, r.buf, { start, end }, nested);
   }
   const state = into === undefined || into === ZERO_TIME ? [] : into;
-  readMessageInto(plan, new WireReader(r.buf, start, end), state, nested);
+  if (plan.special === 'Quantity') readQuantityInto(plan, new WireReader(r.buf, start, end), state);
+  else readMessageInto(plan, new WireReader(r.buf, start, end), state, nested);
   return state;
+}
+
+/**
+ * Quantity's own Unmarshal parses every string it meets, so a bad one fails the body even when a
+ * later one replaces it; the slot keeps the JSON form of the last.
+ */
+function readQuantityInto(plan: MessagePlan, r: WireReader, state: MessageState): void {
+  while (!r.done) {
+    const { field, wire } = r.tag();
+    if (field !== 1) { r.skip(wire); continue; }
+    if (wire !== WIRE_BYTES) throw new ProtobufBodyError(`field 1 of ${plan.name} has wire type ${String(wire)}`);
+    const { start, end } = r.delimited();
+    state[0] = quantityJson(goString(r.buf, start, end));
+  }
 }
 
 function readRepeated(field: FieldPlan, wire: number, r: WireReader, list: unknown[], ctx: Context): void {

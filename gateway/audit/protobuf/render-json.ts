@@ -6,7 +6,6 @@ import { isUtf8 } from 'node:buffer';
 import type { FieldPlan, MessagePlan, MessagePlans } from './message-plan.ts';
 import { ZERO_TIME, zeroScalar, type MapState, type MessageState } from './read-message.ts';
 import { formatDuration, formatMicroTime, formatTime } from './go-time.ts';
-import { quantityJson } from './quantity.ts';
 import { ProtobufBodyError } from './wire.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -85,10 +84,8 @@ function specialJson(plan: MessagePlan, state: MessageState | undefined): unknow
       const nanos = slotOf(plan, state, 1) ?? 0;
       return formatDuration(BigInt(nanos as number | bigint));
     }
-    case 'Quantity': {
-      const text = slotOf(plan, state, 1);
-      return text === undefined ? '0' : quantityJson(text as string);
-    }
+    // Read (and checked) as it arrived: the slot holds its JSON form already.
+    case 'Quantity': return state?.[0] ?? '0';
     case 'IntOrString': return intOrStringJson(plan, state);
     case 'RawExtension': return rawExtensionJson(slotOf(plan, state, 1) as Buffer | undefined);
     default: return fieldsV1Json(slotOf(plan, state, 1) as Buffer | undefined);
