@@ -42,19 +42,14 @@ export function createProtobufBodyDecoder(schema?: ProtobufSchema): ProtobufBody
   return (body) => {
     plans ??= createMessagePlans(schema ?? protobufSchema());
     renderer ??= new JsonRenderer(plans);
-    try {
-      const { apiVersion, kind, raw } = envelope(plans, body);
-      const message = plans.messageFor(apiVersion, kind);
-      if (message === undefined) {
-        throw new ProtobufBodyError(`the decoder has no schema for ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} (built-in types only: not custom resources or aggregated APIs)`);
-      }
-      const plan = plans.plan(message);
-      const object = renderer.message(plan, readMessage(plan, raw, { start: 0, end: raw.length }, { plans }));
-      // The API server sets apiVersion and kind from the envelope (TypeMeta is never on the wire).
-      return plan.typeMeta ? { apiVersion, kind, ...(object as Record<string, unknown>) } : object;
-    } catch (error) {
-      if (error instanceof RangeError) throw new ProtobufBodyError('the body is too deeply nested to decode');
-      throw error;
+    const { apiVersion, kind, raw } = envelope(plans, body);
+    const message = plans.messageFor(apiVersion, kind);
+    if (message === undefined) {
+      throw new ProtobufBodyError(`the decoder has no schema for ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} (built-in types only: not custom resources or aggregated APIs)`);
     }
+    const plan = plans.plan(message);
+    const object = renderer.message(plan, readMessage(plan, raw, { start: 0, end: raw.length }, { plans }));
+    // The API server sets apiVersion and kind from the envelope (TypeMeta is never on the wire).
+    return plan.typeMeta ? { apiVersion, kind, ...(object as Record<string, unknown>) } : object;
   };
 }

@@ -16,12 +16,11 @@ export type MapState = Map<string, unknown>;
 /** A Time or MicroTime sent as zero bytes: Go's zero time, not the Unix epoch. */
 export const ZERO_TIME: MessageState = Object.freeze([]) as unknown as MessageState;
 
-// Kubernetes objects nest a dozen levels; a body nesting deeper is refused, not walked.
-const MAX_DEPTH = 100;
-
+// Reading recurses once per nested message, so at most as deep as the schema's types nest (14
+// levels today: the generator refuses recursive messages); unknown fields, groups included, are
+// skipped without recursing.
 interface Context {
   readonly plans: MessagePlans;
-  readonly depth: number;
 }
 
 function wireError(plan: MessagePlan, field: FieldPlan, wire: number): ProtobufBodyError {
@@ -51,14 +50,13 @@ function isVarintScalar(field: FieldPlan): boolean {
 function messageValue(field: FieldPlan, r: WireReader, into: MessageState | undefined, ctx: Context): MessageState {
   const { start, end } = r.delimited();
   const plan = ctx.plans.plan(field.message);
-  const nested = { plans: ctx.plans, depth: ctx.depth + 1 };
   if (plan.special === 'Time' || plan.special === 'MicroTime') {
     if (start === end) return ZERO_TIME;
-    return readMessage(plan, r.buf, { start, end }, nested);
+    return readMessage(plan, r.buf, { start, end }, ctx);
   }
   const state = into === undefined || into === ZERO_TIME ? [] : into;
   if (plan.special === 'Quantity') readQuantityInto(plan, new WireReader(r.buf, start, end), state);
-  else readMessageInto(plan, new WireReader(r.buf, start, end), state, nested);
+  else readMessageInto(plan, new WireReader(r.buf, start, end), state, ctx);
   return state;
 }
 
@@ -140,7 +138,6 @@ function readField(plan: MessagePlan, field: FieldPlan, wire: number, r: WireRea
 }
 
 function readMessageInto(plan: MessagePlan, r: WireReader, state: MessageState, ctx: Context): void {
-  if (ctx.depth > MAX_DEPTH) throw new ProtobufBodyError(`the body nests messages more than ${String(MAX_DEPTH)} deep`);
   while (!r.done) {
     const { field: number, wire } = r.tag();
     const field = plan.byNumber.get(number);
@@ -150,8 +147,8 @@ function readMessageInto(plan: MessagePlan, r: WireReader, state: MessageState, 
 }
 
 /** Reads `buf[start, end)` as a message of this plan. */
-export function readMessage(plan: MessagePlan, buf: Buffer, bounds: { start: number; end: number }, ctx: { plans: MessagePlans; depth?: number }): MessageState {
+export function readMessage(plan: MessagePlan, buf: Buffer, bounds: { start: number; end: number }, ctx: Context): MessageState {
   const state: MessageState = [];
-  readMessageInto(plan, new WireReader(buf, bounds.start, bounds.end), state, { plans: ctx.plans, depth: ctx.depth ?? 0 });
+  readMessageInto(plan, new WireReader(buf, bounds.start, bounds.end), state, ctx);
   return state;
 }

@@ -207,6 +207,18 @@ function checkJsonNames(messages: Readonly<Record<string, readonly SchemaField[]
   }
 }
 
+/** The decoder recurses once per nested message: a message that contains itself would let a body choose the depth. */
+function checkNoRecursion(messages: Readonly<Record<string, readonly SchemaField[]>>): void {
+  const done = new Set<string>();
+  const visit = (message: string, path: readonly string[]): void => {
+    if (path.includes(message)) throw new SchemaBuildError(`recursive message: ${[...path, message].join(' → ')}`);
+    if (done.has(message)) return;
+    for (const [, , type] of messages[message] ?? []) if (type in messages) visit(type, [...path, message]);
+    done.add(message);
+  };
+  for (const message of Object.keys(messages)) visit(message, []);
+}
+
 function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -235,6 +247,7 @@ export function buildSchema(sources: SchemaSources): ProtobufSchema {
     }
   }
   checkJsonNames(messages);
+  checkNoRecursion(messages);
   return {
     source: `k8s.io/api@${sources.version} k8s.io/apimachinery@${sources.version}`,
     messages: sortedRecord(messages),
