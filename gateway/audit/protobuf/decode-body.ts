@@ -5,7 +5,7 @@
 // schema does not have (a custom resource, an aggregated API's type), a malformed body or a value
 // with no exact JSON form throws ProtobufBodyError saying why: nothing is guessed.
 import { createMessagePlans, type MessagePlans } from './message-plan.ts';
-import { readMessage } from './read-message.ts';
+import { MessageReader } from './read-message.ts';
 import { JsonRenderer } from './render-json.ts';
 import { protobufSchema, type ProtobufSchema } from './schema.ts';
 import { ProtobufBodyError } from './wire.ts';
@@ -16,13 +16,13 @@ export const KUBERNETES_PROTOBUF_MAGIC = Buffer.from('k8s\0', 'latin1');
 
 export type ProtobufBodyDecoder = (body: Buffer) => unknown;
 
-function envelope(plans: MessagePlans, body: Buffer): { apiVersion: string; kind: string; raw: Buffer } {
+function envelope(plans: MessagePlans, reader: MessageReader, body: Buffer): { apiVersion: string; kind: string; raw: Buffer } {
   if (body.length < KUBERNETES_PROTOBUF_MAGIC.length || !body.subarray(0, 4).equals(KUBERNETES_PROTOBUF_MAGIC)) {
     throw new ProtobufBodyError('the body does not start with the Kubernetes protobuf magic k8s\\0');
   }
   if (body.length === KUBERNETES_PROTOBUF_MAGIC.length) throw new ProtobufBodyError('the body has no envelope after its magic');
   const unknown = plans.plan('runtime.Unknown');
-  const state = readMessage(unknown, body, { start: 4, end: body.length }, { plans });
+  const state = reader.read(unknown, body, { start: 4, end: body.length });
   const typeMetaField = unknown.byNumber.get(1);
   const rawField = unknown.byNumber.get(2);
   const typeMeta = typeMetaField === undefined ? undefined : state[typeMetaField.index] as unknown[] | undefined;
@@ -38,17 +38,19 @@ function envelope(plans: MessagePlans, body: Buffer): { apiVersion: string; kind
 /** A decoder over a schema (the checked-in one by default, loaded on the first call). */
 export function createProtobufBodyDecoder(schema?: ProtobufSchema): ProtobufBodyDecoder {
   let plans: MessagePlans | undefined;
+  let reader: MessageReader | undefined;
   let renderer: JsonRenderer | undefined;
   return (body) => {
     plans ??= createMessagePlans(schema ?? protobufSchema());
+    reader ??= new MessageReader(plans);
     renderer ??= new JsonRenderer(plans);
-    const { apiVersion, kind, raw } = envelope(plans, body);
+    const { apiVersion, kind, raw } = envelope(plans, reader, body);
     const message = plans.messageFor(apiVersion, kind);
     if (message === undefined) {
       throw new ProtobufBodyError(`the decoder has no schema for ${JSON.stringify(apiVersion)} kind ${JSON.stringify(kind)} (built-in types only: not custom resources or aggregated APIs)`);
     }
     const plan = plans.plan(message);
-    const object = renderer.message(plan, readMessage(plan, raw, { start: 0, end: raw.length }, { plans }));
+    const object = renderer.message(plan, reader.read(plan, raw, { start: 0, end: raw.length }));
     // The API server sets apiVersion and kind from the envelope (TypeMeta is never on the wire).
     return plan.typeMeta ? { apiVersion, kind, ...(object as Record<string, unknown>) } : object;
   };

@@ -10,9 +10,9 @@ import { createProtobufBodyDecoder } from './decode-body.ts';
 interface KubectlWrite { command: string; body: string; kubectlJson: unknown }
 interface ServerObject { path: string; protobuf: string; json: unknown }
 
-const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8')) as T;
-const writes = load<KubectlWrite[]>('kubectl-writes.json');
-const objects = load<ServerObject[]>('api-server-objects.json');
+const load = (name: string): unknown => JSON.parse(readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8'));
+const writes = load('kubectl-writes.json') as KubectlWrite[];
+const objects = load('api-server-objects.json') as ServerObject[];
 const decode = createProtobufBodyDecoder();
 
 describe('kubectl\'s protobuf writes', () => {

@@ -11,6 +11,8 @@ const SPECIALS: Readonly<Record<string, SpecialKind>> = {
 };
 
 export interface FieldPlan {
+  /** The message the field belongs to (for errors). */
+  readonly owner: string;
   /** Where the field's value is kept in a decoded message (its position in the schema). */
   readonly index: number;
   readonly number: number;
@@ -52,7 +54,7 @@ export function createMessagePlans(schema: ProtobufSchema): MessagePlans {
   const build = (name: string): MessagePlan => {
     if (!Object.hasOwn(schema.messages, name)) throw new ProtobufBodyError(`the schema has no message ${name}`);
     const fields = (schema.messages[name] ?? []).map(([number, json, type, flags], index): FieldPlan => ({
-      index, number, json,
+      owner: name, index, number, json,
       scalar: (SCALAR_TYPES as readonly string[]).includes(type) ? type as ScalarType : undefined,
       message: type,
       repeated: flags.includes('r'), map: flags.includes('m'), pointer: flags.includes('p'),

@@ -32,34 +32,41 @@ function invalid(text: string, why: string): ProtobufBodyError {
 
 interface Scanned { positive: boolean; value: string; num: string; denom: string; suffix: string }
 
+/** The index of the first character at or after `i` that is not in the class. */
+function skipWhile(str: string, i: number, accepts: (c: string) => boolean): number {
+  let j = i;
+  while (j < str.length && accepts(str[j] ?? '')) j++;
+  return j;
+}
+
+const isDigit = (c: string): boolean => DIGITS.test(c);
+
+/** The suffix part (letters, a sign, digits) when it runs to the end of the string, else null. */
+function scanSuffix(str: string, start: number): string | null {
+  let pos = skipWhile(str, start, (c) => SUFFIX_CHARS.includes(c));
+  if (str[pos] === '-' || str[pos] === '+') pos++;
+  return skipWhile(str, pos, isDigit) >= str.length ? str.slice(start) : null;
+}
+
 /** parseQuantityString: sign, digits (leading zeros dropped), fraction, suffix; null on a bad form. */
 function scanQuantity(str: string): Scanned | null {
-  const end = str.length;
-  let positive = true;
-  let pos = 0;
-  if (str[0] === '-') { positive = false; pos++; } else if (str[0] === '+') pos++;
-  while (pos < end && str[pos] === '0') pos++;
-  if (pos >= end) return { positive, value: '0', num: '0', denom: '', suffix: '' };
-  let i = pos;
-  while (i < end && DIGITS.test(str[i] ?? '')) i++;
-  if (i >= end) return { positive, value: str, num: str.slice(pos), denom: '', suffix: '' };
-  const num = str.slice(pos, i) === '' ? '0' : str.slice(pos, i);
-  pos = i;
+  const positive = str[0] !== '-';
+  const signed = str[0] === '-' || str[0] === '+' ? 1 : 0;
+  const start = skipWhile(str, signed, (c) => c === '0');
+  if (start >= str.length) return { positive, value: '0', num: '0', denom: '', suffix: '' };
+  const numEnd = skipWhile(str, start, isDigit);
+  if (numEnd >= str.length) return { positive, value: str, num: str.slice(start), denom: '', suffix: '' };
+  const num = numEnd === start ? '0' : str.slice(start, numEnd);
+  let pos = numEnd;
   let denom = '';
   if (str[pos] === '.') {
-    pos++;
-    let j = pos;
-    while (j < end && DIGITS.test(str[j] ?? '')) j++;
-    denom = str.slice(pos, j);
-    if (j >= end) return { positive, value: str, num, denom, suffix: '' };
-    pos = j;
+    const denomEnd = skipWhile(str, pos + 1, isDigit);
+    denom = str.slice(pos + 1, denomEnd);
+    if (denomEnd >= str.length) return { positive, value: str, num, denom, suffix: '' };
+    pos = denomEnd;
   }
-  const value = str.slice(0, pos);
-  const suffixStart = pos;
-  while (pos < end && SUFFIX_CHARS.includes(str[pos] ?? '')) pos++;
-  if (pos < end && (str[pos] === '-' || str[pos] === '+')) pos++;
-  while (pos < end && DIGITS.test(str[pos] ?? '')) pos++;
-  return pos >= end ? { positive, value, num, denom, suffix: str.slice(suffixStart) } : null;
+  const suffix = scanSuffix(str, pos);
+  return suffix === null ? null : { positive, value: str.slice(0, pos), num, denom, suffix };
 }
 
 const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -140,16 +147,22 @@ function compareDec(a: Dec, b: Dec): number {
   return ma === mb ? 0 : ma > mb ? 1 : -1;
 }
 
+/** inf.Dec's SetString of the number part: sign, digits, a fraction. */
+function decimalOf(text: string, value: string): { m: bigint; e: number; negative: boolean } {
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value);
+  const whole = match?.[2] ?? '';
+  const fraction = match?.[3] ?? '';
+  if (match === null || whole + fraction === '') throw invalid(text, 'has no number');
+  return { m: BigInt(whole + fraction), e: -fraction.length, negative: match[1] === '-' };
+}
+
 /** The parser's slow path: an inf.Dec, rounded up to nanounits, BinarySI capped at 2^63-1. */
 function slowPath(text: string, s: Scanned, suffix: { base: 2 | 10; exponent: number; format: Format }): Quantity {
-  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s.value);
-  if (match === null || `${match[2] ?? ''}${match[3] ?? ''}` === '') throw invalid(text, 'has no number');
-  const digits = `${match[2] ?? ''}${match[3] ?? ''}`;
-  let m = BigInt(digits);
-  let e = -(match[3] ?? '').length;
+  const parsed = decimalOf(text, s.value);
+  let { m, e } = parsed;
   if (suffix.base === 10) e += suffix.exponent;
   else m *= 1n << BigInt(suffix.exponent);
-  const negative = match[1] === '-' && m !== 0n;
+  const negative = parsed.negative && m !== 0n;
   let amount: Dec = roundUpToNano({ m, e });
   let format = suffix.format;
   if (format === 'BinarySI' && compareDec(amount, { m: MAX_INT64, e: 0 }) > 0) amount = { m: MAX_INT64, e: 0 };

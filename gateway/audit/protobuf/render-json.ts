@@ -66,7 +66,7 @@ function intOrStringJson(plan: MessagePlan, state: MessageState | undefined): un
   const type = slotOf(plan, state, 1) ?? 0;
   if (type === 0) return scalarJson(slotOf(plan, state, 2) ?? 0);
   if (type === 1) return slotOf(plan, state, 3) ?? '';
-  throw new ProtobufBodyError(`an IntOrString has type ${String(type)}, neither int (0) nor string (1)`);
+  throw new ProtobufBodyError(`an IntOrString has type ${typeof type === 'number' || typeof type === 'bigint' ? type.toString() : '?'}, neither int (0) nor string (1)`);
 }
 
 function timeSeconds(value: unknown): number {
@@ -120,21 +120,32 @@ export class JsonRenderer {
       Object.assign(out, this.message(this.plans.plan(field.message), value as MessageState | undefined));
       return;
     }
-    const omittable = field.omitempty || field.omitzero;
-    if (field.repeated || field.map || field.pointer || field.scalar === 'bytes' || this.isSlice(field)) {
-      // Go values that can be nil: absent is nil, left out by omitempty and omitzero, else null.
-      if (value === undefined) { if (!omittable) setOwn(out, field.json, null); return; }
-      if (field.omitempty && this.isEmptyCollection(field, value)) return;
+    if (this.isNillable(field)) this.nillable(out, field, value);
+    else if (field.scalar !== undefined) this.scalar(out, field, value ?? zeroScalar(field.scalar));
+    else this.struct(out, field, value as MessageState | undefined);
+  }
+
+  /** Go values that can be nil (pointers, slices, maps, bytes): absent is nil. */
+  private isNillable(field: FieldPlan): boolean {
+    return field.repeated || field.map || field.pointer || field.scalar === 'bytes' || this.isSlice(field);
+  }
+
+  /** nil is left out by omitempty and omitzero, else null; an empty collection is left out by omitempty. */
+  private nillable(out: JsonObject, field: FieldPlan, value: unknown): void {
+    if (value === undefined) {
+      if (!field.omitempty && !field.omitzero) setOwn(out, field.json, null);
+    } else if (!(field.omitempty && this.isEmptyCollection(field, value))) {
       setOwn(out, field.json, this.present(field, value));
-      return;
     }
-    if (field.scalar !== undefined) {
-      const scalar = value ?? zeroScalar(field.scalar);
-      if (!(omittable && isZeroScalar(scalar))) setOwn(out, field.json, scalarJson(scalar));
-      return;
-    }
-    // A struct: omitempty never leaves it out; omitzero (on Time and MicroTime only) when it is zero.
-    const json = this.message(this.plans.plan(field.message), value as MessageState | undefined);
+  }
+
+  private scalar(out: JsonObject, field: FieldPlan, value: unknown): void {
+    if (!((field.omitempty || field.omitzero) && isZeroScalar(value))) setOwn(out, field.json, scalarJson(value));
+  }
+
+  /** A struct: omitempty never leaves it out; omitzero (on Time and MicroTime only) when it is zero. */
+  private struct(out: JsonObject, field: FieldPlan, value: MessageState | undefined): void {
+    const json = this.message(this.plans.plan(field.message), value);
     if (!(field.omitzero && json === null)) setOwn(out, field.json, json);
   }
 

@@ -48,7 +48,6 @@ export class WireReader {
 
   varint(): Varint {
     let lo = 0;
-    let hi = 0;
     for (let i = 0; i < 4; i++) {
       const b = this.byte();
       lo |= (b & 0x7f) << (7 * i);
@@ -56,7 +55,7 @@ export class WireReader {
     }
     const fifth = this.byte();
     lo |= (fifth & 0x7f) << 28;
-    hi = (fifth & 0x7f) >> 4;
+    let hi = (fifth & 0x7f) >> 4;
     if (fifth < 0x80) return { lo: lo >>> 0, hi };
     for (let i = 0; i < 5; i++) {
       const b = this.byte();

@@ -107,19 +107,28 @@ function fieldFlags(proto: ProtoField, go: GoField, tag: JsonTag, inline: boolea
   ].join('');
 }
 
+const isScalar = (type: string): boolean => (SCALAR_TYPES as readonly string[]).includes(type);
+
+/** Inlining and omitzero: the decoder has rules for embedded structs and for omitzero on scalars, pointers and times. */
+function checkJsonOptions(proto: ProtoField, go: GoField, type: string, where: string): void {
+  const tag = jsonTag(go);
+  const inline = go.embedded && tag.name === '' && !tag.hidden;
+  if (inline && (go.type.startsWith('*') || isScalar(type) || proto.label !== 'optional')) {
+    throw new SchemaBuildError(`${where}: only embedded structs can be inlined`);
+  }
+  if (tag.omitzero && !isScalar(type) && !go.type.startsWith('*') && type !== 'meta.v1.Time' && type !== 'meta.v1.MicroTime') {
+    throw new SchemaBuildError(`${where}: omitzero on ${type} has no rule in the decoder`);
+  }
+}
+
 function schemaField(proto: ProtoField, go: GoField, ctx: FieldContext): SchemaField {
   const where = `${ctx.where}.${go.name}`;
   if (proto.label === 'map' && proto.keyType !== 'string') throw new SchemaBuildError(`${where}: map keys of type ${proto.keyType ?? '?'} are not supported`);
   const type = resolveType(proto, ctx.pkg, ctx.known, where);
   checkGoShape(proto, go.type, type, { ...ctx, where });
+  checkJsonOptions(proto, go, type, where);
   const tag = jsonTag(go);
   const inline = go.embedded && tag.name === '' && !tag.hidden;
-  if (inline && (go.type.startsWith('*') || (SCALAR_TYPES as readonly string[]).includes(type) || proto.label !== 'optional')) {
-    throw new SchemaBuildError(`${where}: only embedded structs can be inlined`);
-  }
-  if (tag.omitzero && !(SCALAR_TYPES as readonly string[]).includes(type) && !go.type.startsWith('*') && type !== 'meta.v1.Time' && type !== 'meta.v1.MicroTime') {
-    throw new SchemaBuildError(`${where}: omitzero on ${type} has no rule in the decoder`);
-  }
   const jsonName = inline || tag.hidden ? '' : tag.name === '' ? go.name : tag.name;
   return [proto.number, jsonName, type, fieldFlags(proto, go, tag, inline)];
 }

@@ -98,15 +98,20 @@ class BodyGenerator {
     }
   }
 
+  private mapEntries(w: ProtoWriter, field: FieldPlan, depth: number): void {
+    const rng = this.rng;
+    for (let i = Math.floor(rng() * 3); i > 0; i--) {
+      const entry = new ProtoWriter();
+      if (rng() < 0.9) entry.bytes(1, pick(rng, KEYS));
+      if (rng() < 0.9) this.value(entry, field, 2, depth);
+      w.bytes(field.number, entry);
+    }
+  }
+
   private field(w: ProtoWriter, field: FieldPlan, depth: number): void {
     const rng = this.rng;
     if (field.map) {
-      for (let i = Math.floor(rng() * 3); i > 0; i--) {
-        const entry = new ProtoWriter();
-        if (rng() < 0.9) entry.bytes(1, pick(rng, KEYS));
-        if (rng() < 0.9) this.value(entry, field, 2, depth);
-        w.bytes(field.number, entry);
-      }
+      this.mapEntries(w, field, depth);
       return;
     }
     const numeric = field.scalar === 'int32' || field.scalar === 'int64' || field.scalar === 'bool';
