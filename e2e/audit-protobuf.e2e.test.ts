@@ -35,7 +35,7 @@ type AuditRecord = Record<string, unknown> & { requestObject?: unknown; requestU
 
 async function auditRecords(): Promise<AuditRecord[]> {
   const text = await readFile(gw.auditFile, 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+  return text.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditRecord);
 }
 
 /** The RequestReceived record of the create of `name` in `resource`. */
@@ -209,6 +209,24 @@ describe('audit level Request: kubectl\'s protobuf writes', () => {
     await viaGateway('POST', `/api/v1/namespaces/${NS}/configmaps?fieldManager=${marker}`, { 'content-type': type }, body);
     const record = (await auditRecords()).find((r) => r.stage === 'RequestReceived' && (r.requestURI ?? '').includes(marker));
     expect(record?.requestObject).toStrictEqual({ omitted: expect.stringMatching(reason) as unknown, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+  });
+
+  it.each([
+    { name: 'a JSON body with a number beyond any float (1e400)', type: 'application/json', body: Buffer.from(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"huge-json"},"data":{"n":1e400}}`) },
+    { name: 'a YAML body with .inf', type: 'application/apply-patch+yaml', body: Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge-yaml\ndata:\n  n: .inf\n') },
+    { name: 'a protobuf body whose RawExtension holds 1e400', type: 'application/vnd.kubernetes.protobuf', body: kubernetesBody('apps/v1', 'ControllerRevision', new ProtoWriter().bytes(1, new ProtoWriter().bytes(1, 'huge-raw')).bytes(2, new ProtoWriter().bytes(1, '{"n":1e400}')).number(3, 1)) },
+  ])('keeps $name as its digest, and the API server answers the request', async ({ type, body }) => {
+    const marker = randomBytes(4).toString('hex');
+    const resource = type.includes('protobuf') ? `/apis/apps/v1/namespaces/${NS}/controllerrevisions` : `/api/v1/namespaces/${NS}/configmaps`;
+    const path = type.includes('yaml') ? `${resource}/huge-yaml?fieldManager=${marker}` : `${resource}?fieldManager=${marker}`;
+    const answer = await viaGateway(type.includes('yaml') ? 'PATCH' : 'POST', path, { 'content-type': type }, body);
+    // The API server's own answer (it refuses the value), not the gateway's audit failure (503).
+    expect(answer.body).toMatch(/"kind":"Status"/);
+    expect(answer.body).not.toContain('the audit log is unavailable');
+    expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
+    expect(answer.status, answer.body).toBeLessThan(500);
+    const record = (await auditRecords()).find((r) => r.stage === 'RequestReceived' && (r.requestURI ?? '').includes(marker));
+    expect(record?.requestObject).toStrictEqual({ omitted: expect.stringMatching(/number JSON cannot carry/) as unknown, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
   });
 
   it('recognises the protobuf content type however it is spelt, so masking still applies', async () => {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { connect } from 'node:net';
+import { kubernetesBody, ProtoWriter } from './audit/protobuf/test-support/proto-writer.ts';
 import { bodyForAudit, declaredBodyLength, hasRequestBody, readRequestBody, RequestBodyAbortedError, type ReadBody } from './request-body.ts';
 
 let server: Server | undefined;
@@ -128,5 +129,20 @@ describe('bodyForAudit', () => {
     { name: 'an incomplete body', read: { complete: false, head: Buffer.from('{"a":'), bytesRead: 5 } as ReadBody, type: 'application/json', expected: { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: 5 } },
   ])('keeps $name as $expected', ({ read, type, expected }) => {
     expect(bodyForAudit(read, type, parseYaml)).toEqual(expected);
+  });
+
+  // The record is hashed as canonical JSON, which has no form for Infinity, and walked recursively:
+  // such a body used to fail the audit write, so the request was refused with no record at all.
+  const digest = (body: Buffer, omitted: RegExp): unknown => ({ omitted: expect.stringMatching(omitted) as unknown, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+  const deep = Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+  const rawExtension = kubernetesBody('apps/v1', 'ControllerRevision', new ProtoWriter().bytes(2, new ProtoWriter().bytes(1, '{"n":1e400}')));
+  it.each([
+    { name: 'a JSON number beyond any float', body: Buffer.from('{"data":{"n":1e400}}'), type: 'application/json', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a YAML .inf', body: Buffer.from('data:\n  n: .inf\n'), type: 'application/apply-patch+yaml', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a YAML .nan', body: Buffer.from('n: .nan\n'), type: 'application/apply-patch+yaml', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a protobuf RawExtension holding 1e400', body: rawExtension, type: 'application/vnd.kubernetes.protobuf', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'JSON nested 5000 deep', body: deep, type: 'application/json', omitted: /^the body nests deeper than \d+ levels/ },
+  ])('keeps $name as its digest', ({ body, type, omitted }) => {
+    expect(bodyForAudit({ complete: true, body }, type, parseYaml)).toEqual(digest(body, omitted));
   });
 });

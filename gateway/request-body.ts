@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createProtobufBodyDecoder, ProtobufBodyError, type ProtobufBodyDecoder } from './audit/protobuf/decode-body.ts';
+import { unrecordableReason } from './audit/recordable-value.ts';
 
 const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
@@ -103,28 +104,34 @@ function decodeProtobuf(body: Buffer): unknown {
  * The body as the audit record keeps it: JSON (or YAML, for server-side apply) parsed into a
  * value, Kubernetes protobuf (kubectl's creates) decoded into the JSON the API server would write
  * for the same object; anything else, or an incomplete body, as a note saying why it is not there.
- * A protobuf body the decoder cannot read exactly (a custom resource's kind, malformed bytes) and
- * any other content type (CBOR) are kept as their size and SHA-256, which still tie the record to
- * the exact bytes forwarded.
+ * A protobuf body the decoder cannot read exactly (a custom resource's kind, malformed bytes), a
+ * value no record can hold (recordable-value.ts) and any other content type (CBOR) are kept as
+ * their size and SHA-256, which still tie the record to the exact bytes forwarded.
  */
 export function bodyForAudit(read: ReadBody, contentType: string | undefined, parseYaml: (text: string) => unknown, decode: ProtobufBodyDecoder = decodeProtobuf): unknown {
   if (!read.complete) return { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: read.bytesRead };
   if (read.body.length === 0) return undefined;
-  const type = mediaType(contentType);
+  const parsed = parsedBody(read.body, mediaType(contentType), parseYaml, decode);
+  if (parsed.omitted !== undefined) return parsed.omitted;
+  const unrecordable = unrecordableReason(parsed.value);
+  return unrecordable === undefined ? parsed.value : digest(read.body, unrecordable);
+}
+
+function parsedBody(body: Buffer, type: string, parseYaml: (text: string) => unknown, decode: ProtobufBodyDecoder): { value?: unknown; omitted?: unknown } {
   if (type === KUBERNETES_PROTOBUF) {
     try {
-      return decode(read.body);
+      return { value: decode(body) };
     } catch (error) {
-      if (error instanceof ProtobufBodyError) return digest(read.body, `the protobuf body is not decoded: ${error.reason}`);
+      if (error instanceof ProtobufBodyError) return { omitted: digest(body, `the protobuf body is not decoded: ${error.reason}`) };
       throw error;
     }
   }
-  const text = read.body.toString('utf8');
+  const text = body.toString('utf8');
   try {
-    if (type.endsWith('json')) return JSON.parse(text) as unknown;
-    if (type.endsWith('yaml')) return parseYaml(text);
+    if (type.endsWith('json')) return { value: JSON.parse(text) as unknown };
+    if (type.endsWith('yaml')) return { value: parseYaml(text) };
   } catch {
-    return { omitted: `the body is not valid ${type}` };
+    return { omitted: { omitted: `the body is not valid ${type}` } };
   }
-  return digest(read.body, `content type ${type === '' ? '(none)' : type} is not recorded`);
+  return { omitted: digest(body, `content type ${type === '' ? '(none)' : type} is not recorded`) };
 }
