@@ -1,7 +1,7 @@
 // A Kubernetes protobuf body (`application/vnd.kubernetes.protobuf`, what kubectl and client-go
 // send for built-in types) as the JSON the API server writes for the same object. The body is the
 // 4-byte magic `k8s\0` and a runtime.Unknown envelope: the object's apiVersion and kind, and its
-// message bytes. The kind's message comes from the generated schema (schema.gen.json); a kind the
+// message bytes. The kind's message comes from the generated schema (schema.gen.ts); a kind the
 // schema does not have (a custom resource, an aggregated API's type), a malformed body or a value
 // with no exact JSON form throws ProtobufBodyError saying why: nothing is guessed.
 import { createMessagePlans, type MessagePlans } from './message-plan.ts';

@@ -1,6 +1,6 @@
 // The schema's messages turned into lookup tables for the decoder, built on first use of each
 // message and kept for the life of the schema.
-import { SCALAR_TYPES, type ProtobufSchema, type ScalarType } from './schema.ts';
+import { SCALAR_TYPES, type ProtobufSchema, type ScalarType } from './schema-types.ts';
 import { ProtobufBodyError } from './wire.ts';
 
 export type SpecialKind = 'Time' | 'MicroTime' | 'Duration' | 'FieldsV1' | 'Quantity' | 'IntOrString' | 'RawExtension';

@@ -3,13 +3,13 @@
 // them, so this never skips.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { generateSchemaText } from './generate-schema.ts';
-import { SCHEMA_FILE, protobufSchema } from './schema.ts';
+import { generateSchemaText, SCHEMA_FILE } from './generate-schema.ts';
+import { protobufSchema } from './schema.ts';
 
-describe('the protobuf schema (schema.gen.json)', () => {
+describe('the protobuf schema (schema.gen.ts)', () => {
   it('matches the proto and Go files at the pinned Kubernetes version (run `npm run generate:protobuf` after changing it)', async () => {
     const committed = await readFile(SCHEMA_FILE, 'utf8');
-    expect(committed === await generateSchemaText(), 'gateway/audit/protobuf/schema.gen.json is stale: run npm run generate:protobuf').toBe(true);
+    expect(committed === await generateSchemaText(), 'gateway/audit/protobuf/schema.gen.ts is stale: run npm run generate:protobuf').toBe(true);
   }, 300_000);
 
   it('indexes the kinds kubectl writes as protobuf by apiVersion and kind', () => {

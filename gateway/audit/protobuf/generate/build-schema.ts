@@ -3,7 +3,7 @@
 // omitzero, pointer, inlined), plus the index of kinds from each package's register.go. Every
 // mismatch between the two sources, and every Go construct the decoder has no rule for, stops the
 // generator with the message and field named: the decoder must never meet a shape it would guess at.
-import { SCALAR_TYPES, type ProtobufSchema, type ScalarType, type SchemaField } from '../schema.ts';
+import { SCALAR_TYPES, type ProtobufSchema, type ScalarType, type SchemaField } from '../schema-types.ts';
 import { readGoFile, structFields, type GoField, type GoPackage, type GoStruct } from './go-structs.ts';
 import { parseProtoFile, type ProtoField, type ProtoFile, type ProtoMessage } from './proto-file.ts';
 import { parseMetaRegisterFile, parseRegisterFile, type MetaRegistration, type Registration } from './register-file.ts';

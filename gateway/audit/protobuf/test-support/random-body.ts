@@ -4,7 +4,7 @@
 // numbers, and each special type in its odd forms (an empty Time, a non-canonical Quantity, an
 // IntOrString of an impossible type, a RawExtension that is not JSON).
 import { createMessagePlans, type FieldPlan, type MessagePlans } from '../message-plan.ts';
-import type { ProtobufSchema } from '../schema.ts';
+import type { ProtobufSchema } from '../schema-types.ts';
 import { kubernetesBody, ProtoWriter } from './proto-writer.ts';
 
 export type Rng = () => number;
