@@ -4,7 +4,7 @@
 // fails the decoder fails (the body is then kept as its digest); the decoder may refuse where Go
 // does not only for the reasons listed in ALLOWED_REFUSALS, each a value JSON cannot carry exactly.
 import { isDeepStrictEqual } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../test-random.ts';
 import { createProtobufBodyDecoder, ProtobufBodyError } from './decode-body.ts';
 import { quantityJson } from './quantity.ts';
@@ -22,6 +22,7 @@ const ALLOWED_REFUSALS = [
 
 let go: GoReference;
 beforeAll(async () => { go = await buildGoReference(); }, 600_000);
+afterAll(async () => { await go.dispose(); });
 
 function attempt(f: () => unknown): { value: unknown } | { refused: string } {
   try {
@@ -36,7 +37,7 @@ describe('the protobuf decoder against apimachinery', () => {
   it.each([1, 2, 3])('writes the JSON Go writes for 1500 random bodies of every kind (seed %i)', async (seed) => {
     const schema = protobufSchema();
     const bodies = randomBodies(schema, seededRandom(seed), 1500);
-    const answers = await go(bodies.map((b) => `b ${b.body.toString('hex')}`));
+    const answers = await go.ask(bodies.map((b) => `b ${b.body.toString('hex')}`));
     const decode = createProtobufBodyDecoder(schema);
     let compared = 0;
     bodies.forEach(({ apiVersion, kind, body }, i) => {
@@ -67,7 +68,7 @@ describe('the protobuf decoder against apimachinery', () => {
       '123456789012345678901234567890', '9223372036854775807', '9223372036854775808', '9223372036854775808Ki', '8Ei', '16Ei', '1e-10', '-1e-10', '1e4294967296',
       ...Array.from({ length: 5000 }, () => randomQuantity(rng)),
     ];
-    const answers = await go(inputs.map((q) => `q ${Buffer.from(q).toString('hex')}`));
+    const answers = await go.ask(inputs.map((q) => `q ${Buffer.from(q).toString('hex')}`));
     inputs.forEach((input, i) => {
       const answer = answers[i] ?? '';
       const ours = attempt(() => quantityJson(input));
@@ -82,7 +83,7 @@ describe('the protobuf decoder against apimachinery', () => {
     const inputs = [0n, 1n, -1n, 999n, 1000n, 1500n, 999999n, 1000000n, 1500000n, 999999999n, 1000000000n, 1500000000n, 60000000000n, 3600000000000n, 5400000000123n,
       (1n << 63n) - 1n, -(1n << 63n), ...Array.from({ length: 500 }, () => BigInt(Math.floor((rng() - 0.5) * 2 ** 53)) * BigInt(Math.floor(rng() * 1000)))]
       .map((n) => BigInt.asIntN(64, n));
-    const answers = await go(inputs.map((n) => `d ${n.toString()}`));
+    const answers = await go.ask(inputs.map((n) => `d ${n.toString()}`));
     inputs.forEach((n, i) => { expect(formatDuration(n), `duration ${n.toString()}`).toBe(JSON.parse(answers[i] ?? '')); });
   });
 });

@@ -2,7 +2,7 @@
 // built once per test run with the Go toolchain the project builds Kubernetes with (the build cache
 // makes later builds take a second), then fed every request on one stdin.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,15 +10,25 @@ import { promisify } from 'node:util';
 
 const SOURCE = fileURLToPath(new URL('../testdata/go-reference/', import.meta.url));
 
-export type GoReference = (requests: readonly string[]) => Promise<string[]>;
+export interface GoReference {
+  /** One answer per request, in order. */
+  ask(requests: readonly string[]): Promise<string[]>;
+  /** Removes the built program. */
+  dispose(): Promise<void>;
+}
 
 /** Builds the reference program (downloading its modules if the cache lacks them). */
 export async function buildGoReference(): Promise<GoReference> {
-  const binary = join(await mkdtemp(join(tmpdir(), 'airlock-go-reference-')), 'go-reference');
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-go-reference-'));
+  const binary = join(dir, 'go-reference');
   await promisify(execFile)('go', ['build', '-o', binary, '.'], {
     cwd: SOURCE, env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' }, maxBuffer: 16 * 1024 * 1024,
   });
-  return (requests) => new Promise((resolve, reject) => {
+  return { ask: (requests) => ask(binary, requests), dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function ask(binary: string, requests: readonly string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
     const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
