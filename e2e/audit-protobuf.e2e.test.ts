@@ -19,10 +19,12 @@ import { apiServerRequest } from './support/api-server.ts';
 import { CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { createProtobufBodyDecoder } from '../gateway/audit/protobuf/decode-body.ts';
 import { kubernetesBody, ProtoWriter } from '../gateway/audit/protobuf/test-support/proto-writer.ts';
+import { buildGatewayClusterRole, gatewayServiceAccountName } from '../operator/resources/gateway-rbac.ts';
 
 const NS = `e2e-proto-${randomBytes(3).toString('hex')}`;
 const POLICY_NS = `${NS}-policy`;
 const CLUSTER_ROLE = `${NS}-cluster-writer`;
+const GATEWAY = { name: NS, namespace: 'airlock-system' };
 const secretValue = `s-${randomBytes(12).toString('hex')}`;
 const maskedValue = `m-${randomBytes(12).toString('hex')}`;
 let gw: TestGateway;
@@ -112,7 +114,7 @@ beforeAll(async () => {
       ],
     },
   }) });
-  gw = await startTestGateway({ name: `e2e-proto-${NS.slice(-6)}`, policyNamespace: POLICY_NS, auditLevel: 'Request' });
+  gw = await startTestGateway({ name: GATEWAY.name, policyNamespace: POLICY_NS, auditLevel: 'Request' });
   caPem = await readFile(gw.caFile);
   ciToken = await gw.oidc.token(CI_CLIENT.clientId);
   ci = await gw.kubeconfigFor(ciToken, 'ci');
@@ -127,6 +129,10 @@ afterAll(async () => {
   await kubectl(['delete', 'priorityclass', `${NS}-high`, '--ignore-not-found']);
   await kubectl(['delete', 'clusterrole', CLUSTER_ROLE, `${NS}-health`, '--ignore-not-found']);
   await kubectl(['delete', 'clusterrolebinding', CLUSTER_ROLE, `${NS}-view`, '--ignore-not-found']);
+  // What startTestGateway set up for this gateway's own identity.
+  const gatewayRole = (buildGatewayClusterRole(GATEWAY) as { metadata: { name: string } }).metadata.name;
+  await kubectl(['delete', 'clusterrole,clusterrolebinding', gatewayRole, '--ignore-not-found']);
+  await kubectl(['delete', 'serviceaccount', gatewayServiceAccountName(GATEWAY), '-n', GATEWAY.namespace, '--ignore-not-found']);
 });
 
 // Every write kubectl sends as protobuf: its `create` generators and autoscale.
