@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { connect } from 'node:net';
+import { kubernetesBody, ProtoWriter } from './audit/protobuf/test-support/proto-writer.ts';
 import { bodyForAudit, declaredBodyLength, hasRequestBody, readRequestBody, RequestBodyAbortedError, type ReadBody } from './request-body.ts';
 
 let server: Server | undefined;
@@ -97,6 +98,13 @@ describe('hasRequestBody', () => {
   });
 });
 
+// The bytes `kubectl create configmap probe-x --from-literal=a=b` sent (kubectl -v=10, v1.36.3).
+const KUBECTL_CONFIGMAP = Buffer.from(
+  '6b3873000a0f0a0276311209436f6e6669674d617012210a170a0770726f62652d781200' +
+  '1a0022002a00320038004200120' + '60a01611201621a002200', 'hex');
+// The same envelope naming a kind the schema does not know.
+const WIDGET = Buffer.concat([Buffer.from('6b3873000a180a0e', 'hex'), Buffer.from('example.com/v1'), Buffer.from('1206', 'hex'), Buffer.from('Widget'), Buffer.from('1200', 'hex')]);
+
 describe('bodyForAudit', () => {
   const whole = (text: string): ReadBody => ({ complete: true, body: Buffer.from(text) });
   it.each([
@@ -105,11 +113,36 @@ describe('bodyForAudit', () => {
     { name: 'a server-side apply (YAML)', read: whole('kind: ConfigMap\ndata:\n  k: v\n'), type: 'application/apply-patch+yaml', expected: { kind: 'ConfigMap', data: { k: 'v' } } },
     { name: 'an empty body', read: whole(''), type: 'application/json', expected: undefined },
     { name: 'invalid JSON', read: whole('{nope'), type: 'application/json; charset=utf-8', expected: { omitted: 'the body is not valid application/json' } },
-    { name: 'protobuf', read: whole('k8s\0...'), type: 'application/vnd.kubernetes.protobuf', expected: {
-      omitted: 'content type application/vnd.kubernetes.protobuf is not recorded', bytes: 7, sha256: createHash('sha256').update('k8s\0...').digest('hex'),
+    { name: 'protobuf (kubectl create configmap probe-x --from-literal=a=b, as kubectl sent it)', read: { complete: true, body: KUBECTL_CONFIGMAP } as ReadBody, type: 'application/vnd.kubernetes.protobuf', expected: {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe-x' }, data: { a: 'b' },
+    } },
+    { name: 'protobuf it cannot decode (kept as its size and digest, with the reason)', read: whole('k8s\0...'), type: 'application/vnd.kubernetes.protobuf', expected: {
+      omitted: 'the protobuf body is not decoded: illegal wire type 6', bytes: 7, sha256: createHash('sha256').update('k8s\0...').digest('hex'),
+    } },
+    { name: 'a custom resource as protobuf', read: { complete: true, body: WIDGET } as ReadBody, type: 'application/vnd.kubernetes.protobuf', expected: {
+      omitted: 'the protobuf body is not decoded: the decoder has no schema for "example.com/v1" kind "Widget" (built-in types only: not custom resources or aggregated APIs)',
+      bytes: WIDGET.length, sha256: createHash('sha256').update(WIDGET).digest('hex'),
+    } },
+    { name: 'CBOR', read: whole('\xd9\xd9\xf7\xa0'), type: 'application/cbor', expected: {
+      omitted: 'content type application/cbor is not recorded', bytes: 8, sha256: createHash('sha256').update('\xd9\xd9\xf7\xa0').digest('hex'),
     } },
     { name: 'an incomplete body', read: { complete: false, head: Buffer.from('{"a":'), bytesRead: 5 } as ReadBody, type: 'application/json', expected: { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: 5 } },
   ])('keeps $name as $expected', ({ read, type, expected }) => {
     expect(bodyForAudit(read, type, parseYaml)).toEqual(expected);
+  });
+
+  // The record is hashed as canonical JSON, which has no form for Infinity, and walked recursively:
+  // such a body used to fail the audit write, so the request was refused with no record at all.
+  const digest = (body: Buffer, omitted: RegExp): unknown => ({ omitted: expect.stringMatching(omitted) as unknown, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+  const deep = Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+  const rawExtension = kubernetesBody('apps/v1', 'ControllerRevision', new ProtoWriter().bytes(2, new ProtoWriter().bytes(1, '{"n":1e400}')));
+  it.each([
+    { name: 'a JSON number beyond any float', body: Buffer.from('{"data":{"n":1e400}}'), type: 'application/json', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a YAML .inf', body: Buffer.from('data:\n  n: .inf\n'), type: 'application/apply-patch+yaml', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a YAML .nan', body: Buffer.from('n: .nan\n'), type: 'application/apply-patch+yaml', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'a protobuf RawExtension holding 1e400', body: rawExtension, type: 'application/vnd.kubernetes.protobuf', omitted: /^the body holds a number JSON cannot carry/ },
+    { name: 'JSON nested 5000 deep', body: deep, type: 'application/json', omitted: /^the body nests deeper than \d+ levels/ },
+  ])('keeps $name as its digest', ({ body, type, omitted }) => {
+    expect(bodyForAudit({ complete: true, body }, type, parseYaml)).toEqual(digest(body, omitted));
   });
 });

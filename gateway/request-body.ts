@@ -4,6 +4,10 @@
 // forwarder sends the head and then pipes the remainder (the API server applies its own limit).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createProtobufBodyDecoder, ProtobufBodyError, type ProtobufBodyDecoder } from './audit/protobuf/decode-body.ts';
+import { unrecordableReason } from './audit/recordable-value.ts';
+
+const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
 /** The API server's own limit for most request bodies (3 MiB); nothing larger is kept whole. */
 export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -79,26 +83,55 @@ export function readRequestBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT
   });
 }
 
+/** The media type of a Content-Type header, lower-cased. */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function digest(body: Buffer, omitted: string): { omitted: string; bytes: number; sha256: string } {
+  return { omitted, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+let defaultProtobufDecoder: ProtobufBodyDecoder | undefined;
+
+/** Decodes with the checked-in schema, created on the first protobuf body (audit level Request only). */
+function decodeProtobuf(body: Buffer): unknown {
+  defaultProtobufDecoder ??= createProtobufBodyDecoder();
+  return defaultProtobufDecoder(body);
+}
+
 /**
  * The body as the audit record keeps it: JSON (or YAML, for server-side apply) parsed into a
- * value; anything else, or an incomplete body, as a note saying why it is not there. Protobuf
- * (kubectl sends built-in types that way) cannot be decoded without each type's schema, so it is
- * kept as its size and SHA-256, which still ties the record to the exact bytes forwarded.
+ * value, Kubernetes protobuf (kubectl's creates) decoded into the JSON the API server would write
+ * for the same object; anything else, or an incomplete body, as a note saying why it is not there.
+ * A protobuf body the decoder cannot read exactly (a custom resource's kind, malformed bytes), a
+ * value no record can hold (recordable-value.ts) and any other content type (CBOR) are kept as
+ * their size and SHA-256, which still tie the record to the exact bytes forwarded.
  */
-export function bodyForAudit(read: ReadBody, contentType: string | undefined, parseYaml: (text: string) => unknown): unknown {
+export function bodyForAudit(read: ReadBody, contentType: string | undefined, parseYaml: (text: string) => unknown, decode: ProtobufBodyDecoder = decodeProtobuf): unknown {
   if (!read.complete) return { omitted: 'the body is larger than the limit the gateway keeps in memory', bytesRead: read.bytesRead };
   if (read.body.length === 0) return undefined;
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const text = read.body.toString('utf8');
-  try {
-    if (type.endsWith('json')) return JSON.parse(text) as unknown;
-    if (type.endsWith('yaml')) return parseYaml(text);
-  } catch {
-    return { omitted: `the body is not valid ${type}` };
+  const parsed = parsedBody(read.body, mediaType(contentType), parseYaml, decode);
+  if (parsed.omitted !== undefined) return parsed.omitted;
+  const unrecordable = unrecordableReason(parsed.value);
+  return unrecordable === undefined ? parsed.value : digest(read.body, unrecordable);
+}
+
+function parsedBody(body: Buffer, type: string, parseYaml: (text: string) => unknown, decode: ProtobufBodyDecoder): { value?: unknown; omitted?: unknown } {
+  if (type === KUBERNETES_PROTOBUF) {
+    try {
+      return { value: decode(body) };
+    } catch (error) {
+      if (error instanceof ProtobufBodyError) return { omitted: digest(body, `the protobuf body is not decoded: ${error.reason}`) };
+      throw error;
+    }
   }
-  return {
-    omitted: `content type ${type === '' ? '(none)' : type} is not recorded`,
-    bytes: read.body.length,
-    sha256: createHash('sha256').update(read.body).digest('hex'),
-  };
+  const text = body.toString('utf8');
+  try {
+    if (type.endsWith('json')) return { value: JSON.parse(text) as unknown };
+    if (type.endsWith('yaml')) return { value: parseYaml(text) };
+  } catch {
+    return { omitted: { omitted: `the body is not valid ${type}` } };
+  }
+  return { omitted: digest(body, `content type ${type === '' ? '(none)' : type} is not recorded`) };
 }

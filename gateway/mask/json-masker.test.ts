@@ -109,6 +109,15 @@ describe('JsonMasker', () => {
     expect(maskParsed(doc, rules)).toEqual(expected);
   });
 
+  it('keeps a member named __proto__ of a parsed body as a member (a ConfigMap key may be called that), masked like any other', () => {
+    const rules: MaskRule[] = [{ path: ['data', '*'], marker: 'X' }];
+    const doc = JSON.parse('{"data":{"__proto__":"secret","other":"v"},"metadata":{"labels":{"__proto__":{"a":"b"}}}}') as unknown;
+    const masked = maskParsed(doc, rules) as { data: object; metadata: { labels: object } };
+    expect(Object.keys(masked.data)).toEqual(['__proto__', 'other']);
+    expect(JSON.stringify(masked)).toBe('{"data":{"__proto__":"X","other":"X"},"metadata":{"labels":{"__proto__":{"a":"b"}}}}');
+    expect(Object.getPrototypeOf(masked.metadata.labels)).toBe(Object.prototype);
+  });
+
   it('masks env values by their entry\'s name, in the order the API server writes them, and fails closed otherwise', () => {
     const when = { key: 'name', pattern: /(?:password|token)/i };
     const rules: MaskRule[] = [{ path: ['spec', 'containers', '*', 'env', '*', 'value'], marker: 'X', when }];

@@ -365,7 +365,10 @@ export function maskParsed(value: unknown, rules: readonly MaskRule[]): unknown 
     const out: Record<string, unknown> = {};
     let seen: string | undefined;
     for (const [key, item] of Object.entries(node)) {
-      out[key] = walk(item, [...path, key], seen, inside);
+      const masked = walk(item, [...path, key], seen, inside);
+      // Assigning `__proto__` would set the copy's prototype and drop the member.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
+      else out[key] = masked;
       if (typeof item === 'string' && rules.some((r) => r.when?.key === key)) seen = item;
     }
     return out;
