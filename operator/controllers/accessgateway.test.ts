@@ -6,6 +6,7 @@ import { ApiException } from '@kubernetes/client-node';
 import { sampleGateway } from '../resources/testdata/gateway.ts';
 import { reconcileAccessGateway, type AccessGatewayDeps } from './accessgateway.ts';
 import type { WrittenStatus } from './gateway-status.ts';
+import { asStored } from './testdata/as-stored.ts';
 
 interface Recorder {
   minted: number;
@@ -86,6 +87,16 @@ describe('reconcileAccessGateway', () => {
     expect(rec.store.get('Secret/ci-gateway-credential')?.metadata?.annotations?.['airlock.dev/credential-expires-at']).toBe('2026-01-01T01:00:00.000Z');
   });
 
+  it('writes no status when a reconcile changes nothing, with the status as the API server returns it (keys in its order)', async () => {
+    const gw = gateway();
+    const { deps, rec } = fakeDeps(gw, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    gw.status = asStored(rec.statuses[0] ?? { observedGeneration: 0, conditions: [] });
+    expect(Object.keys(gw.status?.credential ?? {})).toEqual(['expiresAt', 'issuedAt', 'rotateAfter']);
+    await reconcileAccessGateway('ns/x', { ...deps, clock: { now: () => Date.parse('2026-01-01T00:05:00Z'), setTimer: () => () => undefined } });
+    expect(rec.statuses).toHaveLength(1);
+  });
+
   it('issues the serving certificate and reports it in status, with nothing Degraded', async () => {
     const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     await reconcileAccessGateway('ns/x', deps);
@@ -129,6 +140,12 @@ describe('reconcileAccessGateway', () => {
     await reconcileAccessGateway('ns/x', again.deps);
     expect(again.rec.minted).toBe(0);
     expect(again.rec.statuses).toHaveLength(0);
+  });
+
+  it('treats a status write of a gateway deleted meanwhile (404) as done, not as a failure', async () => {
+    const { deps } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    const gone = { ...deps, writeStatus: () => Promise.reject(new ApiException(404, 'NotFound', '{"kind":"Status","reason":"NotFound"}', {})) };
+    await expect(reconcileAccessGateway('ns/x', gone)).resolves.toEqual({});
   });
 
   it('reports pods not ready while the Deployment catches up', async () => {

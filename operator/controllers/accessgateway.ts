@@ -83,7 +83,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
   deps.observeExpiry?.(parseKey(key), { credential: credential.expiresAt, serving: tls.notAfter, ca: tls.caNotAfter });
   const names = gatewayResourceNames(gateway);
   const facts = deploymentFacts(deployment);
-  await writeStatusIfChanged(gateway, {
+  const written = await writeStatusIfChanged(gateway, {
     conditions: gatewayConditions(facts, tls, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
@@ -91,6 +91,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
     tls: tlsStatus(tls),
   }, deps);
+  if (written === 'gone') return {};
   return { requeueAfterMs: Math.max(1000, nextWake(credential, tls, now) - now.getTime()) };
 }
 
@@ -165,14 +166,16 @@ interface StatusFacts {
   readonly tls?: WrittenStatus['tls'];
 }
 
-/** The one status write of a reconcile, skipped when it would change nothing. */
-
 /** Ready=False for a reason time fixes (a rollout, pods starting): a step on the way, not a failure. */
 const TERMINAL: ReadonlySet<string> = new Set(GATEWAY_TERMINAL_REASONS);
 function rollingOut(condition: Condition): boolean {
   return condition.type === GATEWAY_CONDITIONS.ready && condition.status === 'False' && !TERMINAL.has(condition.reason);
 }
-async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<void> {
+/**
+ * The one status write of a reconcile, skipped when it would change nothing. `gone`: the gateway
+ * was deleted since the cache saw it (404); its delete event follows, nothing is left to report.
+ */
+async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<'written' | 'unchanged' | 'gone'> {
   const generation = gateway.metadata.generation;
   const now = new Date(deps.clock.now());
   const next: WrittenStatus = {
@@ -185,10 +188,16 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
     ...(facts.credential === undefined ? {} : { credential: facts.credential }),
     ...(facts.tls === undefined ? {} : { tls: facts.tls }),
   };
-  if (!statusChanged(gateway, next)) return;
-  await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+  if (!statusChanged(gateway, next)) return 'unchanged';
+  try {
+    await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+  } catch (error) {
+    if (isNotFound(error)) return 'gone';
+    throw error;
+  }
   // After the write: a failed write is retried, and its events come with the retry.
   for (const event of conditionEvents(gateway.status?.conditions, next.conditions, rollingOut)) {
     await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
   }
+  return 'written';
 }

@@ -1,9 +1,11 @@
 // The AccessPolicy status a person reads: who enforces the policy (in the condition and in the
 // GATEWAYS column, never raw JSON), and sentences without "(s)" or "(ies)".
+import { ApiException } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import { policiesReadyCondition, reconcileAccessPolicy } from './accesspolicy.ts';
+import { asStored } from './testdata/as-stored.ts';
 
 // Plain JSON shaped like the API's objects (the generated types name client-node's V1ObjectMeta class).
 const policy = (rules = 2, name = 'payments-ci'): AccessPolicy => JSON.parse(JSON.stringify({
@@ -19,16 +21,20 @@ const gateway = (name: string, selector: Record<string, string> = { team: 'payme
   apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name, namespace }, spec: { policySelector: { matchLabels: selector } },
 })) as AccessGateway;
 
-async function statusWith(p: AccessPolicy, gateways: AccessGateway[]): Promise<AccessPolicyStatus> {
+async function writesOf(p: AccessPolicy, gateways: AccessGateway[], now = new Date('2026-01-01T00:00:00Z')): Promise<AccessPolicyStatus[]> {
   const written: AccessPolicyStatus[] = [];
   await reconcileAccessPolicy('airlock-system/payments-ci', {
     get: () => p,
     gateways: () => gateways,
     writeStatus: (_ref, status) => { written.push(status); return Promise.resolve(); },
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    now: () => now,
     log: pino({ level: 'silent' }),
   });
-  const [status] = written;
+  return written;
+}
+
+async function statusWith(p: AccessPolicy, gateways: AccessGateway[]): Promise<AccessPolicyStatus> {
+  const [status] = await writesOf(p, gateways);
   if (status === undefined) throw new Error('no status written');
   return status;
 }
@@ -57,6 +63,42 @@ describe('AccessPolicy status', () => {
     const status = await statusWith(policy(), [gateway('staging'), gateway('ci-gateway')]);
     expect(status.gateways).toBe('ci-gateway,staging');
     expect(accepted(status)).toBe('True Valid: 2 rules valid, enforced by AccessGateways ci-gateway, staging.');
+  });
+});
+
+describe('AccessPolicy status writes', () => {
+  const later = new Date('2026-01-01T00:10:00Z');
+
+  it('writes nothing when nothing changed, with the status as the API server returns it (keys in its order)', async () => {
+    const gateways = [gateway('staging'), gateway('ci-gateway')];
+    const stored = { ...policy(), status: asStored(await statusWith(policy(), gateways)) };
+    expect(Object.keys(stored.status.conditions?.[0] ?? {})).toEqual(['lastTransitionTime', 'message', 'observedGeneration', 'reason', 'status', 'type']);
+    expect(await writesOf(stored, gateways, later)).toEqual([]);
+  });
+
+  it('writes when the gateways that select it change, keeping lastTransitionTime while Accepted stays True', async () => {
+    const first = await statusWith(policy(), [gateway('ci-gateway')]);
+    const written = await writesOf({ ...policy(), status: asStored(first) }, [gateway('ci-gateway'), gateway('staging')], later);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.selectedBy).toEqual(['airlock-system/ci-gateway', 'airlock-system/staging']);
+    expect(written[0]?.conditions?.[0]?.lastTransitionTime).toBe(first.conditions?.[0]?.lastTransitionTime);
+  });
+
+  it('writes when the spec changed (a new observedGeneration)', async () => {
+    const first = await statusWith(policy(), [gateway('ci-gateway')]);
+    const newer = { ...policy(), metadata: { ...policy().metadata, generation: 2 }, status: asStored(first) };
+    expect((await writesOf(newer, [gateway('ci-gateway')], later)).map((s) => s.observedGeneration)).toEqual([2]);
+  });
+
+  it('treats a status write of a policy deleted meanwhile (404) as done, not as a failure', async () => {
+    const written = reconcileAccessPolicy('airlock-system/payments-ci', {
+      get: () => policy(),
+      gateways: () => [],
+      writeStatus: () => Promise.reject(new ApiException(404, 'NotFound', '{"kind":"Status","reason":"NotFound"}', {})),
+      now: () => later,
+      log: pino({ level: 'silent' }),
+    });
+    await expect(written).resolves.toEqual({});
   });
 });
 

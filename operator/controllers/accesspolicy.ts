@@ -5,9 +5,11 @@
 import type { Logger } from 'pino';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
+import { isNotFound } from '../runtime/api-errors.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { selects, validatePolicy, type PolicyVerdict } from './policy-validation.ts';
+import { sameConditions, sameValue } from './status-equality.ts';
 
 export const ACCESS_POLICY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy' } as const;
 
@@ -42,9 +44,11 @@ function conditionFor(verdict: PolicyVerdict, policy: AccessPolicy, selectedBy: 
   return { type: 'Accepted', status: 'True', reason: 'Valid', message };
 }
 
-function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
-  return JSON.stringify({ o: a?.observedGeneration, c: a?.conditions, r: a?.ruleCount, s: a?.selectedBy, g: a?.gateways })
-    === JSON.stringify({ o: b.observedGeneration, c: b.conditions, r: b.ruleCount, s: b.selectedBy, g: b.gateways });
+/** Whether writing `b` would change what a reader sees in `a` (status-equality.ts). */
+export function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
+  if (a === undefined) return false;
+  return a.observedGeneration === b.observedGeneration && a.ruleCount === b.ruleCount && a.gateways === b.gateways
+    && sameValue(a.selectedBy, b.selectedBy) && sameConditions(a.conditions, b.conditions);
 }
 
 export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDeps): Promise<ReconcileResult> {
@@ -63,7 +67,14 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
   };
   if (sameStatus(policy.status, next)) return {};
   const ref = parseKey(key);
-  await deps.writeStatus({ namespace: ref.namespace ?? '', name: ref.name }, next);
+  try {
+    await deps.writeStatus({ namespace: ref.namespace ?? '', name: ref.name }, next);
+  } catch (error) {
+    // Deleted since the cache saw it (a policy deleted right after creation): its delete event
+    // follows, and there is nothing left to report on.
+    if (isNotFound(error)) return {};
+    throw error;
+  }
   for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? [])) {
     await deps.recordEvent?.(policy, event).catch((error: unknown) => { deps.log.warn({ err: error, policy: key }, 'could not record an event'); });
   }

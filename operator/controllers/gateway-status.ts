@@ -4,6 +4,7 @@ import type { AccessGateway, AccessGatewayStatus } from '../../crds/types.gen.ts
 import type { Deployment } from '../resources/k8s-types.ts';
 import { GATEWAY_CONDITIONS } from '../resources/gateway-conditions.ts';
 import type { DesiredCondition } from './conditions.ts';
+import { sameConditions, sameValue } from './status-equality.ts';
 
 export interface DeploymentFacts {
   readonly desired: number;
@@ -88,8 +89,10 @@ export function tlsStatus(tls: { secret: string; notAfter?: Date | undefined; re
   };
 }
 
-/** Whether writing `next` would change anything in the gateway's current status. */
+/** Whether writing `next` would change anything a reader sees in the gateway's current status (status-equality.ts). */
 export function statusChanged(gateway: AccessGateway, next: WrittenStatus): boolean {
   const current = new Map<string, unknown>(Object.entries(gateway.status ?? {}));
-  return Object.entries(next).some(([field, value]) => JSON.stringify(current.get(field)) !== JSON.stringify(value));
+  return Object.entries(next).some(([field, value]) => (field === 'conditions'
+    ? !sameConditions(gateway.status?.conditions, next.conditions)
+    : !sameValue(current.get(field), value)));
 }

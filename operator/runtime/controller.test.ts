@@ -103,6 +103,31 @@ describe('runController: events to keys', () => {
     expect(s.seen.map((x) => x.key)).toEqual(['ns/owner']);
   });
 
+  it('queues a mapped key for an update only when what its reconcile reads changed, or the mapping did', async () => {
+    // Pods select the config maps named in their `uses` label; a reconcile reads a pod's generation.
+    const pods = createFakeInformer<V1Pod>();
+    const usePod = (uses: string, generation: number, rv: string): V1Pod => Object.assign(new V1Pod(), { metadata: meta({ name: 'p', namespace: 'ns', labels: { uses }, generation, resourceVersion: rv }) });
+    const s = setup({ extra: [{
+      name: 'pods', informer: pods,
+      mapToKeys: (p) => (p.metadata?.labels?.['uses'] ?? '').split('.').filter((n) => n !== '').map((n) => `ns/${n}`),
+      fingerprint: (p) => String(p.metadata?.generation),
+    }] });
+    await s.clock.advance(1);
+    const reconciled = async (change: () => void): Promise<string[]> => {
+      const before = s.seen.length;
+      change();
+      await s.clock.advance(1);
+      return s.seen.slice(before).map((x) => x.key).sort();
+    };
+    expect(await reconciled(() => { pods.apply(usePod('a.b', 1, '1')); })).toEqual(['ns/a', 'ns/b']);
+    // A status write, a new annotation: nothing the reconciles read.
+    expect(await reconciled(() => { pods.apply(usePod('a.b', 1, '2')); })).toEqual([]);
+    // The selection changed: only the keys that left or joined it.
+    expect(await reconciled(() => { pods.apply(usePod('b.c', 1, '3')); })).toEqual(['ns/a', 'ns/c']);
+    expect(await reconciled(() => { pods.apply(usePod('b.c', 2, '4')); })).toEqual(['ns/b', 'ns/c']);
+    expect(await reconciled(() => { pods.remove('ns', 'p'); })).toEqual(['ns/b', 'ns/c']);
+  });
+
   it('holds reconciles until every informer has synced', async () => {
     const pods = createFakeInformer<V1Pod>();
     pods.failNextStarts(1, Object.assign(new Error('Forbidden'), { statusCode: 403 }));
@@ -186,6 +211,15 @@ describe('runController: resync, informer restarts, stop', () => {
     const s = setup({ resyncMs, initial: [cm('a'), cm('b')] });
     await s.clock.advance(advance);
     expect(s.seen.length).toBe(reconciles);
+  });
+
+  it('resyncs the controller\'s own kind only: keys mapped from other kinds are those same objects', async () => {
+    const pods = createFakeInformer<V1Pod>([pod('p', [owner('ConfigMap', 'v1', 'a')]), pod('q', [owner('ConfigMap', 'v1', 'gone')])]);
+    const s = setup({ resyncMs: 1000, initial: [cm('a')], extra: [{ name: 'pods', informer: pods, mapToKeys: ownerKeys({ apiVersion: 'v1', kind: 'ConfigMap' }) }] });
+    await s.clock.advance(1);
+    const first = s.seen.length;
+    await s.clock.advance(1000);
+    expect(s.seen.slice(first).map((x) => x.key)).toEqual(['ns/a']);
   });
 
   it('restarts an informer stopped by an error after 1 s, 2 s, 4 s, and resets the backoff once it runs', async () => {

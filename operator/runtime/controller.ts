@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { describeError, isConflict } from './api-errors.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { systemClock, type CancelTimer, type Clock } from './clock.ts';
+import { eventKeys, type KeyMapping } from './event-keys.ts';
 import { runInformer, type InformerRunner } from './informer-runner.ts';
 import { objectKey } from './object-key.ts';
 import { createWorkQueue, DEFAULT_SHUTDOWN_TIMEOUT_MS, type WorkQueue, type WorkQueueMetrics } from './work-queue.ts';
@@ -22,13 +23,15 @@ export interface ReconcileResult {
  */
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult>;
 
-export interface ControllerInformer<T extends KubernetesObject = KubernetesObject> {
+export interface ControllerInformer<T extends KubernetesObject = KubernetesObject> extends KeyMapping<T> {
   /** Names the informer in logs, e.g. `configmaps`. */
   readonly name: string;
   readonly informer: Informer<T> & ObjectCache<T>;
   /**
    * Keys to reconcile when an object of this informer changes. Default: the object's own key (the
-   * controller's primary kind). For owned kinds, the owners' keys (see `ownerKeys`).
+   * controller's primary kind). For owned kinds, the owners' keys (see `ownerKeys`). An update
+   * queues the keys it stopped or started mapping to, and the others only when `fingerprint`
+   * changed (event-keys.ts).
    */
   mapToKeys?(obj: T): readonly string[];
 }
@@ -43,7 +46,10 @@ export interface ControllerOptions {
   readonly concurrency?: number;
   /** Per-key retry backoff. Default 5 ms doubling to 1000 s. */
   readonly backoff?: BackoffOptions;
-  /** Every this often, every cached object is queued again (repairs drift nobody announced). 0: never. */
+  /**
+   * Every this often, every cached object of the controller's own kind (informers without
+   * `mapToKeys`) is queued again (repairs drift nobody announced). 0: never.
+   */
   readonly resyncMs?: number;
   readonly informerRestartBackoff?: BackoffOptions;
   readonly clock?: Clock;
@@ -78,21 +84,20 @@ export function runController(options: ControllerOptions): Controller {
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     clock,
   });
-  const enqueue = (source: ControllerInformer, obj: KubernetesObject): void => {
-    for (const key of keysFor(source, obj)) queue.add(key);
-  };
   const runners: InformerRunner[] = options.informers.map((source) => {
-    const handler = (obj: KubernetesObject): void => { enqueue(source, obj); };
-    source.informer.on('add', handler);
-    source.informer.on('update', handler);
-    source.informer.on('delete', handler);
+    const keysOf = eventKeys(source);
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      source.informer.on(verb, (obj: KubernetesObject) => { for (const key of keysOf(verb, obj)) queue.add(key); });
+    }
     return runInformer(source.informer, {
       name: source.name, log, clock,
       ...(options.informerRestartBackoff === undefined ? {} : { restartBackoff: options.informerRestartBackoff }),
     });
   });
   const stopResync = scheduleResync(resyncMs, clock, () => {
-    for (const source of options.informers) for (const obj of source.informer.list()) enqueue(source, obj);
+    for (const source of options.informers.filter((s) => s.mapToKeys === undefined)) {
+      for (const obj of source.informer.list()) { const key = objectKey(obj); if (key !== undefined) queue.add(key); }
+    }
   });
   let stopped: Promise<boolean> | undefined;
   const controller: Controller = {
@@ -112,12 +117,6 @@ export function runController(options: ControllerOptions): Controller {
     },
   };
   return controller;
-}
-
-function keysFor(source: ControllerInformer, obj: KubernetesObject): readonly string[] {
-  if (source.mapToKeys !== undefined) return source.mapToKeys(obj);
-  const key = objectKey(obj);
-  return key === undefined ? [] : [key];
 }
 
 interface ReconcileContext {
