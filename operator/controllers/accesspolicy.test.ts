@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import { policiesReadyCondition, reconcileAccessPolicy } from './accesspolicy.ts';
+import { policyFacts } from './policy-facts.ts';
 import { asStored } from './testdata/as-stored.ts';
 
 // Plain JSON shaped like the API's objects (the generated types name client-node's V1ObjectMeta class).
@@ -24,7 +25,7 @@ const gateway = (name: string, selector: Record<string, string> = { team: 'payme
 async function writesOf(p: AccessPolicy, gateways: AccessGateway[], now = new Date('2026-01-01T00:00:00Z')): Promise<AccessPolicyStatus[]> {
   const written: AccessPolicyStatus[] = [];
   await reconcileAccessPolicy('airlock-system/payments-ci', {
-    get: () => p,
+    get: () => policyFacts(p),
     gateways: () => gateways,
     writeStatus: (_ref, status) => { written.push(status); return Promise.resolve(); },
     now: () => now,
@@ -86,13 +87,14 @@ describe('AccessPolicy status writes', () => {
 
   it('writes when the spec changed (a new observedGeneration)', async () => {
     const first = await statusWith(policy(), [gateway('ci-gateway')]);
-    const newer = { ...policy(), metadata: { ...policy().metadata, generation: 2 }, status: asStored(first) };
+    const newer = { ...policy(), status: asStored(first) };
+    newer.metadata.generation = 2;
     expect((await writesOf(newer, [gateway('ci-gateway')], later)).map((s) => s.observedGeneration)).toEqual([2]);
   });
 
   it('treats a status write of a policy deleted meanwhile (404) as done, not as a failure', async () => {
     const written = reconcileAccessPolicy('airlock-system/payments-ci', {
-      get: () => policy(),
+      get: () => policyFacts(policy()),
       gateways: () => [],
       writeStatus: () => Promise.reject(new ApiException(404, 'NotFound', '{"kind":"Status","reason":"NotFound"}', {})),
       now: () => later,
@@ -109,7 +111,7 @@ describe('PoliciesReady', () => {
     [[valid('a')], 'True AllAccepted: 1 AccessPolicy selected, accepted.'],
     [[valid('a'), valid('b')], 'True AllAccepted: 2 AccessPolicies selected, all accepted.'],
   ])('reads as a sentence for %j', (policies, text) => {
-    const c = policiesReadyCondition(gateway('ci-gateway'), policies);
+    const c = policiesReadyCondition(gateway('ci-gateway'), policies.map(policyFacts));
     expect(`${c.status} ${c.reason}: ${c.message}`).toBe(text);
     expect(c.message).not.toMatch(/\((s|ies)\)/);
   });

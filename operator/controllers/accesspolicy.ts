@@ -8,16 +8,20 @@ import type { ReconcileResult } from '../runtime/controller.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
-import { selects, validatePolicy, type PolicyVerdict } from './policy-validation.ts';
+import type { PolicyFacts } from './policy-facts.ts';
+import { selects, validatePolicy, type PolicyVerdict, type Selecting } from './policy-validation.ts';
 import { sameConditions, sameValue } from './status-equality.ts';
 
 export const ACCESS_POLICY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy' } as const;
 
+/** A gateway as the policy reconcile reads it: its name and what it selects. */
+export type PolicyGateway = Selecting & { readonly metadata: { readonly name?: string | undefined } };
+
 export interface PolicyReconcileDeps {
-  readonly get: (key: string) => AccessPolicy | undefined;
-  readonly gateways: () => readonly AccessGateway[];
+  readonly get: (key: string) => PolicyFacts | undefined;
+  readonly gateways: () => readonly PolicyGateway[];
   readonly writeStatus: (ref: { namespace: string; name: string }, status: AccessPolicyStatus) => Promise<unknown>;
-  readonly recordEvent?: (policy: AccessPolicy, event: ConditionEvent) => Promise<unknown>;
+  readonly recordEvent?: (policy: PolicyFacts, event: ConditionEvent) => Promise<unknown>;
   readonly now: () => Date;
   readonly log: Logger;
 }
@@ -29,17 +33,17 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
  * valid policy no gateway selects does nothing (`selectedBy` is the gateways' `namespace/name`).
  */
 export function acceptedCondition(policy: AccessPolicy, selectedBy: readonly string[] = []): DesiredCondition {
-  return conditionFor(validatePolicy(policy), policy, selectedBy);
+  return conditionFor(validatePolicy(policy), policy.metadata.namespace, selectedBy);
 }
 
-function conditionFor(verdict: PolicyVerdict, policy: AccessPolicy, selectedBy: readonly string[]): DesiredCondition {
+function conditionFor(verdict: PolicyVerdict, namespace: string | undefined, selectedBy: readonly string[]): DesiredCondition {
   if (verdict.problem !== undefined) {
     return { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; ${verdict.effect ?? 'fix it'}.` };
   }
   const rules = plural(verdict.rules, 'rule', 'rules');
   const names = selectedBy.map((ref) => ref.slice(ref.indexOf('/') + 1));
   const message = names.length === 0
-    ? `${rules} valid, but no AccessGateway in ${policy.metadata.namespace ?? 'this namespace'} selects this policy yet, so none enforces it (a gateway's spec.policySelector must match the policy's labels).`
+    ? `${rules} valid, but no AccessGateway in ${namespace ?? 'this namespace'} selects this policy yet, so none enforces it (a gateway's spec.policySelector must match the policy's labels).`
     : `${rules} valid, enforced by ${names.length === 1 ? 'AccessGateway' : 'AccessGateways'} ${names.join(', ')}.`;
   return { type: 'Accepted', status: 'True', reason: 'Valid', message };
 }
@@ -55,8 +59,8 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
   const policy = deps.get(key);
   if (policy === undefined) return {};
   const selectedBy = deps.gateways().filter((g) => selects(g, policy)).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`).sort();
-  const verdict = validatePolicy(policy);
-  const accepted = conditionFor(verdict, policy, selectedBy);
+  const verdict = policy.verdict;
+  const accepted = conditionFor(verdict, policy.metadata.namespace, selectedBy);
   const generation = policy.metadata.generation;
   const next: AccessPolicyStatus = {
     observedGeneration: generation ?? 0,
@@ -81,10 +85,10 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
   return {};
 }
 
-/** The gateway's PoliciesReady condition from the policies it selects. */
-export function policiesReadyCondition(gateway: AccessGateway, policies: readonly AccessPolicy[]): DesiredCondition {
+/** The gateway's PoliciesReady condition from the policies it selects (their verdicts, computed once per policy change). */
+export function policiesReadyCondition(gateway: AccessGateway, policies: readonly PolicyFacts[]): DesiredCondition {
   const selected = policies.filter((p) => selects(gateway, p));
-  const rejected = selected.filter((p) => acceptedCondition(p).status === 'False').map((p) => p.metadata.name ?? '').sort();
+  const rejected = selected.filter((p) => p.verdict.problem !== undefined).map((p) => p.metadata.name ?? '').sort();
   if (rejected.length > 0) {
     return { type: 'PoliciesReady', status: 'False', reason: 'PolicyRejected', message: `${rejected.length} of ${selected.length} selected AccessPolicies are not accepted (${rejected.join(', ')}); see their Accepted condition.` };
   }
