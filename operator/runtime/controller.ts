@@ -4,11 +4,12 @@
 // means it was deleted.
 import type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, isConflict } from './api-errors.ts';
+import { describeError, errorClass, isConflict } from './api-errors.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { createLogLimiter, type LogLimiter } from './log-limiter.ts';
 import { systemClock, type CancelTimer, type Clock } from './clock.ts';
 import { eventKeys, type KeyMapping } from './event-keys.ts';
-import { runInformer, type InformerRunner } from './informer-runner.ts';
+import { runInformer, type InformerRunner, type RestartPolicy } from './informer-runner.ts';
 import { objectKey } from './object-key.ts';
 import { createWorkQueue, DEFAULT_SHUTDOWN_TIMEOUT_MS, type WorkQueue, type WorkQueueMetrics } from './work-queue.ts';
 
@@ -51,7 +52,10 @@ export interface ControllerOptions {
    * `mapToKeys`) is queued again (repairs drift nobody announced). 0: never.
    */
   readonly resyncMs?: number;
-  readonly informerRestartBackoff?: BackoffOptions;
+  /** How soon a failed informer is started again (informer-runner.ts). */
+  readonly informerRestartPolicy?: RestartPolicy;
+  /** Outage-like failures (API server away, busy or refusing) are logged once per this interval. Default 10 s. */
+  readonly logIntervalMs?: number;
   readonly clock?: Clock;
   readonly metrics?: WorkQueueMetrics;
 }
@@ -72,12 +76,14 @@ export function runController(options: ControllerOptions): Controller {
   if (!Number.isFinite(resyncMs) || resyncMs < 0) throw new TypeError(`controller ${options.name}: resyncMs must be 0 or a positive number, got ${resyncMs}`);
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ controller: options.name });
+  const limiter = createLogLimiter({ log, clock, ...(options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs }) });
+  const parked = new Set<string>();
   const queue = createWorkQueue({
     process: async (key, signal) => {
       // Like client-go's WaitForCacheSync: a reconcile on a half-filled cache would take objects
       // that exist for missing ones. Keys queue up meanwhile; none is lost.
       if (!controller.hasSynced() && !(await controller.waitForSync())) return;
-      await reconcileKey(key, signal, { reconcile: options.reconcile, queue, log });
+      await reconcileKey(key, signal, { reconcile: options.reconcile, queue, log, limiter, parked });
     },
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
@@ -90,8 +96,10 @@ export function runController(options: ControllerOptions): Controller {
       source.informer.on(verb, (obj: KubernetesObject) => { for (const key of keysOf(verb, obj)) queue.add(key); });
     }
     return runInformer(source.informer, {
-      name: source.name, log, clock,
-      ...(options.informerRestartBackoff === undefined ? {} : { restartBackoff: options.informerRestartBackoff }),
+      name: source.name, log, clock, limiter,
+      // The API server answers again: the keys that failed while it was away go now, not after their backoff.
+      onRecovered: () => { for (const key of parked) queue.add(key); parked.clear(); },
+      ...(options.informerRestartPolicy === undefined ? {} : { restartPolicy: options.informerRestartPolicy }),
     });
   });
   const stopResync = scheduleResync(resyncMs, clock, () => {
@@ -107,6 +115,7 @@ export function runController(options: ControllerOptions): Controller {
     stop(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
       stopped ??= (async () => {
         stopResync();
+        limiter.stop();
         // The queue first: in-flight reconciles see their signal abort at once, and events that
         // arrive while the informers stop are ignored.
         const drained = queue.shutDown(timeoutMs);
@@ -123,17 +132,29 @@ interface ReconcileContext {
   readonly reconcile: Reconcile;
   readonly queue: WorkQueue;
   readonly log: Logger;
+  readonly limiter: LogLimiter;
+  /** Keys that failed because the API server was away, busy or refusing: queued again when an informer recovers. */
+  readonly parked: Set<string>;
 }
+
+/**
+ * The longest a key waits after a failure because the API server was away or busy (the per-key
+ * backoff otherwise doubles to 1000 s). Keys also go as soon as an informer runs again.
+ */
+export const OUTAGE_RETRY_MAX_MS = 5_000;
 
 /** One attempt at a key, and what the queue does next: forget, requeue later, or back off. */
 async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileContext): Promise<void> {
   try {
     const result = await ctx.reconcile(key, signal);
     ctx.queue.forget(key);
+    ctx.parked.delete(key);
     if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) ctx.queue.addAfter(key, result.requeueAfterMs);
   } catch (error) {
     const attempt = ctx.queue.numRequeues(key) + 1;
-    ctx.queue.addRateLimited(key);
+    const kind = errorClass(error);
+    if (kind !== 'other') ctx.parked.add(key);
+    ctx.queue.addRateLimited(key, kind === 'unreachable' || kind === 'unavailable' ? OUTAGE_RETRY_MAX_MS : undefined);
     if (signal.aborted) {
       ctx.log.debug({ key, error: describeError(error) }, 'reconcile ended by shutdown');
     } else if (isConflict(error)) {
@@ -143,8 +164,11 @@ async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileCont
       // rate limiter, so a conflict that keeps repeating (a cache lagging our own writes, or a
       // reconcile bug) backs off instead of hammering the API server.
       ctx.log.debug({ key, attempt }, 'reconcile conflicted; requeued');
-    } else {
+    } else if (kind === 'other') {
       ctx.log.error({ key, attempt, error: describeError(error) }, 'reconcile failed; retrying with backoff');
+    } else {
+      // An outage fails every key the same way: one line per interval, and a count.
+      ctx.limiter.report(`reconcile ${kind}`, { level: 'error', fields: { key, attempt, error: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
     }
   }
 }

@@ -4,6 +4,7 @@
 // field. At 1,000 AccessPolicies of 10 rules, cached twice, that was most of the operator's
 // memory (issue 20). Here every listed and watched object goes through a `transform` first, and
 // the cache holds its result: the informer's contract (events, get, list) is unchanged.
+import { setTimeout as delay } from 'node:timers/promises';
 import { KubeConfig, ListWatch, Watch, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 
 /** Keeps the object's useful part; must keep metadata name, namespace and resourceVersion. */
@@ -41,8 +42,14 @@ export function makeLeanInformer<T extends KubernetesObject>(options: LeanInform
     const listed = await options.list();
     return { ...listed, items: listed.items.map(options.transform) };
   };
-  return new ListWatch<T>(options.path, new TransformingWatch(options.kubeConfig, options.transform), list, false, options.labelSelector);
+  // A watch the API server ended cleanly (as it does when shutting down) is opened again after
+  // client-node's own delay, which doubles to 30 s while no event arrives; capped, so a restarted
+  // API server is watched again within a second (informer-runner.ts handles the failures).
+  const delayFn = (ms: number): Promise<void> => delay(Math.min(ms, WATCH_REOPEN_MAX_MS));
+  return new ListWatch<T>(options.path, new TransformingWatch(options.kubeConfig, options.transform), list, false, options.labelSelector, undefined, { delayFn });
 }
+
+export const WATCH_REOPEN_MAX_MS = 1000;
 
 /** kubectl's copy of the last applied object: as big as the object, and read by nobody here. */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
