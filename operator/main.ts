@@ -16,6 +16,8 @@ import { describeError } from './runtime/api-errors.ts';
 import type { Controller } from './runtime/controller.ts';
 import { startLeaderElection, type LeaderElector } from './runtime/leader-election.ts';
 import { createWorkQueueMetrics } from './runtime/work-queue-metrics.ts';
+import { systemClock } from './runtime/clock.ts';
+import { createLogLimiter, type LogLimiter } from './runtime/log-limiter.ts';
 
 interface Deps {
   readonly kc: KubeConfig;
@@ -41,19 +43,26 @@ function approvalMetrics(registry: Registry): ApprovalMetrics {
 }
 
 /** The controllers as one, for the leader's term (the first one's queue is the one exposed). */
-function together(first: Controller, ...rest: Controller[]): Controller {
+function together(limiter: LogLimiter, first: Controller, ...rest: Controller[]): Controller {
   const all = [first, ...rest];
   return {
     hasSynced: () => all.every((c) => c.hasSynced()),
     waitForSync: async () => (await Promise.all(all.map((c) => c.waitForSync()))).every(Boolean),
     queue: first.queue,
-    stop: async (timeoutMs) => (await Promise.all(all.map((c) => c.stop(timeoutMs)))).every(Boolean),
+    stop: async (timeoutMs) => {
+      const stopped = (await Promise.all(all.map((c) => c.stop(timeoutMs)))).every(Boolean);
+      limiter.stop();
+      return stopped;
+    },
   };
 }
 
 function startLeading(settings: OperatorSettings, deps: Deps): Controller {
   const queueMetrics = createWorkQueueMetrics(deps.registry);
+  // One for the three controllers: an API server outage is a few lines in all.
+  const limiter = createLogLimiter({ clock: systemClock });
   const gateways = startGatewayController({
+    limiter,
     kubeConfig: deps.kc,
     log: deps.log,
     defaultImage: settings.gatewayImage,
@@ -62,6 +71,7 @@ function startLeading(settings: OperatorSettings, deps: Deps): Controller {
     observeExpiry: deps.expiry,
   });
   const approvals = startApprovalController({
+    limiter,
     kubeConfig: deps.kc,
     log: deps.log,
     retentionMs: settings.approvalRetentionMs,
@@ -69,8 +79,8 @@ function startLeading(settings: OperatorSettings, deps: Deps): Controller {
     metrics: queueMetrics('approvalrequest'),
     approvalMetrics: deps.approvals,
   });
-  const policies = startPolicyController({ kubeConfig: deps.kc, log: deps.log, metrics: queueMetrics('accesspolicy') });
-  return together(gateways, approvals, policies);
+  const policies = startPolicyController({ limiter, kubeConfig: deps.kc, log: deps.log, metrics: queueMetrics('accesspolicy') });
+  return together(limiter, gateways, approvals, policies);
 }
 
 function elect(settings: OperatorSettings, deps: Deps, running: Running): LeaderElector {

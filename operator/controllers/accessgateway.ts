@@ -20,6 +20,7 @@ import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../reso
 import type { Deployment } from '../resources/k8s-types.ts';
 import { selectorLabels } from '../resources/labels.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
+import { logEventFailure } from './event-failure.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { keyOf, parseKey, type ObjectRef } from '../runtime/object-key.ts';
@@ -124,7 +125,7 @@ async function recordIssued(gateway: AccessGateway, tls: TlsFacts, deps: AccessG
     deps.log.info({ gateway: `${gateway.metadata.namespace ?? ''}/${gateway.metadata.name ?? ''}`, reason: tls.issued.serving, notAfter: tls.notAfter?.toISOString() }, 'issued the serving certificate');
   }
   for (const event of events) {
-    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { logEventFailure(deps.log, error, { reason: event.reason }); });
   }
 }
 
@@ -222,7 +223,7 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
   }
   // After the write: a failed write is retried, and its events come with the retry.
   for (const event of conditionEvents(gateway.status?.conditions, next.conditions, rollingOut)) {
-    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { logEventFailure(deps.log, error, { reason: event.reason }); });
   }
   return 'written';
 }

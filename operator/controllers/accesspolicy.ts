@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
+import { logEventFailure } from './event-failure.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import type { PolicyFacts } from './policy-facts.ts';
@@ -80,7 +81,7 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
     throw error;
   }
   for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? [])) {
-    await deps.recordEvent?.(policy, event).catch((error: unknown) => { deps.log.warn({ err: error, policy: key }, 'could not record an event'); });
+    await deps.recordEvent?.(policy, event).catch((error: unknown) => { logEventFailure(deps.log, error, { policy: key }); });
   }
   return {};
 }

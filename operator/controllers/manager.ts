@@ -14,6 +14,7 @@ import { ANCHOR_LABEL } from '../resources/gateway-credential.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { runController, type Controller, type ControllerInformer } from '../runtime/controller.ts';
 import { getByKey, ownerKeys } from '../runtime/object-key.ts';
+import type { LogLimiter } from '../runtime/log-limiter.ts';
 import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
 import { createAppliedMemo } from './applied-memo.ts';
@@ -30,6 +31,8 @@ import type { PolicyFacts, SelectorFacts } from './policy-facts.ts';
 import { selects } from './policy-validation.ts';
 
 export interface GatewayControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   /** How long an old upstream token keeps working after a rotation (default 120 s). */
   readonly revokeAfterMs?: number;
   readonly kubeConfig: KubeConfig;
@@ -90,6 +93,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
   const applied = createAppliedMemo(options.resyncMs ?? DEFAULT_RESYNC_MS);
   return runController({
     name: 'accessgateway',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers,
     log,
     concurrency: GATEWAY_CONCURRENCY,
@@ -122,6 +126,8 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
 }
 
 export interface ApprovalControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   readonly kubeConfig: KubeConfig;
   readonly log: Logger;
   readonly retentionMs: number;
@@ -169,6 +175,7 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
   const log = options.log;
   return runController({
     name: 'approvalrequest',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers: [{ name: 'approvalrequests', informer: requests }],
     log,
     resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
@@ -192,6 +199,8 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
 }
 
 export interface PolicyControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   readonly kubeConfig: KubeConfig;
   readonly log: Logger;
   readonly metrics?: WorkQueueMetrics;
@@ -208,6 +217,7 @@ export function startPolicyController(options: PolicyControllerOptions): Control
   const log = options.log;
   return runController({
     name: 'accesspolicy',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers: [
       { name: 'accesspolicies', informer: policies },
       // A policy's status names the gateways that select it: only a gateway that starts or stops

@@ -32,6 +32,11 @@ export function errorClass(error: unknown): ErrorClass {
   return 'other';
 }
 
+/** One kind of log line for an API server away or busy (the errors change as it stops and starts again). */
+export function outageKind(kind: ErrorClass): string {
+  return kind === 'unreachable' || kind === 'unavailable' ? 'outage' : kind;
+}
+
 /** Socket-level codes (Node's and undici's) of a request that got no answer. */
 const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',

@@ -4,7 +4,7 @@
 // means it was deleted.
 import type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, errorClass, isConflict } from './api-errors.ts';
+import { describeError, errorClass, isConflict, outageKind } from './api-errors.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createLogLimiter, type LogLimiter } from './log-limiter.ts';
 import { systemClock, type CancelTimer, type Clock } from './clock.ts';
@@ -56,6 +56,8 @@ export interface ControllerOptions {
   readonly informerRestartPolicy?: RestartPolicy;
   /** Outage-like failures (API server away, busy or refusing) are logged once per this interval. Default 10 s. */
   readonly logIntervalMs?: number;
+  /** Shared by the operator's controllers, so an outage is a few lines in all, not a few per controller (the owner stops it). */
+  readonly limiter?: LogLimiter;
   readonly clock?: Clock;
   readonly metrics?: WorkQueueMetrics;
 }
@@ -76,7 +78,7 @@ export function runController(options: ControllerOptions): Controller {
   if (!Number.isFinite(resyncMs) || resyncMs < 0) throw new TypeError(`controller ${options.name}: resyncMs must be 0 or a positive number, got ${resyncMs}`);
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ controller: options.name });
-  const limiter = createLogLimiter({ log, clock, ...(options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs }) });
+  const limiter = options.limiter ?? createLogLimiter({ clock, ...(options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs }) });
   const parked = new Set<string>();
   const queue = createWorkQueue({
     process: async (key, signal) => {
@@ -115,7 +117,7 @@ export function runController(options: ControllerOptions): Controller {
     stop(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
       stopped ??= (async () => {
         stopResync();
-        limiter.stop();
+        if (options.limiter === undefined) limiter.stop();
         // The queue first: in-flight reconciles see their signal abort at once, and events that
         // arrive while the informers stop are ignored.
         const drained = queue.shutDown(timeoutMs);
@@ -168,7 +170,7 @@ async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileCont
       ctx.log.error({ key, attempt, error: describeError(error) }, 'reconcile failed; retrying with backoff');
     } else {
       // An outage fails every key the same way: one line per interval, and a count.
-      ctx.limiter.report(`reconcile ${kind}`, { level: 'error', fields: { key, attempt, error: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
+      ctx.limiter.report(`reconcile ${outageKind(kind)}`, { log: ctx.log, level: 'error', fields: { key, attempt, error: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
     }
   }
 }

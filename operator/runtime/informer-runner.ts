@@ -13,7 +13,7 @@
 // recovery once, with how long it took.
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, errorClass } from './api-errors.ts';
+import { describeError, errorClass, outageKind } from './api-errors.ts';
 import { backoffDelay, validateBackoff, type BackoffOptions } from './backoff.ts';
 import { systemClock, type CancelTimer, type Clock } from './clock.ts';
 import { createLogLimiter, type LogLimiter } from './log-limiter.ts';
@@ -65,7 +65,7 @@ export function runInformer<T extends KubernetesObject>(informer: Informer<T>, o
   validateBackoff(policy.slow, 'informer restart backoff (slow)');
   const log = options.log.child({ informer: options.name });
   const ownsLimiter = options.limiter === undefined;
-  const limiter: LogLimiter = options.limiter ?? createLogLimiter({ log: options.log, clock });
+  const limiter: LogLimiter = options.limiter ?? createLogLimiter({ clock });
   const sync = Promise.withResolvers<boolean>();
   let synced = false;
   let stopped = false;
@@ -87,7 +87,7 @@ export function runInformer<T extends KubernetesObject>(informer: Informer<T>, o
     }
     if (stopped || errors !== errorsBefore) return;
     if (failingSince !== undefined) {
-      limiter.report('informer recovered', { level: 'info', fields: { informer: options.name, failures, downMs: clock.now() - failingSince }, msg: 'informer running again' });
+      limiter.report('informer recovered', { log, level: 'info', fields: { failures, downMs: clock.now() - failingSince }, msg: 'informer running again' });
       options.onRecovered?.();
     }
     failures = 0;
@@ -109,7 +109,7 @@ export function runInformer<T extends KubernetesObject>(informer: Informer<T>, o
     refusedSince = next.refusedSince;
     failingSince ??= clock.now();
     failures += 1;
-    limiter.report(`informer ${errorClass(error)}`, { level: 'warn', fields: { informer: options.name, error: describeError(error), restartInMs: next.delayMs, failures }, msg: 'informer stopped on an error; restarting' });
+    limiter.report(`informer ${outageKind(errorClass(error))}`, { log, level: 'warn', fields: { error: describeError(error), restartInMs: next.delayMs, failures }, msg: 'informer stopped on an error; restarting' });
     const delayMs = next.delayMs;
     pendingRestart = clock.setTimer(() => {
       pendingRestart = undefined;

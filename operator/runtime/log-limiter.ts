@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { CancelTimer, Clock } from './clock.ts';
 
 export interface LogEntry {
+  /** Written through this logger (its bindings name the controller and informer). */
+  readonly log: Logger;
   readonly level: 'info' | 'warn' | 'error';
   readonly fields: Readonly<Record<string, unknown>>;
   readonly msg: string;
@@ -20,15 +22,15 @@ export interface LogLimiter {
 
 export const DEFAULT_LOG_INTERVAL_MS = 10_000;
 
-export function createLogLimiter(options: { readonly log: Logger; readonly clock: Clock; readonly intervalMs?: number }): LogLimiter {
+export function createLogLimiter(options: { readonly clock: Clock; readonly intervalMs?: number }): LogLimiter {
   const intervalMs = options.intervalMs ?? DEFAULT_LOG_INTERVAL_MS;
   const open = new Map<string, { suppressed: number; last: LogEntry; readonly cancel: CancelTimer }>();
   const close = (kind: string): void => {
     const window = open.get(kind);
     open.delete(kind);
     if (window === undefined || window.suppressed === 0) return;
-    const { level, fields, msg } = window.last;
-    options.log[level]({ ...fields, suppressed: window.suppressed, intervalMs }, `${msg} (${window.suppressed} more like it in ${intervalMs / 1000} s)`);
+    const { log, level, fields, msg } = window.last;
+    log[level]({ ...fields, suppressed: window.suppressed, intervalMs }, `${msg} (${window.suppressed} more like it in ${intervalMs / 1000} s)`);
   };
   return {
     report(kind, entry) {
@@ -38,7 +40,7 @@ export function createLogLimiter(options: { readonly log: Logger; readonly clock
         window.last = entry;
         return;
       }
-      options.log[entry.level](entry.fields, entry.msg);
+      entry.log[entry.level](entry.fields, entry.msg);
       open.set(kind, { suppressed: 0, last: entry, cancel: options.clock.setTimer(() => { close(kind); }, intervalMs) });
     },
     stop() {
