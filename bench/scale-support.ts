@@ -122,16 +122,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface OperatorProcess { readonly pid: number; readonly logFile: string; readonly healthUrl: string; lines(): number; stop(): Promise<void> }
+const children = new Set<number>();
+process.once('exit', () => { for (const pid of children) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ } } });
+
+/** Kills `pid` when this process exits however it exits (a failed phase must not leave an operator or gateway running). */
+export function killOnExit(pid: number): void { children.add(pid); }
+
+export interface OperatorProcess { readonly pid: number; readonly logFile: string; readonly healthUrl: string; readonly metricsUrl: string; lines(): number; stop(): Promise<void> }
 
 /** `node operator/main.ts` as `npm run operator` runs it, logging to `logFile` (appended). */
 export async function startOperator(options: { kubeconfig: string; logFile: string; nodeFlags?: readonly string[] }): Promise<OperatorProcess> {
   const health = await freePort();
+  const metrics = await freePort();
   const out = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), 'operator/main.ts'], {
-    env: { ...process.env, KUBECONFIG: options.kubeconfig, POD_NAMESPACE: 'airlock-system', AIRLOCK_LEADER_ELECTION: 'false', AIRLOCK_HEALTH_ADDRESS: `127.0.0.1:${health}`, AIRLOCK_METRICS_ADDRESS: '127.0.0.1:0' },
+    env: { ...process.env, KUBECONFIG: options.kubeconfig, POD_NAMESPACE: 'airlock-system', AIRLOCK_LEADER_ELECTION: 'false', AIRLOCK_HEALTH_ADDRESS: `127.0.0.1:${health}`, AIRLOCK_METRICS_ADDRESS: `127.0.0.1:${metrics}` },
     stdio: ['ignore', out, out],
   });
+  killOnExit(child.pid ?? 0);
   const healthUrl = `http://127.0.0.1:${health}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}; see ${options.logFile}`);
@@ -142,6 +150,7 @@ export async function startOperator(options: { kubeconfig: string; logFile: stri
     pid: child.pid ?? 0,
     logFile: options.logFile,
     healthUrl,
+    metricsUrl: `http://127.0.0.1:${metrics}`,
     lines: () => readFileSync(options.logFile, 'utf8').split('\n').filter((l) => l !== '').length,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) { resolve(); return; }

@@ -5,6 +5,7 @@
 //
 //   KUBECONFIG=... POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false node operator/main.ts
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from './runtime/pooled-kube-config.ts';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { startApprovalController, startGatewayController, startPolicyController } from './controllers/manager.ts';
@@ -112,7 +113,8 @@ async function main(): Promise<void> {
     process.stderr.write(`airlock-operator: ${error.message}\n`);
     process.exit(2);
   }
-  const kc = new KubeConfig();
+  // One connection pool for every API call (client-node opens a TLS connection per call otherwise).
+  const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

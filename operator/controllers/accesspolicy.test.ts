@@ -92,6 +92,24 @@ describe('AccessPolicy status writes', () => {
     expect((await writesOf(newer, [gateway('ci-gateway')], later)).map((s) => s.observedGeneration)).toEqual([2]);
   });
 
+  it('records no Event for a policy accepted when it is created (its status says so), a Warning for one rejected, and an Event when Accepted changes', async () => {
+    const events = async (p: AccessPolicy): Promise<string[]> => {
+      const recorded: string[] = [];
+      await reconcileAccessPolicy('airlock-system/payments-ci', {
+        get: () => policyFacts(p), gateways: () => [gateway('ci-gateway')],
+        writeStatus: () => Promise.resolve(),
+        recordEvent: (_p, e) => { recorded.push(`${e.type} ${e.reason}`); return Promise.resolve(); },
+        now: () => later, log: pino({ level: 'silent' }),
+      });
+      return recorded;
+    };
+    const bad = (): AccessPolicy => { const p = policy(); p.spec.rules[0]!.mask = { fields: ['.data[0]'] }; return p; };
+    expect(await events(policy())).toEqual([]);
+    expect(await events(bad())).toEqual(['Warning InvalidRule']);
+    const rejected = { ...bad(), status: asStored(await statusWith(bad(), [gateway('ci-gateway')])) };
+    expect(await events({ ...policy(), status: rejected.status })).toEqual(['Normal Valid']);
+  });
+
   it('treats a status write of a policy deleted meanwhile (404) as done, not as a failure', async () => {
     const written = reconcileAccessPolicy('airlock-system/payments-ci', {
       get: () => policyFacts(policy()),

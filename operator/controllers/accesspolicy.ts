@@ -80,7 +80,11 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
     if (isNotFound(error)) return {};
     throw error;
   }
-  for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? [])) {
+  // A policy accepted as it is created is no news (its status says so, and 1,000 new policies
+  // were 1,000 Events, half the writes of applying them; issue 20): Events are for a rejection
+  // and for changes.
+  const created = policy.status?.conditions === undefined || policy.status.conditions.length === 0;
+  for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? []).filter((e) => !(created && e.type === 'Normal'))) {
     await deps.recordEvent?.(policy, event).catch((error: unknown) => { logEventFailure(deps.log, error, { policy: key }); });
   }
   return {};
