@@ -175,6 +175,19 @@ describe('approvals: two approvers, and expiry', () => {
 });
 
 describe('approvals: Reject mode', () => {
+  it('creates one ApprovalRequest for one request sent many times at once (a CI retrying), each refusal naming it', async () => {
+    const value = `burst-${Date.now()}`;
+    await kubectlOk(['create', 'configmap', 'retried', '-n', APP_NS]);
+    const results = await Promise.all(Array.from({ length: 6 }, () =>
+      kubectl(['patch', 'configmap', 'retried', '-n', APP_NS, '--type=merge', '-p', JSON.stringify({ data: { burst: value } })], { kubeconfig: ci })));
+    const held = (await approvalRequests()).filter((r) => r.spec.request.name === 'retried');
+    expect(held).toHaveLength(1);
+    for (const result of results) {
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`kubectl approve ${held[0]?.metadata.name ?? ''} -n ${AR_NS}`);
+    }
+  });
+
   it('refuses with the command to approve; the same request then succeeds once; a changed body needs a new approval', async () => {
     const patch = (value: string): Promise<{ code: number; stderr: string }> =>
       kubectl(['patch', 'configmap', 'settings', '-n', APP_NS, '--type=merge', '-p', JSON.stringify({ data: { k: value } })], { kubeconfig: ci });

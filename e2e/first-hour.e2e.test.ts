@@ -47,7 +47,7 @@ function story(output: string): string {
   const text = plain(output);
   return text.slice(text.indexOf('== A CI identity'))
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
-    .replace(/patch-deployments-[a-z0-9]{5}/g, '<apr>')
+    .replace(/patch-deployments-[0-9a-f]{12}-\d+/g, '<apr>')
     .replace(/\/tmp\/\S+/g, '<path>')
     .replace(/\b[0-9a-f]{8}\b/g, '<session>')
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
@@ -104,7 +104,7 @@ describe('the demo, twice in a row', () => {
     expect(code, output).toBe(0);
     const text = plain(output);
     expect(text).toContain('configmap/release created');
-    expect(text).toMatch(/ApprovalRequest patch-deployments-[a-z0-9]{5}: Consumed by the request with audit id [0-9a-f-]{36} /);
+    expect(text).toMatch(/ApprovalRequest patch-deployments-[0-9a-f]{12}-\d+: Consumed by the request with audit id [0-9a-f-]{36} /);
     expect(text).toContain('payments/api now has 0 replicas');
     for (const noise of ['already exists', 'Denied', 'oidc-provider WARNING', 'TimeoutOverflowWarning', 'EBADENGINE', 'ERR_UNKNOWN_FILE_EXTENSION', 'Error: ']) expect(text).not.toContain(noise);
   });

@@ -3,6 +3,8 @@
 // as the API server opens them; a Deny still wins; and where a gateway leaves them to its rules,
 // a refusal reads as a reason in kubectl, not as "unknown".
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { installCrds } from './support/crds.ts';
@@ -79,5 +81,15 @@ describe('discovery left to the rules (policy.discovery: Policy)', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('denied by Airlock');
     expect(result.stderr).not.toMatch(/: unknown\b/);
+  });
+});
+
+describe('a gateway that starts and stops', () => {
+  it('logs nothing at warn or above for a clean start and stop (no AbortError from its own shutdown)', async () => {
+    const quiet = await startTestGateway({ name: 'e2e-disc-quiet', policyNamespace: OPEN_POLICY_NS });
+    await quiet.stop();
+    const lines = (await readFile(join(quiet.dir, 'gateway.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.map((l) => l.msg)).toContain('gateway stopped');
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 });

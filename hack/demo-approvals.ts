@@ -75,7 +75,7 @@ export async function approvalScene({ cp, gw, ci, demoDir }: Scene): Promise<voi
   console.log(bold('$ kubectl scale deployment api --replicas=0 -n payments   # (CI, through the gateway: waits)'));
   const scaling = kubectl(cp, ['scale', 'deployment', 'api', '--replicas=0', '-n', 'payments'], { KUBECONFIG: ci });
   const name = await heldRequest(cp, admin, before);
-  console.log(`${bold('$ kubectl approve')}   # alice, as herself`);
+  console.log(`${bold('$ kubectl approve')}   # alice, as herself (her kubeconfig: ${alice.KUBECONFIG})`);
   console.log(indent(await kubectl(cp, ['approve'], alice)));
   console.log(bold(`$ kubectl approve ${name} --reason "planned scale-down"`));
   console.log(indent(await kubectl(cp, ['approve', name, '--reason', 'planned scale-down'], alice)));

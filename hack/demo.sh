@@ -40,6 +40,7 @@ The control plane keeps running. From $root, try:
   kubectl get airlock -A                      # every Airlock object (category "airlock")
   kubectl run shell --image=busybox --restart=Never -- sleep 1d && kubectl wait --for=condition=Ready pod/shell && kubectl exec shell -- uname -a   # kwok runs it locally
   kubectl airlock sessions --recordings $AIRLOCK_DEMO_DIR/recordings   # the session the demo recorded
+  KUBECONFIG=$AIRLOCK_DEMO_DIR/alice.kubeconfig kubectl approve   # as alice, the demo's approver: what she may decide
   npm run demo:gateway -- --keep              # the demo again, keeping its gateway up to try kubectl through it (Ctrl-C stops it)
   kill \$(cat $AIRLOCK_DEMO_DIR/operator.pid)   # stop the demo operator
   hack/cluster down                           # stop everything

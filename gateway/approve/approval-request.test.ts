@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserInfo } from '../authenticate/identity.ts';
 import type { RequestAttributes } from '../policy/model.ts';
-import { bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, parseDuration, sameUser, type FingerprintInput } from './approval-request.ts';
+import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, parseDuration, sameUser, type FingerprintInput } from './approval-request.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const attrs = (over: Partial<RequestAttributes>): RequestAttributes => ({
@@ -82,12 +82,12 @@ describe('buildApprovalRequest', () => {
     policy: { namespace: 'airlock-system', name: 'payments', rule: 'scale-needs-approval' },
     settings: { approvers: { users: ['alice'] }, mode: 'Reject' as const, timeout: '30m', reusable: true },
     bodyDigest: 'sha256:abc', contentType: 'application/merge-patch+json', fingerprint: 'sha256:def', summary: 'scale deployment prod/api to 0 replicas',
-    described: { changes: [{ path: '.spec.replicas', value: '0' }] }, now: NOW,
+    described: { changes: [{ path: '.spec.replicas', value: '0' }] }, now: NOW, name: 'patch-deployments-0123456789ab-0',
   };
 
   it('records both whole identities, the exact request with its changes, the rule and the deadlines', () => {
     const ar = buildApprovalRequest(input) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
-    expect(ar.metadata).toMatchObject({ namespace: 'airlock-system', labels: { 'airlock.dev/gateway': 'ci-gateway', 'airlock.dev/fingerprint': 'def' } });
+    expect(ar.metadata).toMatchObject({ name: 'patch-deployments-0123456789ab-0', namespace: 'airlock-system', labels: { 'airlock.dev/gateway': 'ci-gateway', 'airlock.dev/fingerprint': 'def' } });
     expect(ar.spec).toEqual({
       requester: {
         caller: { username: 'oidc:ci', uid: 'u1', groups: ['system:authenticated'], extra: { a: ['1'], b: ['2'] }, authentication: 'oidc https://issuer.example' },
@@ -113,5 +113,29 @@ describe('buildApprovalRequest', () => {
     expect(ar.spec.requester.effective).toBeUndefined();
     expect(ar.spec.request['changes']).toBeUndefined();
     expect(ar.spec.request['changesNote']).toBe('the body is protobuf');
+  });
+});
+
+describe('approvalRequestName: one object per held request, whichever replica holds it', () => {
+  const policy = { namespace: 'airlock-system', name: 'payments', rule: 'scale' };
+  const name = (over: Partial<Parameters<typeof approvalRequestName>[0]> = {}): string => approvalRequestName({ verb: 'patch', resource: 'deployments', fingerprint: 'sha256:abc', policy, attempt: 0, ...over });
+
+  it('is the same for the same request and rule, and a valid object name', () => {
+    expect(name()).toBe(name());
+    expect(name()).toMatch(/^patch-deployments-[0-9a-f]{12}-0$/);
+  });
+
+  it.each([
+    ['another body or identity (fingerprint)', { fingerprint: 'sha256:abd' }],
+    ['another rule', { policy: { ...policy, rule: 'other' } }],
+    ['the next attempt', { attempt: 1 }],
+  ])('differs for %s', (_name, over) => {
+    expect(name(over)).not.toBe(name());
+  });
+
+  it('reads back its attempt, and only from names of the same request', () => {
+    expect(attemptOf(name({ attempt: 7 }), name())).toBe(7);
+    expect(attemptOf(name({ fingerprint: 'sha256:zzz', attempt: 3 }), name())).toBeUndefined();
+    expect(attemptOf('patch-deployments-x7k2q', name())).toBeUndefined();
   });
 });

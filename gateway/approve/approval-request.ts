@@ -121,6 +121,29 @@ export interface BuildInput {
   readonly summary: string;
   readonly described: DescribedBody;
   readonly now: Date;
+  /** The object's name (approvalRequestName): one per held request, whichever replica holds it. */
+  readonly name: string;
+}
+
+/**
+ * The name of the ApprovalRequest for a held request: derived from its fingerprint and rule, so
+ * that every replica holding the same request at once creates the same object (the second create
+ * conflicts and uses the first), plus an attempt number for the next request once an earlier one
+ * is finished (used, denied, expired).
+ */
+export function approvalRequestName(input: { verb: string; resource: string; fingerprint: string; policy: BuildInput['policy']; attempt: number }): string {
+  const binding = JSON.stringify([input.fingerprint, input.policy.namespace, input.policy.name, input.policy.rule]);
+  const digest = createHash('sha256').update(binding).digest('hex').slice(0, 12);
+  const prefix = `${input.verb}-${(input.resource || 'path').slice(0, 30)}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return `${prefix}-${digest}-${input.attempt}`;
+}
+
+/** The attempt number of a name approvalRequestName made with the same fingerprint and rule, or undefined. */
+export function attemptOf(name: string, sameRequest: string): number | undefined {
+  const base = sameRequest.slice(0, sameRequest.lastIndexOf('-') + 1);
+  if (!name.startsWith(base)) return undefined;
+  const attempt = Number(name.slice(base.length));
+  return Number.isInteger(attempt) && attempt >= 0 ? attempt : undefined;
 }
 
 function requestSpec(input: BuildInput): Record<string, unknown> {
@@ -151,7 +174,7 @@ function recorded(user: UserInfo): Record<string, unknown> {
 
 const seconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The ApprovalRequest to create (generateName: the API server names it). */
+/** The ApprovalRequest to create. */
 export function buildApprovalRequest(input: BuildInput): Record<string, unknown> {
   const { settings, caller, effective } = input;
   const timeoutMs = parseDuration(settings.timeout) ?? DEFAULT_TIMEOUT_MS;
@@ -159,7 +182,7 @@ export function buildApprovalRequest(input: BuildInput): Record<string, unknown>
     apiVersion: `${APPROVAL_GROUP}/${APPROVAL_VERSION}`,
     kind: 'ApprovalRequest',
     metadata: {
-      generateName: `${input.request.verb}-${(input.request.resource || 'path').slice(0, 30)}-`.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+      name: input.name,
       namespace: input.gateway.namespace,
       labels: { [GATEWAY_LABEL]: input.gateway.name, [FINGERPRINT_LABEL]: fingerprintLabel(input.fingerprint) },
     },

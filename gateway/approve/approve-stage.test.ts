@@ -32,9 +32,17 @@ class Store implements ApprovalApi {
   findByFingerprint(_namespace: string, label: string): Promise<ApprovalRequestObject[]> {
     return Promise.resolve([...this.objects.values()].filter((ar) => ar.metadata.labels?.['airlock.dev/fingerprint'] === label));
   }
+  /** Names in the order they were created (the API server refuses a second object of one name: 409). */
+  readonly created: string[] = [];
+  nth(n: number): string {
+    return this.created[n - 1] ?? `(no ApprovalRequest number ${n})`;
+  }
   create(object: Record<string, unknown>): Promise<ApprovalRequestObject> {
     const ar = object as unknown as ApprovalRequestObject;
-    return Promise.resolve(this.put({ ...ar, metadata: { ...ar.metadata, name: `ar-${this.objects.size + 1}` } }));
+    const name = ar.metadata.name ?? '';
+    if (this.objects.has(name)) return Promise.reject(new ApprovalApiError('already exists', 409));
+    this.created.push(name);
+    return Promise.resolve(this.put(ar));
   }
   get(_namespace: string, name: string): Promise<ApprovalRequestObject> {
     const ar = this.objects.get(name);
@@ -87,6 +95,26 @@ function stage(store: Store, gateway = 'prod', max = 8): (ctx: ApprovalContext) 
 
 const approval = (by = 'alice'): ApprovalDecision => ({ decision: 'Approve', by, at: new Date(NOW.getTime() - 1000).toISOString() });
 
+describe('approve stage: one ApprovalRequest per held request', () => {
+  it('creates one object for the same request held twice at once (a CI retry, or two replicas), and both name it', async () => {
+    const store = new Store();
+    const approve = stage(store);
+    const [a, b] = await Promise.all([approve(context()), approve(context())]);
+    expect(store.objects.size).toBe(1);
+    expect([a.approvalRequest?.name, b.approvalRequest?.name]).toEqual([store.nth(1), store.nth(1)]);
+  });
+
+  it('creates the next attempt once the earlier request is finished', async () => {
+    const store = new Store();
+    const approve = stage(store);
+    await approve(context());
+    store.decide(store.nth(1), approval());
+    expect((await approve(context())).ok).toBe(true);
+    expect((await approve(context())).approvalRequest?.name).toBe(store.nth(2));
+    expect(store.created.map((n) => n.slice(-2))).toEqual(['-0', '-1']);
+  });
+});
+
 describe('approve stage (Reject mode)', () => {
   it('creates one request, then uses its approval once', async () => {
     const store = new Store();
@@ -94,17 +122,17 @@ describe('approve stage (Reject mode)', () => {
     const first = await approve(context());
     expect(first.ok).toBe(false);
     expect(store.objects.size).toBe(1);
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     // The caller is told who approved it (kubectl prints it as a Warning).
-    expect(await approve(context())).toEqual({ ok: true, approvalRequest: { namespace: NS, name: 'ar-1' }, warning: 'approved by alice (ApprovalRequest ar-1 in airlock-system)' });
-    expect(store.objects.get('ar-1')?.status?.phase).toBe('Consumed');
+    expect(await approve(context())).toEqual({ ok: true, approvalRequest: { namespace: NS, name: store.nth(1) }, warning: `approved by alice (ApprovalRequest ${store.nth(1)} in airlock-system)` });
+    expect(store.objects.get(store.nth(1))?.status?.phase).toBe('Consumed');
   });
 
   it('re-reads and retries when the operator writes while the grant is consumed', async () => {
     const store = new Store();
     const approve = stage(store);
     await approve(context());
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     store.interleave = 2;
     expect((await approve(context())).ok).toBe(true);
     expect(store.consumes).toBe(3);
@@ -115,7 +143,7 @@ describe('approve stage (Reject mode)', () => {
     const store = new Store();
     const approve = stage(store);
     await approve(context());
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     store.interleave = MAX_CONSUME_CONFLICTS + 5;
     const outcome = await approve(context());
     expect(outcome.ok).toBe(false);
@@ -131,16 +159,16 @@ describe('approve stage (Reject mode)', () => {
     const store = new Store();
     const approve = stage(store);
     await approve(context());
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     expect((await approve(context(change))).ok).toBe(false);
-    expect(store.objects.get('ar-1')?.status?.phase).toBeUndefined();
+    expect(store.objects.get(store.nth(1))?.status?.phase).toBeUndefined();
     expect(store.objects.size).toBe(2);
   });
 
   it('does not use an approval given under another gateway, or under other approvers, even reusable', async () => {
     const store = new Store();
     await stage(store, 'dev')(context({ decision: decision({ reusable: true }) }));
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     expect((await stage(store, 'prod')(context({ decision: decision({ reusable: true }) }))).ok).toBe(false);
     const otherApprovers = { ...decision({ reusable: true }), approval: { ...settings, reusable: true, approvers: { users: ['bob'] } } };
     expect((await stage(store, 'dev')(context({ decision: otherApprovers }))).ok).toBe(false);
@@ -151,19 +179,19 @@ describe('approve stage (Reject mode)', () => {
     const store = new Store();
     const approve = stage(store);
     await approve(context());
-    const ar = store.objects.get('ar-1') as Mutable;
+    const ar = store.objects.get(store.nth(1)) as Mutable;
     store.put({ ...ar, status: { phase: 'Approved', grant: { notBefore: NOW.toISOString(), notAfter: new Date(NOW.getTime() + 600_000).toISOString() } } });
     expect((await approve(context())).ok).toBe(false);
-    store.decide('ar-1', approval('ci'));
+    store.decide(store.nth(1), approval('ci'));
     expect((await approve(context())).ok).toBe(false);
-    store.decide('ar-1', approval('alice'));
+    store.decide(store.nth(1), approval('alice'));
     expect((await approve(context())).ok).toBe(true);
   });
 
   it('records the masked changes and a truthful summary', async () => {
     const store = new Store();
     await stage(store)(context());
-    const spec = store.objects.get('ar-1')?.spec as { request: Record<string, unknown> };
+    const spec = store.objects.get(store.nth(1))?.spec as { request: Record<string, unknown> };
     expect(spec.request).toMatchObject({ summary: 'patch configmap prod/c: .data.k', changes: [{ path: '.data.k', value: '"1"' }], contentType: 'application/merge-patch+json' });
   });
 });
@@ -175,7 +203,7 @@ describe('approve stage (Wait mode)', () => {
     const waiting = approve(context({ decision: decision({ mode: 'Wait' }) }));
     await new Promise((r) => setTimeout(r, 5));
     store.interleave = 1;
-    store.decide('ar-1', approval());
+    store.decide(store.nth(1), approval());
     expect((await waiting).ok).toBe(true);
   });
 
@@ -193,7 +221,7 @@ describe('approve stage (Wait mode)', () => {
     const next = approve(context({ decision: decision({ mode: 'Wait' }), body: { complete: true, body: Buffer.from('{"data":{"k":"3"}}') } }));
     await new Promise((r) => setTimeout(r, 5));
     expect(store.objects.size).toBe(2);
-    store.decide('ar-2', approval());
+    store.decide(store.nth(2), approval());
     expect((await next).ok).toBe(true);
   });
 });

@@ -13,7 +13,9 @@ import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '.
 import type { ReadBody } from '../request-body.ts';
 import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import { bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalDecision, type ApprovalRequestObject } from './approval-request.ts';
+import {
+  approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalDecision, type ApprovalRequestObject,
+} from './approval-request.ts';
 import { approvalState, type ApprovalState } from './approval-state.ts';
 import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
 import type { HeldRequests } from './held-requests.ts';
@@ -123,20 +125,20 @@ class Stage {
   }
 
   /** An existing request for this exact request under this rule: an approved one is used, a pending one reused. */
-  async existing(held: Held): Promise<{ outcome?: ApprovalOutcome; pending?: ApprovalRequestObject }> {
-    const found = (await this.deps.api.findByFingerprint(this.deps.gateway.namespace, fingerprintLabel(held.expectation.fingerprint)))
-      .filter((ar) => bindingMismatch(ar, held.expectation) === undefined)
-      .sort(NEWEST_FIRST);
+  async existing(held: Held): Promise<{ outcome?: ApprovalOutcome; pending?: ApprovalRequestObject; names: readonly string[] }> {
+    const all = await this.deps.api.findByFingerprint(this.deps.gateway.namespace, fingerprintLabel(held.expectation.fingerprint));
+    const names = all.map((ar) => ar.metadata.name ?? '');
+    const found = all.filter((ar) => bindingMismatch(ar, held.expectation) === undefined).sort(NEWEST_FIRST);
     for (const ar of found) {
       const state = this.judge(ar, held);
       if (state.state === 'approved') {
         const used = await this.use(ar, held);
-        if (used.ok) return { outcome: { ok: true, approvalRequest: this.ref(ar), warning: approvedWarning(ar, state.approvals) } };
-        if (used.state.state === 'pending') return { pending: used.ar };
+        if (used.ok) return { outcome: { ok: true, approvalRequest: this.ref(ar), warning: approvedWarning(ar, state.approvals) }, names };
+        if (used.state.state === 'pending') return { pending: used.ar, names };
       }
-      if (state.state === 'pending') return { pending: ar };
+      if (state.state === 'pending') return { pending: ar, names };
     }
-    return {};
+    return { names };
   }
 
   async wait(ar: ApprovalRequestObject, held: Held): Promise<ApprovalOutcome> {
@@ -153,15 +155,35 @@ class Stage {
     return this.refusal(settled, state);
   }
 
-  create(held: Held, digest: string, policy: PolicyRef): Promise<ApprovalRequestObject> {
+  /**
+   * Creates the request's ApprovalRequest under its derived name (the next attempt after those
+   * `taken`). A conflict means another replica or a concurrent retry created it first: that one
+   * is this request's, and is used instead of a second.
+   */
+  async create(held: Held, digest: string, policy: PolicyRef, taken: readonly string[]): Promise<ApprovalRequestObject> {
     const { ctx } = held;
+    const naming = { verb: ctx.request.verb, resource: ctx.request.resource, fingerprint: held.expectation.fingerprint, policy };
+    const first = approvalRequestName({ ...naming, attempt: 0 });
+    const attempt = Math.max(-1, ...taken.map((n) => attemptOf(n, first) ?? -1)) + 1;
+    const name = approvalRequestName({ ...naming, attempt });
+    try {
+      return await this.deps.api.create(this.build(held, { digest, policy, name }));
+    } catch (error) {
+      if (!(error instanceof ApprovalApiError && error.status === 409)) throw error;
+      return this.deps.api.get(this.deps.gateway.namespace, name);
+    }
+  }
+
+  build(held: Held, input: { digest: string; policy: PolicyRef; name: string }): Record<string, unknown> {
+    const { ctx } = held;
+    const { digest, policy, name } = input;
     const contentType = ctx.contentType ?? '';
     const body = ctx.body?.complete === true ? ctx.body.body : Buffer.alloc(0);
     const described = describeBody({ body, contentType, rules: this.deps.maskRules(ctx.request, ctx.decision) });
-    return this.deps.api.create(buildApprovalRequest({
+    return buildApprovalRequest({
       gateway: this.deps.gateway, request: ctx.request, caller: ctx.caller, effective: ctx.effective, policy, settings: held.settings,
-      bodyDigest: digest, contentType, fingerprint: held.expectation.fingerprint, summary: summarize(ctx.request, described), described, now: this.now(),
-    }));
+      bodyDigest: digest, contentType, fingerprint: held.expectation.fingerprint, summary: summarize(ctx.request, described), described, now: this.now(), name,
+    });
   }
 
   async approve(ctx: ApprovalContext): Promise<ApprovalOutcome> {
@@ -182,14 +204,14 @@ class Stage {
     const held: Held = { ctx, settings, expectation: { gateway: gateway.name, fingerprint: print, policy, settings } };
     const found = await this.existing(held);
     if (found.outcome !== undefined) return found.outcome;
-    if ((settings.mode ?? 'Wait') === 'Reject') return this.refusal(found.pending ?? await this.create(held, digest, policy), { state: 'pending' });
+    if ((settings.mode ?? 'Wait') === 'Reject') return this.refusal(found.pending ?? await this.create(held, digest, policy, found.names), { state: 'pending' });
     const release = this.deps.held.acquire(ctx.caller.user.username);
     if (release === undefined) {
       const message = `${ctx.caller.user.username} already has ${this.deps.held.max} requests held for approval at this gateway (approvals.maxHeldPerCaller); wait for a decision on one of them, then run the command again`;
       return { ok: false, status: tooManyRequests(RETRY_HELD_AFTER_SECONDS, message) };
     }
     try {
-      return await this.wait(found.pending ?? await this.create(held, digest, policy), held);
+      return await this.wait(found.pending ?? await this.create(held, digest, policy, found.names), held);
     } finally {
       release();
     }

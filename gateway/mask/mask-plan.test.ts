@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskParsed } from './json-masker.ts';
 import { maskRulesFor, tablesAllowed } from './mask-plan.ts';
-import { compilePolicies } from '../policy/compile.ts';
+import { compilePolicies } from '../policy/policy-index.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
 import type { EffectiveMask, RequestAttributes } from '../policy/model.ts';
 

@@ -4,7 +4,7 @@
 // are compiled here too: a rule that does not compile is enforced as Deny (fail closed), with a
 // message naming the problem, instead of failing every request it matches.
 import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, PolicyRef, RecordingMode } from './model.ts';
-import { effectiveMask, MaskMerger, maskProblem } from './rule-mask.ts';
+import { effectiveMask, maskProblem, type MaskMerger } from './rule-mask.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
 export interface PolicySource {
@@ -41,8 +41,11 @@ export interface RuleSource {
 }
 
 export interface CompiledRule {
-  /** Global order: policies by namespace/name, rules in their written order. */
-  readonly order: number;
+  /** Unique to this compiled rule (the mask merger's cache key); says nothing about order. */
+  readonly id: number;
+  /** Policy order is by this key ("namespace/name"), then `ruleIndex` (rules in written order). */
+  readonly policyKey: string;
+  readonly ruleIndex: number;
   readonly policyNamespace: string;
   readonly policyName: string;
   readonly name: string;
@@ -72,7 +75,7 @@ export interface CompiledPolicies {
   readonly users: Map<string, ResourceIndex>;
   readonly groups: Map<string, ResourceIndex>;
   /** Key "claimName=value"; the issuer check happens at evaluation. */
-  readonly claims: Map<string, { readonly issuer: string | undefined; readonly index: ResourceIndex }[]>;
+  readonly claims: Map<string, ClaimEntry[]>;
   readonly ruleCount: number;
   /** Policies not enforced at all (a subject that is not exactly one kind). */
   readonly rejected: readonly { readonly policy: string; readonly problem: string }[];
@@ -95,7 +98,7 @@ function namesNoTarget(rule: RuleSource): boolean {
   return [m.apiGroups, m.resources, m.namespaces, m.names, m.nonResourceURLs].every((list) => list === undefined || list.length === 0);
 }
 
-function resourceKeys(rule: RuleSource): string[] {
+export function resourceKeys(rule: RuleSource): string[] {
   const match = rule.match ?? {};
   if (match.nonResourceURLs !== undefined && match.nonResourceURLs.length > 0) return ['#nonresource'];
   if (namesNoTarget(rule)) return ['*/*', '#nonresource'];
@@ -104,65 +107,49 @@ function resourceKeys(rule: RuleSource): string[] {
   return groups.flatMap((g) => resources.map((r) => `${g}/${r}`));
 }
 
-function addTo(index: ResourceIndex, keys: readonly string[], rule: CompiledRule): void {
-  for (const key of keys) {
-    const list = index.get(key);
-    if (list === undefined) index.set(key, [rule]); else list.push(rule);
-  }
-}
-
-function bucket<K>(map: Map<K, ResourceIndex>, key: K): ResourceIndex {
+export function bucket<K>(map: Map<K, ResourceIndex>, key: K): ResourceIndex {
   let index = map.get(key);
   if (index === undefined) { index = new Map(); map.set(key, index); }
   return index;
 }
 
-function subjectProblem(subject: SubjectSource): string | undefined {
+export function subjectProblem(subject: SubjectSource): string | undefined {
   const kinds = [subject.user, subject.group, subject.serviceAccount, subject.claim].filter((k) => k !== undefined).length;
   return kinds === 1 ? undefined : 'each subject names exactly one of user, group, serviceAccount, claim';
 }
 
-export function compilePolicies(policies: readonly PolicySource[]): CompiledPolicies {
-  const compiled: CompiledPolicies = { users: new Map(), groups: new Map(), claims: new Map(), ruleCount: 0, rejected: [], broken: [], masks: new MaskMerger() };
-  const rejected: { policy: string; problem: string }[] = [];
-  const broken: { policy: string; rule: string; problem: string }[] = [];
-  let order = 0;
-  const sorted = [...policies].sort((a, b) => key(a).localeCompare(key(b)));
-  for (const policy of sorted) {
-    const problem = policy.spec.subjects.map(subjectProblem).find((p) => p !== undefined);
-    if (problem !== undefined) { rejected.push({ policy: key(policy), problem }); continue; }
-    const rules = policy.spec.rules.map((rule) => ({ rule, compiled: compileRule(policy, rule, order++) }));
-    for (const { compiled: c } of rules) if (c.problem !== undefined) broken.push({ policy: key(policy), rule: c.name, problem: c.problem });
-    for (const subject of policy.spec.subjects) {
-      const indexes = subjectIndexes(compiled, subject);
-      for (const index of indexes) for (const { rule, compiled: c } of rules) addTo(index, resourceKeys(rule), c);
-    }
-  }
-  return { ...compiled, ruleCount: order, rejected, broken };
+/** Whether rule `a` comes before rule `b` in policy order (ties among rules of one rank go to the first). */
+export function before(a: CompiledRule, b: CompiledRule): boolean {
+  return a.policyKey === b.policyKey ? a.ruleIndex < b.ruleIndex : a.policyKey < b.policyKey;
 }
 
-function key(policy: PolicySource): string {
+export function policyKey(policy: PolicySource): string {
   return `${policy.metadata.namespace ?? ''}/${policy.metadata.name ?? ''}`;
 }
 
-function compileRule(policy: PolicySource, rule: RuleSource, order: number): CompiledRule {
+let nextRuleId = 1;
+
+/** One rule, compiled: its sets, and its masks and patterns (a rule whose masks do not compile is a Deny). */
+export function compileRule(policy: PolicySource, rule: RuleSource, ruleIndex: number): CompiledRule {
   const match = rule.match ?? {};
   const problem = maskProblem(rule.mask);
   const action = problem === undefined ? rule.action : 'Deny';
   return {
-    order,
+    id: nextRuleId++,
+    policyKey: policyKey(policy),
+    ruleIndex,
     policyNamespace: policy.metadata.namespace ?? '',
     policyName: policy.metadata.name ?? '',
     name: rule.name,
     action,
     message: problem === undefined
       ? rule.message
-      : `rule "${rule.name}" of AccessPolicy ${key(policy)} is enforced as Deny because it does not compile (${problem}); fix the AccessPolicy`,
+      : `rule "${rule.name}" of AccessPolicy ${policyKey(policy)} is enforced as Deny because it does not compile (${problem}); fix the AccessPolicy`,
     approval: action === 'RequireApproval' ? rule.approval : undefined,
     mask: problem === undefined ? effectiveMask(rule.mask) : undefined,
     problem,
     matched: { namespace: policy.metadata.namespace ?? '', name: policy.metadata.name ?? '', rule: rule.name },
-    reason: `rule "${rule.name}" of AccessPolicy ${key(policy)}`,
+    reason: `rule "${rule.name}" of AccessPolicy ${policyKey(policy)}`,
     recording: rule.recording,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),
@@ -172,21 +159,29 @@ function compileRule(policy: PolicySource, rule: RuleSource, order: number): Com
   };
 }
 
-function subjectIndexes(compiled: CompiledPolicies, subject: SubjectSource): ResourceIndex[] {
-  if (subject.user !== undefined) return [bucket(compiled.users, subject.user.name)];
-  if (subject.group !== undefined) return [bucket(compiled.groups, subject.group.name)];
+/** Where a subject's rules go: its index, and for a claim subject the entry that holds the index. */
+export interface SubjectPlacement {
+  readonly index: ResourceIndex;
+  readonly claim?: { readonly key: string; readonly entry: ClaimEntry };
+}
+
+export type ClaimEntry = { readonly issuer: string | undefined; readonly index: ResourceIndex };
+
+export function subjectIndexes(compiled: Pick<CompiledPolicies, 'users' | 'groups' | 'claims'>, subject: SubjectSource): SubjectPlacement[] {
+  if (subject.user !== undefined) return [{ index: bucket(compiled.users, subject.user.name) }];
+  if (subject.group !== undefined) return [{ index: bucket(compiled.groups, subject.group.name) }];
   if (subject.serviceAccount !== undefined) {
     const { namespace, name } = subject.serviceAccount;
-    return [bucket(compiled.users, `system:serviceaccount:${namespace}:${name}`)];
+    return [{ index: bucket(compiled.users, `system:serviceaccount:${namespace}:${name}`) }];
   }
   const claim = subject.claim;
   if (claim === undefined) return [];
   const values = claim.values ?? (claim.value === undefined ? [] : [claim.value]);
   return values.map((value) => {
-    const entry = { issuer: claim.issuer, index: new Map() as ResourceIndex };
+    const entry: ClaimEntry = { issuer: claim.issuer, index: new Map() };
     const claimKey = `${claim.name}=${value}`;
     const list = compiled.claims.get(claimKey);
     if (list === undefined) compiled.claims.set(claimKey, [entry]); else list.push(entry);
-    return entry.index;
+    return { index: entry.index, claim: { key: claimKey, entry } };
   });
 }

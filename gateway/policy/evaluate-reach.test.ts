@@ -3,7 +3,8 @@
 // reaches without naming their namespaces or names, the masks of every rule that lets a request
 // through, and rules that do not compile.
 import { describe, expect, it } from 'vitest';
-import { compilePolicies, type PolicySource, type RuleSource } from './compile.ts';
+import { type PolicySource, type RuleSource } from './compile.ts';
+import { compilePolicies } from './policy-index.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { AlsoVerb, DecisionInput, RequestAttributes } from './model.ts';
 import type { AuthenticatedCaller } from '../authenticate/identity.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compilePolicies, type PolicySource, type RuleSource, type SubjectSource } from './compile.ts';
+import { type PolicySource, type RuleSource, type SubjectSource } from './compile.ts';
+import { compilePolicies } from './policy-index.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { DecisionInput, RequestAttributes } from './model.ts';
 import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';

@@ -9,7 +9,7 @@
 // reaches them without naming them: one without a namespace on a namespaced resource (a list or
 // watch across all namespaces), or one without a single name (a list, a create). Allow rules keep
 // the exact reading, so they never allow such a request (docs/adr/0006).
-import type { CompiledPolicies, CompiledRule, ResourceIndex } from './compile.ts';
+import { before, type CompiledPolicies, type CompiledRule, type ResourceIndex } from './compile.ts';
 import type { Action, AlsoVerb, Decision, DecisionInput, RecordingMode, RequestAttributes } from './model.ts';
 import type { UserInfo } from '../authenticate/identity.ts';
 
@@ -95,12 +95,12 @@ function consider(outcome: VerbOutcome, index: ResourceIndex | undefined, reques
       if (how === undefined) continue;
       if (rule.action !== 'Deny') addPassing(outcome, rule);
       if (rule.action === 'Allow') {
-        if (outcome.allow === undefined || rule.order < outcome.allow.order) outcome.allow = rule;
+        if (outcome.allow === undefined || before(rule, outcome.allow)) outcome.allow = rule;
         continue;
       }
       const current = outcome.restrictive;
       if (current === undefined || RANK[rule.action] > RANK[current.action]
-        || (RANK[rule.action] === RANK[current.action] && rule.order < current.order)) {
+        || (RANK[rule.action] === RANK[current.action] && before(rule, current))) {
         outcome.restrictive = rule;
         outcome.reach = how;
       }

@@ -2,7 +2,8 @@
 // in effect within a second, with no restart. Until the first list completes the store is not
 // ready, and the gateway refuses requests (fail closed) rather than deciding on no policies.
 import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { compilePolicies, type CompiledPolicies, type PolicySource } from './compile.ts';
+import type { CompiledPolicies, PolicySource } from './compile.ts';
+import { PolicyIndex } from './policy-index.ts';
 
 export interface PolicyStore {
   current(): CompiledPolicies;
@@ -42,28 +43,32 @@ export async function watchPolicies(options: PolicyStoreOptions): Promise<Policy
     return result as { items: PolicyObject[] };
   };
   const informer = makeInformer<PolicyObject>(options.kubeConfig, path, list, selector);
-  let compiled = compilePolicies([]);
+  // Only the policies that changed are compiled again (policy-index.ts), so a burst of changes
+  // does not hold the event loop for a recompilation of every policy per change.
+  const index = new PolicyIndex();
   let isReady = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const recompile = (): void => {
     timer = undefined;
-    compiled = compilePolicies(informer.list());
+    index.sync(informer.list());
     isReady = true;
-    options.onCompiled?.(compiled);
+    options.onCompiled?.(index.compiled());
   };
   const schedule = (): void => { timer ??= setTimeout(recompile, options.debounceMs ?? 50); };
   informer.on('change', schedule);
   informer.on('connect', schedule);
   informer.on('error', (error: unknown) => {
+    // Stopping aborts the watch, which client-node reports as an error: not a failure.
+    if (stopped) return;
     options.onError?.(error);
     // client-node stops an informer on errors other than 410 and timeouts: restart it.
-    if (!stopped) setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
+    setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
   });
   await informer.start();
   recompile();
   return {
-    current: () => compiled,
+    current: () => index.compiled(),
     ready: () => isReady,
     stop: async () => {
       stopped = true;

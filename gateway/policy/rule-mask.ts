@@ -47,9 +47,9 @@ function merge(masks: readonly EffectiveMask[], exempt: boolean): EffectiveMask 
   };
 }
 
-/** What a rule brings to a merge: its order (the cache key) and its mask. */
+/** What a rule brings to a merge: its id (the cache key) and its mask. */
 export interface MaskSource {
-  readonly order: number;
+  readonly id: number;
   readonly mask: EffectiveMask | undefined;
 }
 
@@ -82,7 +82,7 @@ export class MaskMerger {
     orders.length = 0;
     for (const rule of rules) {
       if (rule.mask === undefined) { exempt = false; continue; }
-      orders.push(rule.order);
+      orders.push(rule.id);
       only = rule.mask;
       if (!rule.mask.exempt) exempt = false;
     }

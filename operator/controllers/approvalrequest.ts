@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey } from '../runtime/object-key.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { httpStatusOf, isNotFound } from '../runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
 import { planApprovalRequest, type ApprovalRequestWithMeta, type PhaseEvent, type PhasePlan } from './approval-phase.ts';
 
@@ -26,6 +26,8 @@ export interface ApprovalReconcileDeps {
   /** Every cached request, for the pending gauge. */
   readonly all: () => readonly ApprovalRequestWithMeta[];
   readonly writeStatus: (ref: ObjectRef, status: NonNullable<PhasePlan['status']>) => Promise<unknown>;
+  /** The live object's resourceVersion (a GET, not the cache), to tell a stale view from a real refusal. */
+  readonly liveVersion?: (ref: ObjectRef) => Promise<string | undefined>;
   readonly remove: (ref: ObjectRef) => Promise<unknown>;
   readonly recordEvent: (ar: ApprovalRequestWithMeta, event: PhaseEvent) => Promise<unknown>;
   /** Optional: tells approvers elsewhere (e.g. Slack); failures are logged, never retried forever. */
@@ -40,6 +42,14 @@ function countPending(all: readonly ApprovalRequestWithMeta[]): number {
   return all.filter((ar) => ar.status?.phase === undefined || ar.status.phase === 'Pending').length;
 }
 
+/** A refused write (409, or admission's 422) of an object that has changed since the cache saw it. */
+async function movedOn(error: unknown, ar: ApprovalRequestWithMeta, target: ObjectRef, deps: ApprovalReconcileDeps): Promise<boolean> {
+  const status = httpStatusOf(error);
+  if ((status !== 409 && status !== 422) || deps.liveVersion === undefined) return false;
+  const live = await deps.liveVersion(target).catch(() => undefined);
+  return live !== undefined && live !== ar.metadata.resourceVersion;
+}
+
 export async function reconcileApprovalRequest(key: string, deps: ApprovalReconcileDeps): Promise<ReconcileResult> {
   const ar = deps.get(key);
   deps.metrics?.pending(countPending(deps.all()));
@@ -52,7 +62,18 @@ export async function reconcileApprovalRequest(key: string, deps: ApprovalReconc
     deps.log.info({ approvalRequest: key }, 'removed a finished ApprovalRequest after its retention period');
     return {};
   }
-  if (plan.status !== undefined) await deps.writeStatus(target, plan.status);
+  if (plan.status !== undefined) {
+    try {
+      await deps.writeStatus(target, plan.status);
+    } catch (error) {
+      if (!await movedOn(error, ar, target, deps)) throw error;
+      // Expected: a gateway consumed the grant (or a reviewer decided) after the cache was read,
+      // and admission refused a phase move from the stale view. The change's event brings the
+      // object back here with the current view.
+      deps.log.debug({ approvalRequest: key }, 'ApprovalRequest changed since it was read; reconciling again on its event');
+      return {};
+    }
+  }
   // Events after the status write: a failed write is retried, and its events come with the retry.
   for (const event of plan.events) {
     await deps.recordEvent(ar, event).catch((error: unknown) => { logEventFailure(deps.log, error, { approvalRequest: key }); });

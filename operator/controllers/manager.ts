@@ -187,6 +187,7 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
         { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
+      liveVersion: async (ref) => ((await custom.getNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name })) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion,
       remove: (ref) => custom.deleteNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name }),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: APPROVAL_REQUEST.kind }),
       ...(options.webhookUrl === undefined ? {} : { notify: slackNotifier(options.webhookUrl) }),

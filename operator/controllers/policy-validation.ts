@@ -3,7 +3,7 @@
 // policy the operator accepts is one the gateway enforces as written, and a refusal says what the
 // gateway does instead. Also which gateways select a policy (same namespace, label selector).
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
-import { compilePolicies } from '../../gateway/policy/compile.ts';
+import { compilePolicies } from '../../gateway/policy/policy-index.ts';
 import { parseDuration } from '../../gateway/approve/approval-request.ts';
 
 export interface PolicyVerdict {
