@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
+import { OPERATOR_NODE_FLAGS } from '../operator/runtime-flags.ts';
 
 export const SCALE_NS = 'scale';
 export const TARGET_NS = 'bench';
@@ -130,12 +131,15 @@ export function killOnExit(pid: number): void { children.add(pid); }
 
 export interface OperatorProcess { readonly pid: number; readonly logFile: string; readonly healthUrl: string; readonly metricsUrl: string; lines(): number; stop(): Promise<void> }
 
-/** `node operator/main.ts` as `npm run operator` runs it, logging to `logFile` (appended). */
-export async function startOperator(options: { kubeconfig: string; logFile: string; nodeFlags?: readonly string[] }): Promise<OperatorProcess> {
+/**
+ * `node operator/main.ts` as `npm run operator` runs it, with the operator's Node flags (or
+ * `entry`, e.g. the image's dist/operator/main.js; `nodeFlags`), logging to `logFile` (appended).
+ */
+export async function startOperator(options: { kubeconfig: string; logFile: string; nodeFlags?: readonly string[]; entry?: string }): Promise<OperatorProcess> {
   const health = await freePort();
   const metrics = await freePort();
   const out = openSync(options.logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), 'operator/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? OPERATOR_NODE_FLAGS), options.entry ?? 'operator/main.ts'], {
     env: { ...process.env, KUBECONFIG: options.kubeconfig, POD_NAMESPACE: 'airlock-system', AIRLOCK_LEADER_ELECTION: 'false', AIRLOCK_HEALTH_ADDRESS: `127.0.0.1:${health}`, AIRLOCK_METRICS_ADDRESS: `127.0.0.1:${metrics}` },
     stdio: ['ignore', out, out],
   });

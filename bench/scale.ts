@@ -9,7 +9,7 @@
 // Deny enforced, GET p99 through the gateway during a full policy churn, and how soon both serve
 // again after the API server is back.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -123,8 +123,8 @@ const applyStarted = performance.now();
 await create(benchCallerPolicy());
 await pool(Array.from({ length: POLICIES }, (_, i) => fleetPolicy(i)), 16, create);
 const applied = performance.now() - applyStarted;
-const everyStatus = applied + await timeUntil(() => allStatusesSet(POLICIES), { timeoutMs: 300_000, intervalMs: 250 });
-row(`every status set after creating ${POLICIES} policies (creates took ${seconds(applied)})`, seconds(everyStatus), '≤ 15 s');
+const lag = await timeUntil(() => allStatusesSet(POLICIES), { timeoutMs: 300_000, intervalMs: 250 });
+row(`every status set, from the first of ${POLICIES} creates (the creates took ${seconds(applied)})`, `${seconds(applied + lag)} (${seconds(lag)} after the last)`, '≤ 15 s');
 row(`operator requests for ${POLICIES} new policies`, counted(await settle(audit, from)));
 
 from = audit.mark();
@@ -204,20 +204,23 @@ const afterOutage = { ...fleetPolicy(0), metadata: { ...fleetPolicy(0).metadata,
 const [gatewayBack, policyBack] = await Promise.all([
   timeUntil(async () => (await caller.get()).status === 200, { timeoutMs: 60_000, intervalMs: 50 }),
   (async () => {
+    // Created as soon as the API server takes it (it answers 429 while its storage warms up).
     await timeUntil(() => create(afterOutage).then(() => true, () => false), { timeoutMs: 60_000, intervalMs: 50 });
+    const created = performance.now() - back;
     await timeUntil(async () => {
-      const p = (await listPolicies()).find((x) => x.metadata.name === 'after-outage');
+      const p = await custom.getNamespacedCustomObject({ ...API, plural: 'accesspolicies', namespace: SCALE_NS, name: 'after-outage' }).catch(() => undefined) as Listed | undefined;
       return p !== undefined && statusSet(p);
-    }, { timeoutMs: 120_000, intervalMs: 100 });
-    return performance.now() - back;
+    }, { timeoutMs: 120_000, intervalMs: 50 });
+    return { created, status: performance.now() - back };
   })(),
 ]);
 row('operator log lines during a 10 s API server outage', String(outageLines));
 row('gateway: first GET served after the API server is ready', `${gatewayBack.toFixed(0)} ms`, '≤ 2 s');
-row('operator: a policy created after the API server is ready has its status', seconds(policyBack), '≤ 2 s');
+row('operator: a policy created after the API server is ready has its status', `${seconds(policyBack.status)} after ready (created at ${seconds(policyBack.created)})`, '≤ 2 s');
 
 await gateway.stop();
 await local.oidc.stop();
+await rm(local.dir, { recursive: true, force: true });
 await operator.stop();
 await cp.stop();
 console.log(`\n| measure | value | target |\n|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
