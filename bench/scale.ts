@@ -105,6 +105,8 @@ const operatorKubeconfig = await writeKubeconfig(join(dir, 'operator.kubeconfig'
 const audit = new AuditCounter(join(dir, 'audit', 'audit.log'), OPERATOR_USER);
 const logFile = join(dir, 'operator.log');
 let operator: OperatorProcess = await startOperator({ kubeconfig: operatorKubeconfig, logFile });
+await sleep(5000);
+row('operator RSS, nothing to manage', await operatorMemory(operator));
 
 console.log(`${GATEWAYS} gateways`);
 await pool(Array.from({ length: GATEWAYS }, (_, i) => fleetGateway(i)), 8, create);
@@ -116,11 +118,21 @@ row(`${GATEWAYS} gateways Ready`, seconds(gatewaysReady));
 await settle(audit, audit.mark());
 row('operator RSS, 0 policies', await operatorMemory(operator));
 
+// The gateway, as its own process, enforcing the policies from one to the whole fleet.
+await create(benchCallerPolicy());
+const local = await startLocalGateway({ cluster: { dir, kubeconfig: cp.kubeconfig, kubectlPath: cp.kubectlPath }, name: 'scale', policyNamespace: SCALE_NS, auditLevel: 'Metadata' });
+await local.running.stop();
+const gateway = await startGatewayProcess(local.dir, undefined);
+killOnExit(gateway.pid);
+const caller: Caller = gatewayCaller(gateway.url, await readFile(local.caFile), await local.oidc.token(CI_CLIENT.clientId));
+await timeUntil(async () => (await caller.get()).status === 200, { timeoutMs: 120_000, intervalMs: 200 });
+for (let i = 0; i < 500; i++) await caller.get();
+row('gateway RSS, 1 policy', mib(memoryOf(gateway.pid).rss));
+
 // Apply the fleet: every status set, and what it cost.
 console.log(`${POLICIES} policies`);
 let from = audit.mark();
 const applyStarted = performance.now();
-await create(benchCallerPolicy());
 await pool(Array.from({ length: POLICIES }, (_, i) => fleetPolicy(i)), 16, create);
 const applied = performance.now() - applyStarted;
 const lag = await timeUntil(() => allStatusesSet(POLICIES), { timeoutMs: 300_000, intervalMs: 250 });
@@ -147,18 +159,9 @@ operator = await startOperator({ kubeconfig: operatorKubeconfig, logFile });
 row('operator requests after a restart', counted(await settle(audit, from)));
 row('operator RSS after a restart', await operatorMemory(operator), '≤ 300 MiB');
 
-// The gateway, as its own process, enforcing the whole fleet.
-const local = await startLocalGateway({ cluster: { dir, kubeconfig: cp.kubeconfig, kubectlPath: cp.kubectlPath }, name: 'scale', policyNamespace: SCALE_NS, auditLevel: 'Metadata' });
-await local.running.stop();
-const gateway = await startGatewayProcess(local.dir, undefined);
-killOnExit(gateway.pid);
-const ca = await readFile(local.caFile);
-const caller: Caller = gatewayCaller(gateway.url, ca, await local.oidc.token(CI_CLIENT.clientId));
-const ready = await timeUntil(async () => (await caller.get()).status === 200, { timeoutMs: 120_000, intervalMs: 200 });
-row(`gateway serving with ${POLICIES + 1} policies`, seconds(ready));
 const steady: number[] = [];
 for (let i = 0; i < 2000; i++) steady.push((await caller.get()).ms);
-row('gateway RSS, idle', mib(memoryOf(gateway.pid).rss), '≤ 256 MiB');
+row(`gateway RSS, ${POLICIES + 1} policies, idle`, mib(memoryOf(gateway.pid).rss), '≤ 256 MiB');
 row('GET p50 / p99, steady', `${percentile(steady, 0.5).toFixed(1)} / ${percentile(steady, 0.99).toFixed(1)} ms`);
 
 // Churn: every policy's spec changes at once, while a caller keeps reading.
