@@ -4,10 +4,12 @@
 // it fires `error` and stops for good. A controller whose informer silently stopped would never
 // reconcile again, so every `error` restarts it here, with backoff.
 //
-// How soon: an API server that is away or starting (no answer, 429, 5xx) is tried again within a
-// second, however long it has been away, so the operator hears events again within ~1 s of it
-// being ready (issue 20: backoff had reached 16-30 s, and a 403 while its authorization caches
-// warmed up doubled it again). A 401/403 is retried as quickly for `warmupMs`, then backs off: it
+// How soon: an API server that is away or starting (no answer, 429, 5xx) is tried again within half
+// a second, however long it has been away, so the operator watches again as soon as it serves
+// (issue 20: backoff had reached 16-30 s, and a 403 while its authorization caches warmed up
+// doubled it again). After a restart it answers custom resources with 503, then 429 "storage is
+// (re)initializing", for a second or two after its /readyz; the informers then list again (their
+// resourceVersion predates its new watch cache: 410). A 401/403 is retried as quickly for `warmupMs`, then backs off: it
 // is then a missing permission. Anything else (404: a CRD not installed) backs off to 30 s. The
 // first success resets it all. Failures are logged once per interval (log-limiter.ts), and the
 // recovery once, with how long it took.
@@ -26,7 +28,7 @@ export interface RestartPolicy {
   readonly warmupMs: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { quick: { baseMs: 200, maxMs: 1000 }, slow: { baseMs: 1000, maxMs: 30_000 }, warmupMs: 30_000 };
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { quick: { baseMs: 200, maxMs: 500 }, slow: { baseMs: 1000, maxMs: 30_000 }, warmupMs: 30_000 };
 
 export interface InformerRunnerOptions {
   /** Names the informer in logs, e.g. `configmaps`. */
