@@ -193,7 +193,7 @@ function readmeChecks(): Map<string, Check> {
     ['npm run operator', script('operator')],
     ['npm run gateway', { kind: 'run', exit: 2, expect: /usage: airlock-gateway --config FILE/ }],
     ['npm run demo:gateway', { kind: 'run', expect: /Gateway stopped/ }], // run first, see below
-    ['npm run bench:…', { kind: 'not-here', why: 'names the bench:* scripts, each checked on its own', check: () => { expect(Object.keys(pkg.scripts).filter((s) => s.startsWith('bench:')).length).toBe(6); } }],
+    ['npm run bench:…', { kind: 'not-here', why: 'names the bench:* scripts, each checked on its own', check: () => { expect(Object.keys(pkg.scripts).filter((s) => s.startsWith('bench:')).length).toBe(7); } }],
     ['node FILE.ts', { kind: 'run', env: true, as: 'node hack/print-runtime.ts', expect: /^node v24\./ }],
     ['npm run krew-manifest', help('npm run krew-manifest')],
     ['source <(kubectl airlock completion bash)', { kind: 'run', env: true, as: 'source <(kubectl airlock completion bash) && complete -p kubectl-airlock', expect: /__kubectl_airlock_complete/ }],
@@ -207,6 +207,7 @@ function readmeChecks(): Map<string, Check> {
     ['npm run bench:watch', help('npm run bench:watch')],
     ['npm run bench:audit', help('npm run bench:audit')],
     ['npm run bench:approvals', help('npm run bench:approvals')],
+    ['npm run bench:scale', help('npm run bench:scale')],
     ['npm run bench:masker', { kind: 'run', expect: /^masked [\d.]+ MiB/m }],
     ['npm run gateway -- --config FILE', { kind: 'starts', as: `npm run gateway -- --config ${cfg}`, until: /gateway listening/ }],
     ['npm run generate', { kind: 'run', expect: /wrote .*api-reference\.md/ }],

@@ -177,7 +177,6 @@ describe('a controller on a real ConfigMap informer', () => {
     const controller = runController({
       name: 'configmaps', log, reconcile: reconcileKey, concurrency: 4,
       informers: [{ name: 'configmaps', informer }],
-      informerRestartBackoff: { baseMs: 200, maxMs: 1_000 },
     });
     cleanups.push(() => controller.stop(5_000));
     return { controller, seen, maxSameKey: () => maxSameKey, connects: () => connects };
@@ -261,8 +260,12 @@ describe('a controller on a real ConfigMap informer', () => {
     reader.loadFromOptions({ clusters: [cluster], users: [{ name: 'reader', token }], contexts: [{ name: 'reader', cluster: cluster.name, user: 'reader' }], currentContext: 'reader' });
     await kubectlOk(['create', 'configmap', 'present', '-n', ns.name]);
     const { controller, seen } = configMapController(log, () => Promise.resolve(), reader);
-    await waitFor('two restarts', () => lines.filter((l) => l.msg.startsWith('informer stopped')).length >= 2);
+    // Refused is retried within a second while the API server's caches may be warming up; one
+    // line says so, the rest are counted (log-limiter.ts).
+    await waitFor('a restart', () => lines.some((l) => l.msg.startsWith('informer stopped')));
+    await delay(2_500);
     expect(controller.hasSynced()).toBe(false);
+    expect(lines.filter((l) => l.msg.startsWith('informer stopped'))).toHaveLength(1);
     const grantedAt = Date.now();
     await kubectlOk(['create', 'role', 'cm-reader', '--verb=get,list,watch', '--resource=configmaps', '-n', ns.name]);
     await kubectlOk(['create', 'rolebinding', 'cm-reader', '--role=cm-reader', `--serviceaccount=${ns.name}:reader`, '-n', ns.name]);

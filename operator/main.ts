@@ -5,6 +5,7 @@
 //
 //   KUBECONFIG=... POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false node operator/main.ts
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from './runtime/pooled-kube-config.ts';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { startApprovalController, startGatewayController, startPolicyController } from './controllers/manager.ts';
@@ -16,6 +17,8 @@ import { describeError } from './runtime/api-errors.ts';
 import type { Controller } from './runtime/controller.ts';
 import { startLeaderElection, type LeaderElector } from './runtime/leader-election.ts';
 import { createWorkQueueMetrics } from './runtime/work-queue-metrics.ts';
+import { systemClock } from './runtime/clock.ts';
+import { createLogLimiter, type LogLimiter } from './runtime/log-limiter.ts';
 
 interface Deps {
   readonly kc: KubeConfig;
@@ -41,19 +44,26 @@ function approvalMetrics(registry: Registry): ApprovalMetrics {
 }
 
 /** The controllers as one, for the leader's term (the first one's queue is the one exposed). */
-function together(first: Controller, ...rest: Controller[]): Controller {
+function together(limiter: LogLimiter, first: Controller, ...rest: Controller[]): Controller {
   const all = [first, ...rest];
   return {
     hasSynced: () => all.every((c) => c.hasSynced()),
     waitForSync: async () => (await Promise.all(all.map((c) => c.waitForSync()))).every(Boolean),
     queue: first.queue,
-    stop: async (timeoutMs) => (await Promise.all(all.map((c) => c.stop(timeoutMs)))).every(Boolean),
+    stop: async (timeoutMs) => {
+      const stopped = (await Promise.all(all.map((c) => c.stop(timeoutMs)))).every(Boolean);
+      limiter.stop();
+      return stopped;
+    },
   };
 }
 
 function startLeading(settings: OperatorSettings, deps: Deps): Controller {
   const queueMetrics = createWorkQueueMetrics(deps.registry);
+  // One for the three controllers: an API server outage is a few lines in all.
+  const limiter = createLogLimiter({ clock: systemClock });
   const gateways = startGatewayController({
+    limiter,
     kubeConfig: deps.kc,
     log: deps.log,
     defaultImage: settings.gatewayImage,
@@ -62,6 +72,7 @@ function startLeading(settings: OperatorSettings, deps: Deps): Controller {
     observeExpiry: deps.expiry,
   });
   const approvals = startApprovalController({
+    limiter,
     kubeConfig: deps.kc,
     log: deps.log,
     retentionMs: settings.approvalRetentionMs,
@@ -69,8 +80,8 @@ function startLeading(settings: OperatorSettings, deps: Deps): Controller {
     metrics: queueMetrics('approvalrequest'),
     approvalMetrics: deps.approvals,
   });
-  const policies = startPolicyController({ kubeConfig: deps.kc, log: deps.log, metrics: queueMetrics('accesspolicy') });
-  return together(gateways, approvals, policies);
+  const policies = startPolicyController({ limiter, kubeConfig: deps.kc, log: deps.log, metrics: queueMetrics('accesspolicy') });
+  return together(limiter, gateways, approvals, policies);
 }
 
 function elect(settings: OperatorSettings, deps: Deps, running: Running): LeaderElector {
@@ -102,7 +113,8 @@ async function main(): Promise<void> {
     process.stderr.write(`airlock-operator: ${error.message}\n`);
     process.exit(2);
   }
-  const kc = new KubeConfig();
+  // One connection pool for every API call (client-node opens a TLS connection per call otherwise).
+  const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -5,7 +5,9 @@ import type { AccessGateway } from '../../crds/types.gen.ts';
 import { ApiException } from '@kubernetes/client-node';
 import { sampleGateway } from '../resources/testdata/gateway.ts';
 import { reconcileAccessGateway, type AccessGatewayDeps } from './accessgateway.ts';
-import type { WrittenStatus } from './gateway-status.ts';
+import type { DeploymentLike, WrittenStatus } from './gateway-status.ts';
+import { createAppliedMemo } from './applied-memo.ts';
+import { asStored } from './testdata/as-stored.ts';
 
 interface Recorder {
   minted: number;
@@ -86,6 +88,16 @@ describe('reconcileAccessGateway', () => {
     expect(rec.store.get('Secret/ci-gateway-credential')?.metadata?.annotations?.['airlock.dev/credential-expires-at']).toBe('2026-01-01T01:00:00.000Z');
   });
 
+  it('writes no status when a reconcile changes nothing, with the status as the API server returns it (keys in its order)', async () => {
+    const gw = gateway();
+    const { deps, rec } = fakeDeps(gw, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    await reconcileAccessGateway('ns/x', deps);
+    gw.status = asStored(rec.statuses[0] ?? { observedGeneration: 0, conditions: [] });
+    expect(Object.keys(gw.status.credential ?? {})).toEqual(['expiresAt', 'issuedAt', 'rotateAfter']);
+    await reconcileAccessGateway('ns/x', { ...deps, clock: { now: () => Date.parse('2026-01-01T00:05:00Z'), setTimer: () => () => undefined } });
+    expect(rec.statuses).toHaveLength(1);
+  });
+
   it('issues the serving certificate and reports it in status, with nothing Degraded', async () => {
     const { deps, rec } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     await reconcileAccessGateway('ns/x', deps);
@@ -129,6 +141,43 @@ describe('reconcileAccessGateway', () => {
     await reconcileAccessGateway('ns/x', again.deps);
     expect(again.rec.minted).toBe(0);
     expect(again.rec.statuses).toHaveLength(0);
+  });
+
+  it('applies the owned objects again only when they would change, the Deployment changed under it, or the last apply is older than the refresh period', async () => {
+    const gw = gateway();
+    const { deps, rec } = fakeDeps(gw, { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    const at = (iso: string): AccessGatewayDeps['clock'] => ({ now: () => Date.parse(iso), setTimer: () => () => undefined });
+    const memo = { ...deps, applied: createAppliedMemo(600_000), getDeployment: () => rec.store.get('Deployment/ci-gateway') as DeploymentLike | undefined };
+    const applies = async (clock: AccessGatewayDeps['clock'], g: AccessGateway = gw): Promise<string[]> => {
+      const before = rec.applied.length;
+      await reconcileAccessGateway('ns/x', { ...memo, clock, getGateway: () => g });
+      return rec.applied.slice(before).filter((a) => a.kind !== 'Secret').map((a) => a.kind);
+    };
+    expect(await applies(at('2026-01-01T00:00:00Z'))).toContain('Deployment');
+    gw.status = asStored(rec.statuses.at(-1) ?? { observedGeneration: 0, conditions: [] });
+    // A policy change, a Deployment status change, our own status write: nothing to apply or delete.
+    const deletes = rec.deleted.length;
+    expect(await applies(at('2026-01-01T00:01:00Z'))).toEqual([]);
+    expect(await applies(at('2026-01-01T00:02:00Z'))).toEqual([]);
+    expect(rec.deleted).toHaveLength(deletes);
+    expect(rec.statuses).toHaveLength(1);
+    // Someone edited the Deployment's spec: its generation moved.
+    const stored = rec.store.get('Deployment/ci-gateway') as { metadata: { generation: number } };
+    stored.metadata.generation = 7;
+    expect(await applies(at('2026-01-01T00:03:00Z'))).toContain('Deployment');
+    expect(await applies(at('2026-01-01T00:04:00Z'))).toEqual([]);
+    // A spec change.
+    const scaled = sampleGateway((g) => { g.metadata.generation = 5; g.spec.replicas = 3; });
+    expect(await applies(at('2026-01-01T00:05:00Z'), scaled)).toContain('Deployment');
+    // Drift nobody announced (a Service, the RBAC) is repaired once the last apply is old enough.
+    expect(await applies(at('2026-01-01T00:14:59Z'), scaled)).toEqual([]);
+    expect(await applies(at('2026-01-01T00:15:00Z'), scaled)).toEqual(expect.arrayContaining(['ServiceAccount', 'ClusterRole', 'ConfigMap', 'Deployment', 'Service']));
+  });
+
+  it('treats a status write of a gateway deleted meanwhile (404) as done, not as a failure', async () => {
+    const { deps } = fakeDeps(gateway(), { replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    const gone = { ...deps, writeStatus: () => Promise.reject(new ApiException(404, 'NotFound', '{"kind":"Status","reason":"NotFound"}', {})) };
+    await expect(reconcileAccessGateway('ns/x', gone)).resolves.toEqual({});
   });
 
   it('reports pods not ready while the Deployment catches up', async () => {

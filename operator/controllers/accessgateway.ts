@@ -20,12 +20,14 @@ import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../reso
 import type { Deployment } from '../resources/k8s-types.ts';
 import { selectorLabels } from '../resources/labels.ts';
 import { isNotFound } from '../runtime/api-errors.ts';
+import { logEventFailure } from './event-failure.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
-import { parseKey, type ObjectRef } from '../runtime/object-key.ts';
+import { keyOf, parseKey, type ObjectRef } from '../runtime/object-key.ts';
+import { desiredHash, type AppliedMemo } from './applied-memo.ts';
 import { conditionEvents, mergeConditions, type Condition, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
-import { deploymentFacts, gatewayConditions, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
+import { deploymentFacts, gatewayConditions, type DeploymentLike, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
 import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
 
 export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
@@ -48,6 +50,10 @@ export interface AccessGatewayDeps {
   readonly writeStatus: StatusWriter;
   /** The informer cache's view of the gateway at `key`, undefined when it is gone. */
   readonly getGateway: (key: string) => AccessGateway | undefined;
+  /** The informer cache's view of a gateway Deployment (its generation and status). */
+  readonly getDeployment?: (ref: { namespace: string; name: string }) => DeploymentLike | undefined;
+  /** What was applied last, so the same objects are not applied again (applied-memo.ts); absent: always apply. */
+  readonly applied?: AppliedMemo;
   readonly clock: Clock;
   readonly log: Logger;
   readonly defaultImage: string;
@@ -62,6 +68,7 @@ export interface ExpiryFacts {
 export async function reconcileAccessGateway(key: string, deps: AccessGatewayDeps): Promise<ReconcileResult> {
   const gateway = deps.getGateway(key);
   if (gateway === undefined) {
+    deps.applied?.forget(key);
     deps.observeExpiry?.(parseKey(key), undefined);
     await deleteClusterRbac(parseKey(key), deps);
     return {};
@@ -77,13 +84,13 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
   // The certificate first: the Deployment mounts its Secret.
   const tls = await ensureServingTls(gateway, deps, now);
   await recordIssued(gateway, tls, deps);
-  const deployment = await applyAll(gateway, deps);
+  const deployment = await applyAll(gateway, deps, now);
   const credential = await ensureCredential(gateway, deps, now);
   if (credential.minted) deps.log.info({ key, expiresAt: credential.expiresAt.toISOString() }, 'minted the upstream token');
   deps.observeExpiry?.(parseKey(key), { credential: credential.expiresAt, serving: tls.notAfter, ca: tls.caNotAfter });
   const names = gatewayResourceNames(gateway);
   const facts = deploymentFacts(deployment);
-  await writeStatusIfChanged(gateway, {
+  const written = await writeStatusIfChanged(gateway, {
     conditions: gatewayConditions(facts, tls, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
@@ -91,6 +98,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     credential: { issuedAt: credential.issuedAt.toISOString(), expiresAt: credential.expiresAt.toISOString(), rotateAfter: credential.rotateAfter.toISOString() },
     tls: tlsStatus(tls),
   }, deps);
+  if (written === 'gone') return {};
   return { requeueAfterMs: Math.max(1000, nextWake(credential, tls, now) - now.getTime()) };
 }
 
@@ -117,13 +125,22 @@ async function recordIssued(gateway: AccessGateway, tls: TlsFacts, deps: AccessG
     deps.log.info({ gateway: `${gateway.metadata.namespace ?? ''}/${gateway.metadata.name ?? ''}`, reason: tls.issued.serving, notAfter: tls.notAfter?.toISOString() }, 'issued the serving certificate');
   }
   for (const event of events) {
-    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { logEventFailure(deps.log, error, { reason: event.reason }); });
   }
 }
 
-/** Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns the Deployment as stored. */
-async function applyAll(gateway: AccessGateway, deps: AccessGatewayDeps): Promise<Deployment | undefined> {
+/**
+ * Applies every owned object in order; removes the PodDisruptionBudget when none is wanted. Returns
+ * the Deployment as stored. Skipped when it would repeat the last apply (applied-memo.ts); the
+ * Deployment then comes from the informer cache.
+ */
+async function applyAll(gateway: AccessGateway, deps: AccessGatewayDeps, now: Date): Promise<DeploymentLike | undefined> {
   const objects = buildGatewayObjects(gateway, { defaultImage: deps.defaultImage });
+  const namespace = gateway.metadata.namespace ?? '';
+  const key = keyOf({ namespace, name: gateway.metadata.name ?? '' });
+  const hash = desiredHash(gatewayObjectList(objects));
+  const cached = deps.getDeployment?.({ namespace, name: gatewayResourceNames(gateway).deployment });
+  if (repeatsLastApply(deps, { key, hash, cached }, now)) return cached;
   let deployment: Deployment | undefined;
   for (const desired of gatewayObjectList(objects)) {
     const applied = await applyObject<KubernetesObject>(deps.objects, desired);
@@ -133,7 +150,14 @@ async function applyAll(gateway: AccessGateway, deps: AccessGatewayDeps): Promis
     const name = gatewayResourceNames(gateway).podDisruptionBudget;
     await deleteIfPresent(deps, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace: gateway.metadata.namespace ?? '' } });
   }
+  deps.applied?.remember(key, { hash, deploymentGeneration: deployment?.metadata?.generation }, now);
   return deployment;
+}
+
+/** Whether applying `hash` would repeat the last apply, with the cached Deployment as that apply left it. */
+function repeatsLastApply(deps: AccessGatewayDeps, desired: { key: string; hash: string; cached: DeploymentLike | undefined }, now: Date): boolean {
+  if (desired.cached === undefined || deps.applied === undefined) return false;
+  return deps.applied.fresh(desired.key, { hash: desired.hash, deploymentGeneration: desired.cached.metadata?.generation }, now);
 }
 
 /** The cluster-scoped RBAC of a gateway that no longer exists, by the names its builders give. */
@@ -165,17 +189,18 @@ interface StatusFacts {
   readonly tls?: WrittenStatus['tls'];
 }
 
-/** The one status write of a reconcile, skipped when it would change nothing. */
-
 /** Ready=False for a reason time fixes (a rollout, pods starting): a step on the way, not a failure. */
 const TERMINAL: ReadonlySet<string> = new Set(GATEWAY_TERMINAL_REASONS);
 function rollingOut(condition: Condition): boolean {
   return condition.type === GATEWAY_CONDITIONS.ready && condition.status === 'False' && !TERMINAL.has(condition.reason);
 }
-async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<void> {
+/**
+ * The one status write of a reconcile, skipped when it would change nothing. `gone`: the gateway
+ * was deleted since the cache saw it (404); its delete event follows, nothing is left to report.
+ */
+function statusFrom(gateway: AccessGateway, facts: StatusFacts, now: Date): WrittenStatus {
   const generation = gateway.metadata.generation;
-  const now = new Date(deps.clock.now());
-  const next: WrittenStatus = {
+  return {
     observedGeneration: generation ?? 0,
     conditions: mergeConditions(gateway.status?.conditions, facts.conditions, { now, generation }),
     selector: Object.entries(selectorLabels(gateway)).map(([k, v]) => `${k}=${v}`).join(','),
@@ -185,10 +210,20 @@ async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, 
     ...(facts.credential === undefined ? {} : { credential: facts.credential }),
     ...(facts.tls === undefined ? {} : { tls: facts.tls }),
   };
-  if (!statusChanged(gateway, next)) return;
-  await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+}
+
+async function writeStatusIfChanged(gateway: AccessGateway, facts: StatusFacts, deps: AccessGatewayDeps): Promise<'written' | 'unchanged' | 'gone'> {
+  const next = statusFrom(gateway, facts, new Date(deps.clock.now()));
+  if (!statusChanged(gateway, next)) return 'unchanged';
+  try {
+    await deps.writeStatus({ namespace: gateway.metadata.namespace ?? '', name: gateway.metadata.name ?? '' }, next);
+  } catch (error) {
+    if (isNotFound(error)) return 'gone';
+    throw error;
+  }
   // After the write: a failed write is retried, and its events come with the retry.
   for (const event of conditionEvents(gateway.status?.conditions, next.conditions, rollingOut)) {
-    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { deps.log.warn({ err: error, reason: event.reason }, 'could not record an event'); });
+    await deps.recordEvent?.(gateway, event).catch((error: unknown) => { logEventFailure(deps.log, error, { reason: event.reason }); });
   }
+  return 'written';
 }

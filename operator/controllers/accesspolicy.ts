@@ -5,17 +5,24 @@
 import type { Logger } from 'pino';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ReconcileResult } from '../runtime/controller.ts';
+import { isNotFound } from '../runtime/api-errors.ts';
+import { logEventFailure } from './event-failure.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
-import { selects, validatePolicy, type PolicyVerdict } from './policy-validation.ts';
+import type { PolicyFacts } from './policy-facts.ts';
+import { selects, validatePolicy, type PolicyVerdict, type Selecting } from './policy-validation.ts';
+import { sameConditions, sameValue } from './status-equality.ts';
 
 export const ACCESS_POLICY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy' } as const;
 
+/** A gateway as the policy reconcile reads it: its name and what it selects. */
+export type PolicyGateway = Selecting & { readonly metadata: { readonly name?: string | undefined } };
+
 export interface PolicyReconcileDeps {
-  readonly get: (key: string) => AccessPolicy | undefined;
-  readonly gateways: () => readonly AccessGateway[];
+  readonly get: (key: string) => PolicyFacts | undefined;
+  readonly gateways: () => readonly PolicyGateway[];
   readonly writeStatus: (ref: { namespace: string; name: string }, status: AccessPolicyStatus) => Promise<unknown>;
-  readonly recordEvent?: (policy: AccessPolicy, event: ConditionEvent) => Promise<unknown>;
+  readonly recordEvent?: (policy: PolicyFacts, event: ConditionEvent) => Promise<unknown>;
   readonly now: () => Date;
   readonly log: Logger;
 }
@@ -27,32 +34,34 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
  * valid policy no gateway selects does nothing (`selectedBy` is the gateways' `namespace/name`).
  */
 export function acceptedCondition(policy: AccessPolicy, selectedBy: readonly string[] = []): DesiredCondition {
-  return conditionFor(validatePolicy(policy), policy, selectedBy);
+  return conditionFor(validatePolicy(policy), policy.metadata.namespace, selectedBy);
 }
 
-function conditionFor(verdict: PolicyVerdict, policy: AccessPolicy, selectedBy: readonly string[]): DesiredCondition {
+function conditionFor(verdict: PolicyVerdict, namespace: string | undefined, selectedBy: readonly string[]): DesiredCondition {
   if (verdict.problem !== undefined) {
     return { type: 'Accepted', status: 'False', reason: 'InvalidRule', message: `${verdict.problem}; ${verdict.effect ?? 'fix it'}.` };
   }
   const rules = plural(verdict.rules, 'rule', 'rules');
   const names = selectedBy.map((ref) => ref.slice(ref.indexOf('/') + 1));
   const message = names.length === 0
-    ? `${rules} valid, but no AccessGateway in ${policy.metadata.namespace ?? 'this namespace'} selects this policy yet, so none enforces it (a gateway's spec.policySelector must match the policy's labels).`
+    ? `${rules} valid, but no AccessGateway in ${namespace ?? 'this namespace'} selects this policy yet, so none enforces it (a gateway's spec.policySelector must match the policy's labels).`
     : `${rules} valid, enforced by ${names.length === 1 ? 'AccessGateway' : 'AccessGateways'} ${names.join(', ')}.`;
   return { type: 'Accepted', status: 'True', reason: 'Valid', message };
 }
 
-function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
-  return JSON.stringify({ o: a?.observedGeneration, c: a?.conditions, r: a?.ruleCount, s: a?.selectedBy, g: a?.gateways })
-    === JSON.stringify({ o: b.observedGeneration, c: b.conditions, r: b.ruleCount, s: b.selectedBy, g: b.gateways });
+/** Whether writing `b` would change what a reader sees in `a` (status-equality.ts). */
+export function sameStatus(a: AccessPolicyStatus | undefined, b: AccessPolicyStatus): boolean {
+  if (a === undefined) return false;
+  return a.observedGeneration === b.observedGeneration && a.ruleCount === b.ruleCount && a.gateways === b.gateways
+    && sameValue(a.selectedBy, b.selectedBy) && sameConditions(a.conditions, b.conditions);
 }
 
 export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDeps): Promise<ReconcileResult> {
   const policy = deps.get(key);
   if (policy === undefined) return {};
   const selectedBy = deps.gateways().filter((g) => selects(g, policy)).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`).sort();
-  const verdict = validatePolicy(policy);
-  const accepted = conditionFor(verdict, policy, selectedBy);
+  const verdict = policy.verdict;
+  const accepted = conditionFor(verdict, policy.metadata.namespace, selectedBy);
   const generation = policy.metadata.generation;
   const next: AccessPolicyStatus = {
     observedGeneration: generation ?? 0,
@@ -63,17 +72,28 @@ export async function reconcileAccessPolicy(key: string, deps: PolicyReconcileDe
   };
   if (sameStatus(policy.status, next)) return {};
   const ref = parseKey(key);
-  await deps.writeStatus({ namespace: ref.namespace ?? '', name: ref.name }, next);
-  for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? [])) {
-    await deps.recordEvent?.(policy, event).catch((error: unknown) => { deps.log.warn({ err: error, policy: key }, 'could not record an event'); });
+  try {
+    await deps.writeStatus({ namespace: ref.namespace ?? '', name: ref.name }, next);
+  } catch (error) {
+    // Deleted since the cache saw it (a policy deleted right after creation): its delete event
+    // follows, and there is nothing left to report on.
+    if (isNotFound(error)) return {};
+    throw error;
+  }
+  // A policy accepted as it is created is no news (its status says so, and 1,000 new policies
+  // were 1,000 Events, half the writes of applying them; issue 20): Events are for a rejection
+  // and for changes.
+  const created = policy.status?.conditions === undefined || policy.status.conditions.length === 0;
+  for (const event of conditionEvents(policy.status?.conditions, next.conditions ?? []).filter((e) => !(created && e.type === 'Normal'))) {
+    await deps.recordEvent?.(policy, event).catch((error: unknown) => { logEventFailure(deps.log, error, { policy: key }); });
   }
   return {};
 }
 
-/** The gateway's PoliciesReady condition from the policies it selects. */
-export function policiesReadyCondition(gateway: AccessGateway, policies: readonly AccessPolicy[]): DesiredCondition {
+/** The gateway's PoliciesReady condition from the policies it selects (their verdicts, computed once per policy change). */
+export function policiesReadyCondition(gateway: AccessGateway, policies: readonly PolicyFacts[]): DesiredCondition {
   const selected = policies.filter((p) => selects(gateway, p));
-  const rejected = selected.filter((p) => acceptedCondition(p).status === 'False').map((p) => p.metadata.name ?? '').sort();
+  const rejected = selected.filter((p) => p.verdict.problem !== undefined).map((p) => p.metadata.name ?? '').sort();
   if (rejected.length > 0) {
     return { type: 'PoliciesReady', status: 'False', reason: 'PolicyRejected', message: `${rejected.length} of ${selected.length} selected AccessPolicies are not accepted (${rejected.join(', ')}); see their Accepted condition.` };
   }

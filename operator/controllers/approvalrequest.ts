@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ReconcileResult } from '../runtime/controller.ts';
 import { parseKey } from '../runtime/object-key.ts';
 import { httpStatusOf, isNotFound } from '../runtime/api-errors.ts';
+import { logEventFailure } from './event-failure.ts';
 import { planApprovalRequest, type ApprovalRequestWithMeta, type PhaseEvent, type PhasePlan } from './approval-phase.ts';
 
 export const APPROVAL_REQUEST = { group: 'airlock.dev', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
@@ -75,7 +76,7 @@ export async function reconcileApprovalRequest(key: string, deps: ApprovalReconc
   }
   // Events after the status write: a failed write is retried, and its events come with the retry.
   for (const event of plan.events) {
-    await deps.recordEvent(ar, event).catch((error: unknown) => { deps.log.warn({ err: error, approvalRequest: key }, 'could not record an event'); });
+    await deps.recordEvent(ar, event).catch((error: unknown) => { logEventFailure(deps.log, error, { approvalRequest: key }); });
     if (deps.notify !== undefined && event.reason === 'Requested') {
       await deps.notify(ar, event).catch((error: unknown) => { deps.log.warn({ err: error, approvalRequest: key }, 'approval notification webhook failed'); });
     }

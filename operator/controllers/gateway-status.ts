@@ -1,9 +1,9 @@
 // What an AccessGateway's status says, computed from what the reconcile observed. Pure: the
 // reconciler gathers the facts, this decides the conditions.
 import type { AccessGateway, AccessGatewayStatus } from '../../crds/types.gen.ts';
-import type { Deployment } from '../resources/k8s-types.ts';
 import { GATEWAY_CONDITIONS } from '../resources/gateway-conditions.ts';
 import type { DesiredCondition } from './conditions.ts';
+import { sameConditions, sameValue } from './status-equality.ts';
 
 export interface DeploymentFacts {
   readonly desired: number;
@@ -14,7 +14,14 @@ export interface DeploymentFacts {
   readonly observed: boolean;
 }
 
-export function deploymentFacts(deployment: Deployment | undefined): DeploymentFacts {
+/** The fields of a Deployment deploymentFacts reads: as the API answers it, or as the informer keeps it. */
+export interface DeploymentLike {
+  readonly metadata?: { readonly generation?: number | undefined } | undefined;
+  readonly spec?: { readonly replicas?: number | undefined } | undefined;
+  readonly status?: { readonly replicas?: number | undefined; readonly readyReplicas?: number | undefined; readonly updatedReplicas?: number | undefined; readonly observedGeneration?: number | undefined } | undefined;
+}
+
+export function deploymentFacts(deployment: DeploymentLike | undefined): DeploymentFacts {
   if (deployment === undefined) return { desired: 1, replicas: 0, readyReplicas: 0, updatedReplicas: 0, observed: false };
   const status = deployment.status;
   const generation = deployment.metadata?.generation;
@@ -88,8 +95,10 @@ export function tlsStatus(tls: { secret: string; notAfter?: Date | undefined; re
   };
 }
 
-/** Whether writing `next` would change anything in the gateway's current status. */
+/** Whether writing `next` would change anything a reader sees in the gateway's current status (status-equality.ts). */
 export function statusChanged(gateway: AccessGateway, next: WrittenStatus): boolean {
   const current = new Map<string, unknown>(Object.entries(gateway.status ?? {}));
-  return Object.entries(next).some(([field, value]) => JSON.stringify(current.get(field)) !== JSON.stringify(value));
+  return Object.entries(next).some(([field, value]) => (field === 'conditions'
+    ? !sameConditions(gateway.status?.conditions, next.conditions)
+    : !sameValue(current.get(field), value)));
 }

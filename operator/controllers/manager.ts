@@ -4,27 +4,35 @@
 // informers, so nothing cached in an old term survives into the next.
 import type { ExpiryObserver } from './expiry-metrics.ts';
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, makeInformer, setHeaderOptions, PatchStrategy,
-  type CoreV1Event, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment,
+  CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, setHeaderOptions, PatchStrategy,
+  type CoreV1Event, type KubeConfig,
 } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { AccessGateway } from '../../crds/types.gen.ts';
 import { FIELD_MANAGER } from '../apply.ts';
 import { ANCHOR_LABEL } from '../resources/gateway-credential.ts';
-import { LABELS, MANAGED_BY } from '../resources/labels.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { runController, type Controller, type ControllerInformer } from '../runtime/controller.ts';
 import { getByKey, ownerKeys } from '../runtime/object-key.ts';
+import type { LogLimiter } from '../runtime/log-limiter.ts';
 import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
+import { createAppliedMemo } from './applied-memo.ts';
 import type { TokenMinter } from './credential.ts';
 import { APPROVAL_REQUEST, reconcileApprovalRequest, slackMessage, type ApprovalMetrics } from './approvalrequest.ts';
 import { ACCESS_POLICY, policiesReadyCondition, reconcileAccessPolicy } from './accesspolicy.ts';
-import type { AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
+import type { AccessPolicyStatus } from '../../crds/types.gen.ts';
 import type { ApprovalRequestWithMeta, PhaseEvent } from './approval-phase.ts';
+import {
+  approvalInformer, deploymentFingerprint, deploymentInformer, gatewayFingerprint, gatewayInformer, gatewaySelectorInformer, policyInformer, policyVerdictFingerprint,
+  type CachedDeployment, type CachedGateway,
+} from './informers.ts';
+import type { PolicyFacts, SelectorFacts } from './policy-facts.ts';
+import { selects } from './policy-validation.ts';
 
 export interface GatewayControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   /** How long an old upstream token keeps working after a rotation (default 120 s). */
   readonly revokeAfterMs?: number;
   readonly kubeConfig: KubeConfig;
@@ -58,32 +66,37 @@ function tokenMinter(core: CoreV1Api): TokenMinter {
   };
 }
 
+/** Gateways reconciled at once: distinct keys only; a namespace's shared CA is safe under it (serving-tls.ts). */
+const GATEWAY_CONCURRENCY = 2;
+/** Policies reconciled at once: a reconcile is one status write, so throughput is the API server's latency × this. */
+const POLICY_CONCURRENCY = 4;
+
+const keyOfObject = (o: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
 export function startGatewayController(options: GatewayControllerOptions): Controller {
   const kc = options.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const apps = kc.makeApiClient(AppsV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  const { group, version, plural } = ACCESS_GATEWAY;
-  const gateways = makeInformer<AccessGateway & { metadata: NonNullable<AccessGateway['metadata']> }>(
-    kc,
-    `/apis/${group}/${version}/${plural}`,
-    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<AccessGateway>>,
-  );
-  const managed = `${LABELS.managedBy}=${MANAGED_BY}`;
-  const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: managed }), managed);
-  const policies = policyInformer(kc, custom);
+  const gateways = gatewayInformer(kc);
+  const deployments = deploymentInformer(kc);
+  const policies = policyInformer(kc);
   const informers: ControllerInformer[] = [
-    { name: 'accessgateways', informer: gateways },
-    // A policy change can change the PoliciesReady of every gateway in its namespace.
-    { name: 'accesspolicies', informer: policies, mapToKeys: (p) => gateways.list()
-      .filter((g) => g.metadata.namespace === p.metadata?.namespace).map((g) => `${g.metadata.namespace ?? ''}/${g.metadata.name ?? ''}`) },
-    { name: 'deployments', informer: deployments, mapToKeys: ownerKeys({ apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }) },
+    // Its own status writes come back as updates; only what the reconcile reads counts.
+    { name: 'accessgateways', informer: gateways, fingerprint: (g) => gatewayFingerprint(g as CachedGateway) },
+    // PoliciesReady reads which policies a gateway selects and whether each is accepted.
+    { name: 'accesspolicies', informer: policies, mapToKeys: (p) => gateways.list().filter((g) => selects(g, p as PolicyFacts)).map(keyOfObject),
+      fingerprint: (p) => policyVerdictFingerprint(p as PolicyFacts) },
+    { name: 'deployments', informer: deployments, mapToKeys: ownerKeys({ apiVersion: `${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}`, kind: ACCESS_GATEWAY.kind }),
+      fingerprint: (d) => deploymentFingerprint(d as CachedDeployment) },
   ];
   const log = options.log;
+  const applied = createAppliedMemo(options.resyncMs ?? DEFAULT_RESYNC_MS);
   return runController({
     name: 'accessgateway',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers,
     log,
+    concurrency: GATEWAY_CONCURRENCY,
     resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     reconcile: (key) => reconcileAccessGateway(key, {
@@ -99,10 +112,12 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
         },
       },
       ...(options.revokeAfterMs === undefined ? {} : { revokeAfterMs: options.revokeAfterMs }),
-      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_GATEWAY.kind }),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}`, kind: ACCESS_GATEWAY.kind }),
       ...(options.observeExpiry === undefined ? {} : { observeExpiry: options.observeExpiry }),
       policiesReady: (gw) => policiesReadyCondition(gw, policies.list()),
       getGateway: (k) => getByKey(gateways, k),
+      getDeployment: (ref) => deployments.get(ref.name, ref.namespace),
+      applied,
       clock: systemClock,
       log,
       defaultImage: options.defaultImage,
@@ -111,6 +126,8 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
 }
 
 export interface ApprovalControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   readonly kubeConfig: KubeConfig;
   readonly log: Logger;
   readonly retentionMs: number;
@@ -154,18 +171,11 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
   const kc = options.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const { group, version, plural } = APPROVAL_REQUEST;
-  const { namespace } = options;
-  type Listed = Promise<KubernetesListObject<ApprovalRequestWithMeta & KubernetesObject>>;
-  const requests = makeInformer<ApprovalRequestWithMeta & KubernetesObject>(
-    kc,
-    namespace === undefined ? `/apis/${group}/${version}/${plural}` : `/apis/${group}/${version}/namespaces/${namespace}/${plural}`,
-    () => (namespace === undefined
-      ? custom.listClusterCustomObject({ group, version, plural })
-      : custom.listNamespacedCustomObject({ group, version, plural, namespace })) as Listed,
-  );
+  const requests = approvalInformer(kc, options.namespace);
   const log = options.log;
   return runController({
     name: 'approvalrequest',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers: [{ name: 'approvalrequests', informer: requests }],
     log,
     resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
@@ -189,15 +199,9 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
   });
 }
 
-type CachedPolicy = AccessPolicy & { metadata: NonNullable<AccessPolicy['metadata']> };
-
-function policyInformer(kc: KubeConfig, custom: CustomObjectsApi): ReturnType<typeof makeInformer<CachedPolicy>> {
-  const { group, version, plural } = ACCESS_POLICY;
-  return makeInformer<CachedPolicy>(kc, `/apis/${group}/${version}/${plural}`,
-    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<CachedPolicy>>);
-}
-
 export interface PolicyControllerOptions {
+  /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
+  readonly limiter?: LogLimiter;
   readonly kubeConfig: KubeConfig;
   readonly log: Logger;
   readonly metrics?: WorkQueueMetrics;
@@ -209,19 +213,20 @@ export function startPolicyController(options: PolicyControllerOptions): Control
   const kc = options.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const { group, version, plural } = ACCESS_POLICY;
-  const policies = policyInformer(kc, custom);
-  const gateways = makeInformer<AccessGateway & { metadata: NonNullable<AccessGateway['metadata']> }>(kc, `/apis/${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}/${ACCESS_GATEWAY.plural}`,
-    () => custom.listClusterCustomObject({ group: ACCESS_GATEWAY.group, version: ACCESS_GATEWAY.version, plural: ACCESS_GATEWAY.plural }) as Promise<KubernetesListObject<AccessGateway>>);
+  const policies = policyInformer(kc);
+  const gateways = gatewaySelectorInformer(kc);
   const log = options.log;
   return runController({
     name: 'accesspolicy',
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     informers: [
       { name: 'accesspolicies', informer: policies },
-      // A gateway's selector decides which policies list it in selectedBy.
-      { name: 'accessgateways', informer: gateways, mapToKeys: (g) => policies.list()
-        .filter((p) => p.metadata.namespace === g.metadata?.namespace).map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`) },
+      // A policy's status names the gateways that select it: only a gateway that starts or stops
+      // selecting a policy changes it (the fingerprint is constant; event-keys.ts).
+      { name: 'accessgateways', informer: gateways, mapToKeys: (g) => policies.list().filter((p) => selects(g as SelectorFacts, p)).map(keyOfObject), fingerprint: () => '' },
     ],
     log,
+    concurrency: POLICY_CONCURRENCY,
     resyncMs: options.resyncMs ?? DEFAULT_RESYNC_MS,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     reconcile: (key) => reconcileAccessPolicy(key, {

@@ -55,8 +55,12 @@ function requirementHolds(labels: Readonly<Record<string, string>>, r: NonNullab
   }
 }
 
+/** The parts of a gateway and a policy that decide whether one selects the other. */
+export interface Selecting { readonly metadata: { readonly namespace?: string | undefined }; readonly spec: { readonly policySelector?: Selector | undefined } }
+export interface Selectable { readonly metadata: { readonly namespace?: string | undefined; readonly labels?: Readonly<Record<string, string>> | undefined } }
+
 /** Whether `gateway` enforces `policy`: same namespace, and the selector (absent: all) matches. */
-export function selects(gateway: AccessGateway, policy: AccessPolicy): boolean {
+export function selects(gateway: Selecting, policy: Selectable): boolean {
   if ((gateway.metadata.namespace ?? '') !== (policy.metadata.namespace ?? '')) return false;
   const selector = gateway.spec.policySelector;
   const labels = policy.metadata.labels ?? {};

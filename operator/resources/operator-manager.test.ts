@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Deployment } from './k8s-types.ts';
+import { OPERATOR_NODE_FLAGS } from '../runtime-flags.ts';
 
 const manager = parse(readFileSync(new URL('../../config/manager/manager.yaml', import.meta.url), 'utf8')) as Deployment;
 const pod = manager.spec!.template.spec!;
@@ -17,9 +18,9 @@ describe('the operator Deployment (config/manager/manager.yaml)', () => {
     expect(container.env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
   });
 
-  it('runs the operator entry point of the airlock:dev image', () => {
+  it('runs the operator entry point of the airlock:dev image with the operator\'s Node flags', () => {
     expect(container.image).toBe('airlock:dev');
-    expect(container.args).toEqual(['dist/operator/main.js']);
+    expect(container.args).toEqual([...OPERATOR_NODE_FLAGS, 'dist/operator/main.js']);
   });
 
   it.each([
@@ -45,5 +46,13 @@ describe('the operator Deployment (config/manager/manager.yaml)', () => {
     expect(container.ports).toContainEqual({ name: 'metrics', containerPort: 8080, protocol: 'TCP' });
     expect(container.resources?.requests).toBeDefined();
     expect(container.resources?.limits).toBeDefined();
+  });
+
+  it('keeps the heap cap (--max-old-space-size) well inside the memory limit: the rest of the RSS lives outside the heap', () => {
+    const mib = (quantity: string | undefined): number => Number(/^(\d+)Mi$/.exec(quantity ?? '')?.[1] ?? 'NaN');
+    const heap = Number(OPERATOR_NODE_FLAGS.find((f) => f.startsWith('--max-old-space-size='))?.split('=')[1]);
+    const limit = mib(container.resources?.limits?.['memory']);
+    expect(heap + 128).toBeLessThanOrEqual(limit);
+    expect(mib(container.resources?.requests?.['memory'])).toBeLessThanOrEqual(limit);
   });
 });

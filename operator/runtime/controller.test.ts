@@ -103,11 +103,36 @@ describe('runController: events to keys', () => {
     expect(s.seen.map((x) => x.key)).toEqual(['ns/owner']);
   });
 
+  it('queues a mapped key for an update only when what its reconcile reads changed, or the mapping did', async () => {
+    // Pods select the config maps named in their `uses` label; a reconcile reads a pod's generation.
+    const pods = createFakeInformer<V1Pod>();
+    const usePod = (uses: string, generation: number, rv: string): V1Pod => Object.assign(new V1Pod(), { metadata: meta({ name: 'p', namespace: 'ns', labels: { uses }, generation, resourceVersion: rv }) });
+    const s = setup({ extra: [{
+      name: 'pods', informer: pods,
+      mapToKeys: (p) => (p.metadata?.labels?.['uses'] ?? '').split('.').filter((n) => n !== '').map((n) => `ns/${n}`),
+      fingerprint: (p) => String(p.metadata?.generation),
+    }] });
+    await s.clock.advance(1);
+    const reconciled = async (change: () => void): Promise<string[]> => {
+      const before = s.seen.length;
+      change();
+      await s.clock.advance(1);
+      return s.seen.slice(before).map((x) => x.key).sort();
+    };
+    expect(await reconciled(() => { pods.apply(usePod('a.b', 1, '1')); })).toEqual(['ns/a', 'ns/b']);
+    // A status write, a new annotation: nothing the reconciles read.
+    expect(await reconciled(() => { pods.apply(usePod('a.b', 1, '2')); })).toEqual([]);
+    // The selection changed: only the keys that left or joined it.
+    expect(await reconciled(() => { pods.apply(usePod('b.c', 1, '3')); })).toEqual(['ns/a', 'ns/c']);
+    expect(await reconciled(() => { pods.apply(usePod('b.c', 2, '4')); })).toEqual(['ns/b', 'ns/c']);
+    expect(await reconciled(() => { pods.remove('ns', 'p'); })).toEqual(['ns/b', 'ns/c']);
+  });
+
   it('holds reconciles until every informer has synced', async () => {
     const pods = createFakeInformer<V1Pod>();
     pods.failNextStarts(1, Object.assign(new Error('Forbidden'), { statusCode: 403 }));
     const s = setup({ initial: [cm('a')], extra: [{ name: 'pods', informer: pods }] });
-    await s.clock.advance(999);
+    await s.clock.advance(199);
     expect(s.controller.hasSynced()).toBe(false);
     expect(s.seen).toEqual([]);
     await s.clock.advance(1);
@@ -188,26 +213,102 @@ describe('runController: resync, informer restarts, stop', () => {
     expect(s.seen.length).toBe(reconciles);
   });
 
-  it('restarts an informer stopped by an error after 1 s, 2 s, 4 s, and resets the backoff once it runs', async () => {
+  it('resyncs the controller\'s own kind only: keys mapped from other kinds are those same objects', async () => {
+    const pods = createFakeInformer<V1Pod>([pod('p', [owner('ConfigMap', 'v1', 'a')]), pod('q', [owner('ConfigMap', 'v1', 'gone')])]);
+    const s = setup({ resyncMs: 1000, initial: [cm('a')], extra: [{ name: 'pods', informer: pods, mapToKeys: ownerKeys({ apiVersion: 'v1', kind: 'ConfigMap' }) }] });
+    await s.clock.advance(1);
+    const first = s.seen.length;
+    await s.clock.advance(1000);
+    expect(s.seen.slice(first).map((x) => x.key)).toEqual(['ns/a']);
+  });
+
+  const refused = (code: number): Error => Object.assign(new Error(code === 403 ? 'Forbidden' : 'Not Found'), { statusCode: code });
+  const unreachable = (): Error => new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
+
+  /** Fake times of the informer's starts while it fails with `error`, from its first failure. */
+  async function restartTimes(error: () => Error, forMs: number): Promise<{ s: ReturnType<typeof setup>; at: number[] }> {
     const s = setup();
     await s.clock.advance(1);
-    const forbidden = Object.assign(new Error('Forbidden'), { statusCode: 403 });
-    s.configMaps.failNextStarts(2, forbidden);
-    s.configMaps.fail(Object.assign(new Error('Internal Server Error'), { statusCode: 500 }));
-    await s.clock.advance(999);
-    expect(s.configMaps.starts).toBe(1);
-    await s.clock.advance(1);
-    expect(s.configMaps.starts).toBe(2);
-    await s.clock.advance(2000);
-    expect(s.configMaps.starts).toBe(3);
-    await s.clock.advance(4000);
-    expect(s.configMaps.starts).toBe(4);
-    expect(s.configMaps.running).toBe(true);
-    s.configMaps.fail(new Error('socket hang up'));
+    const failedAt = s.clock.now();
+    const at: number[] = [];
+    s.configMaps.failStarts(error());
+    const starts = (): number => s.configMaps.starts;
+    s.configMaps.fail(error());
+    for (let seen = starts(), t = 0; t < forMs; t += 100) {
+      await s.clock.advance(100);
+      if (starts() !== seen) { seen = starts(); at.push(s.clock.now() - failedAt); }
+    }
+    return { s, at };
+  }
+
+  it('restarts an informer within half a second however long the API server is away (no answer, 429, 5xx)', async () => {
+    for (const error of [unreachable, () => refused(500), () => Object.assign(new Error('Too Many Requests'), { statusCode: 429 })]) {
+      const { at } = await restartTimes(error, 60_000);
+      expect(at.slice(0, 4)).toEqual([200, 600, 1100, 1600]);
+      expect(Math.max(...at.slice(1).map((t, i) => t - at[i]!))).toBe(500);
+    }
+  });
+
+  it('restarts quickly on 401/403 for 30 s (caches warming up after a restart), then backs off to 30 s (a missing permission)', async () => {
+    const { at } = await restartTimes(() => refused(403), 120_000);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.filter((_g, i) => at[i]! < 30_000).every((g) => g <= 500)).toBe(true);
+    expect(gaps.at(-1)).toBe(30_000);
+  });
+
+  it('backs off to 30 s on other errors (a 404: the CRD is not installed)', async () => {
+    const { at } = await restartTimes(() => refused(404), 120_000);
+    expect(at.slice(0, 6)).toEqual([1000, 3000, 7000, 15_000, 31_000, 61_000]);
+  });
+
+  it('resets the restart backoff once the informer runs, and logs an outage once per interval and its end once', async () => {
+    const { s, at } = await restartTimes(unreachable, 25_000);
+    expect(at.length).toBeGreaterThan(20);
+    s.configMaps.failStarts(undefined);
     await s.clock.advance(1000);
-    expect(s.configMaps.starts).toBe(5);
-    expect(s.lines.filter((l) => l.msg.startsWith('informer stopped')).map((l) => [l.informer, l.restartInMs, l.error]))
-      .toEqual([['configmaps', 1000, 'Error (HTTP 500): Internal Server Error'], ['configmaps', 2000, 'Error (HTTP 403): Forbidden'], ['configmaps', 4000, 'Error (HTTP 403): Forbidden'], ['configmaps', 1000, 'Error: socket hang up']]);
+    expect(s.configMaps.running).toBe(true);
+    s.configMaps.fail(unreachable());
+    const before = s.configMaps.starts;
+    await s.clock.advance(200);
+    expect(s.configMaps.starts).toBe(before + 1);
+    const restartLines = s.lines.filter((l) => l.msg.startsWith('informer stopped'));
+    // 25 s: the first failure, then a count every 10 s; and the first failure of the next outage.
+    expect(restartLines.map((l) => l.msg.replace(/\(\d+ more/, '(N more'))).toEqual([
+      'informer stopped on an error; restarting',
+      'informer stopped on an error; restarting (N more like it in 10 s)',
+      'informer stopped on an error; restarting',
+      'informer stopped on an error; restarting (N more like it in 10 s)',
+      'informer stopped on an error; restarting',
+      'informer stopped on an error; restarting',
+    ].slice(0, restartLines.length));
+    expect(restartLines.length).toBeLessThanOrEqual(6);
+    expect(restartLines[0]).toMatchObject({ level: 40, informer: 'configmaps', error: 'TypeError: fetch failed (ECONNREFUSED)', restartInMs: 200 });
+    expect(s.lines.filter((l) => l.msg === 'informer running again')).toHaveLength(1);
+  });
+
+  it('during an outage logs failed reconciles once per interval, retries each key at least every 5 s, and reconciles them as soon as an informer runs again', async () => {
+    let down = false;
+    const s = setup({ initial: [cm('a'), cm('b'), cm('c')], reconcile: () => (down ? Promise.reject(unreachable()) : Promise.resolve({})) });
+    await s.clock.advance(1);
+    down = true;
+    s.configMaps.failStarts(unreachable());
+    s.configMaps.fail(unreachable());
+    for (const name of ['a', 'b', 'c']) s.configMaps.apply(cm(name, { v: 'changed' }));
+    await s.clock.advance(25_000);
+    // The API server comes back just after a retry wave, so the keys' next retry is 5 s away.
+    for (const before = s.seen.length; s.seen.length === before;) await s.clock.advance(100);
+    const tries = s.seen.filter((x) => x.key === 'ns/a' && x.at > 1).map((x) => x.at);
+    expect(Math.max(...tries.slice(1).map((t, i) => t - tries[i]!))).toBe(5000);
+    const errors = s.lines.filter((l) => l.level === 50);
+    expect(errors.length).toBeLessThanOrEqual(6);
+    expect(errors[0]).toMatchObject({ msg: 'reconcile failed; retrying with backoff', error: 'TypeError: fetch failed (ECONNREFUSED)' });
+    expect(errors.some((l) => /\(\d+ more like it in 10 s\)$/.test(l.msg))).toBe(true);
+    down = false;
+    s.configMaps.failStarts(undefined);
+    const back = s.clock.now();
+    await s.clock.advance(1000);
+    // They go with the informer's restart, not 5 s later.
+    expect(s.seen.filter((x) => x.at > back).map((x) => x.key).sort()).toEqual(['ns/a', 'ns/b', 'ns/c']);
   });
 
   it('stops: informers stop, no restart or resync follows, in-flight reconciles get an aborted signal', async () => {

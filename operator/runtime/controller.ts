@@ -4,10 +4,12 @@
 // means it was deleted.
 import type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, isConflict } from './api-errors.ts';
+import { describeError, errorClass, isConflict, outageKind } from './api-errors.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { createLogLimiter, type LogLimiter } from './log-limiter.ts';
 import { systemClock, type CancelTimer, type Clock } from './clock.ts';
-import { runInformer, type InformerRunner } from './informer-runner.ts';
+import { eventKeys, type KeyMapping } from './event-keys.ts';
+import { runInformer, type InformerRunner, type RestartPolicy } from './informer-runner.ts';
 import { objectKey } from './object-key.ts';
 import { createWorkQueue, DEFAULT_SHUTDOWN_TIMEOUT_MS, type WorkQueue, type WorkQueueMetrics } from './work-queue.ts';
 
@@ -22,13 +24,15 @@ export interface ReconcileResult {
  */
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult>;
 
-export interface ControllerInformer<T extends KubernetesObject = KubernetesObject> {
+export interface ControllerInformer<T extends KubernetesObject = KubernetesObject> extends KeyMapping<T> {
   /** Names the informer in logs, e.g. `configmaps`. */
   readonly name: string;
   readonly informer: Informer<T> & ObjectCache<T>;
   /**
    * Keys to reconcile when an object of this informer changes. Default: the object's own key (the
-   * controller's primary kind). For owned kinds, the owners' keys (see `ownerKeys`).
+   * controller's primary kind). For owned kinds, the owners' keys (see `ownerKeys`). An update
+   * queues the keys it stopped or started mapping to, and the others only when `fingerprint`
+   * changed (event-keys.ts).
    */
   mapToKeys?(obj: T): readonly string[];
 }
@@ -43,9 +47,17 @@ export interface ControllerOptions {
   readonly concurrency?: number;
   /** Per-key retry backoff. Default 5 ms doubling to 1000 s. */
   readonly backoff?: BackoffOptions;
-  /** Every this often, every cached object is queued again (repairs drift nobody announced). 0: never. */
+  /**
+   * Every this often, every cached object of the controller's own kind (informers without
+   * `mapToKeys`) is queued again (repairs drift nobody announced). 0: never.
+   */
   readonly resyncMs?: number;
-  readonly informerRestartBackoff?: BackoffOptions;
+  /** How soon a failed informer is started again (informer-runner.ts). */
+  readonly informerRestartPolicy?: RestartPolicy;
+  /** Outage-like failures (API server away, busy or refusing) are logged once per this interval. Default 10 s. */
+  readonly logIntervalMs?: number;
+  /** Shared by the operator's controllers, so an outage is a few lines in all, not a few per controller (the owner stops it). */
+  readonly limiter?: LogLimiter;
   readonly clock?: Clock;
   readonly metrics?: WorkQueueMetrics;
 }
@@ -66,33 +78,36 @@ export function runController(options: ControllerOptions): Controller {
   if (!Number.isFinite(resyncMs) || resyncMs < 0) throw new TypeError(`controller ${options.name}: resyncMs must be 0 or a positive number, got ${resyncMs}`);
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ controller: options.name });
+  const limiter = options.limiter ?? createLogLimiter({ clock, ...(options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs }) });
+  const parked = new Set<string>();
   const queue = createWorkQueue({
     process: async (key, signal) => {
       // Like client-go's WaitForCacheSync: a reconcile on a half-filled cache would take objects
       // that exist for missing ones. Keys queue up meanwhile; none is lost.
       if (!controller.hasSynced() && !(await controller.waitForSync())) return;
-      await reconcileKey(key, signal, { reconcile: options.reconcile, queue, log });
+      await reconcileKey(key, signal, { reconcile: options.reconcile, queue, log, limiter, parked });
     },
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     clock,
   });
-  const enqueue = (source: ControllerInformer, obj: KubernetesObject): void => {
-    for (const key of keysFor(source, obj)) queue.add(key);
-  };
   const runners: InformerRunner[] = options.informers.map((source) => {
-    const handler = (obj: KubernetesObject): void => { enqueue(source, obj); };
-    source.informer.on('add', handler);
-    source.informer.on('update', handler);
-    source.informer.on('delete', handler);
+    const keysOf = eventKeys(source);
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      source.informer.on(verb, (obj: KubernetesObject) => { for (const key of keysOf(verb, obj)) queue.add(key); });
+    }
     return runInformer(source.informer, {
-      name: source.name, log, clock,
-      ...(options.informerRestartBackoff === undefined ? {} : { restartBackoff: options.informerRestartBackoff }),
+      name: source.name, log, clock, limiter,
+      // The API server answers again: the keys that failed while it was away go now, not after their backoff.
+      onRecovered: () => { for (const key of parked) queue.add(key); parked.clear(); },
+      ...(options.informerRestartPolicy === undefined ? {} : { restartPolicy: options.informerRestartPolicy }),
     });
   });
   const stopResync = scheduleResync(resyncMs, clock, () => {
-    for (const source of options.informers) for (const obj of source.informer.list()) enqueue(source, obj);
+    for (const source of options.informers.filter((s) => s.mapToKeys === undefined)) {
+      for (const obj of source.informer.list()) { const key = objectKey(obj); if (key !== undefined) queue.add(key); }
+    }
   });
   let stopped: Promise<boolean> | undefined;
   const controller: Controller = {
@@ -102,6 +117,7 @@ export function runController(options: ControllerOptions): Controller {
     stop(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
       stopped ??= (async () => {
         stopResync();
+        if (options.limiter === undefined) limiter.stop();
         // The queue first: in-flight reconciles see their signal abort at once, and events that
         // arrive while the informers stop are ignored.
         const drained = queue.shutDown(timeoutMs);
@@ -114,27 +130,33 @@ export function runController(options: ControllerOptions): Controller {
   return controller;
 }
 
-function keysFor(source: ControllerInformer, obj: KubernetesObject): readonly string[] {
-  if (source.mapToKeys !== undefined) return source.mapToKeys(obj);
-  const key = objectKey(obj);
-  return key === undefined ? [] : [key];
-}
-
 interface ReconcileContext {
   readonly reconcile: Reconcile;
   readonly queue: WorkQueue;
   readonly log: Logger;
+  readonly limiter: LogLimiter;
+  /** Keys that failed because the API server was away, busy or refusing: queued again when an informer recovers. */
+  readonly parked: Set<string>;
 }
+
+/**
+ * The longest a key waits after a failure because the API server was away or busy (the per-key
+ * backoff otherwise doubles to 1000 s). Keys also go as soon as an informer runs again.
+ */
+export const OUTAGE_RETRY_MAX_MS = 5_000;
 
 /** One attempt at a key, and what the queue does next: forget, requeue later, or back off. */
 async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileContext): Promise<void> {
   try {
     const result = await ctx.reconcile(key, signal);
     ctx.queue.forget(key);
+    ctx.parked.delete(key);
     if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) ctx.queue.addAfter(key, result.requeueAfterMs);
   } catch (error) {
     const attempt = ctx.queue.numRequeues(key) + 1;
-    ctx.queue.addRateLimited(key);
+    const kind = errorClass(error);
+    if (kind !== 'other') ctx.parked.add(key);
+    ctx.queue.addRateLimited(key, kind === 'unreachable' || kind === 'unavailable' ? OUTAGE_RETRY_MAX_MS : undefined);
     if (signal.aborted) {
       ctx.log.debug({ key, error: describeError(error) }, 'reconcile ended by shutdown');
     } else if (isConflict(error)) {
@@ -144,8 +166,11 @@ async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileCont
       // rate limiter, so a conflict that keeps repeating (a cache lagging our own writes, or a
       // reconcile bug) backs off instead of hammering the API server.
       ctx.log.debug({ key, attempt }, 'reconcile conflicted; requeued');
-    } else {
+    } else if (kind === 'other') {
       ctx.log.error({ key, attempt, error: describeError(error) }, 'reconcile failed; retrying with backoff');
+    } else {
+      // An outage fails every key the same way: one line per interval, and a count.
+      ctx.limiter.report(`reconcile ${outageKind(kind)}`, { log: ctx.log, level: 'error', fields: { key, attempt, error: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
     }
   }
 }

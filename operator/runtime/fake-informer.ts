@@ -14,6 +14,8 @@ export interface FakeInformer<T extends KubernetesObject> extends Informer<T>, O
   fail(error: unknown): void;
   /** Errors the next `count` starts will fail with (one each). */
   failNextStarts(count: number, error: unknown): void;
+  /** Every start fails with `error` until called with undefined (an API server that is away). */
+  failStarts(error: unknown): void;
   readonly starts: number;
   readonly running: boolean;
 }
@@ -24,6 +26,7 @@ export function createFakeInformer<T extends KubernetesObject>(initial: readonly
   const id = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
   const idOf = (obj: T): string => id(obj.metadata?.namespace, obj.metadata?.name ?? '');
   let failures: unknown[] = [];
+  let failingWith: unknown;
   let starts = 0;
   let running = false;
   const fire = (verb: ObjectVerb, obj: T): void => { for (const cb of callbacks[verb]) cb(obj); };
@@ -42,7 +45,7 @@ export function createFakeInformer<T extends KubernetesObject>(initial: readonly
     on, off,
     start() {
       starts += 1;
-      const failure = failures.shift();
+      const failure = failures.shift() ?? failingWith;
       if (failure !== undefined) { fail(failure); return Promise.resolve(); }
       running = true;
       for (const obj of initial) if (!objects.has(idOf(obj))) { objects.set(idOf(obj), obj); fire('add', obj); }
@@ -64,6 +67,7 @@ export function createFakeInformer<T extends KubernetesObject>(initial: readonly
     },
     fail,
     failNextStarts(count, error) { failures = [...failures, ...Array.from({ length: count }, () => error)]; },
+    failStarts(error) { failingWith = error; },
     get starts() { return starts; },
     get running() { return running; },
   };

@@ -50,8 +50,8 @@ export interface WorkQueue {
   add(key: string): void;
   /** Queues `key` after `delayMs`; of several pending delays for one key the earliest wins. */
   addAfter(key: string, delayMs: number): void;
-  /** Queues `key` after its next backoff delay (a failed attempt). */
-  addRateLimited(key: string): void;
+  /** Queues `key` after its next backoff delay (a failed attempt), at most `maxDelayMs` if given. */
+  addRateLimited(key: string, maxDelayMs?: number): void;
   /** Resets `key`'s backoff (a successful attempt). */
   forget(key: string): void;
   /** Failed attempts of `key` since it was last forgotten. */
@@ -130,10 +130,10 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
     else delays.schedule(key, delayMs);
   };
 
-  const addRateLimited = (key: string): void => {
+  const addRateLimited = (key: string, maxDelayMs = Infinity): void => {
     if (stop.signal.aborted) return;
     metrics.retried();
-    addAfter(key, backoff.next(key));
+    addAfter(key, Math.min(backoff.next(key), maxDelayMs));
   };
 
   const shutDown = (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<boolean> => {
