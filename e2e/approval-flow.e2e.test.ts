@@ -25,7 +25,7 @@ const AR_NS = 'airlock-system';
 // A real person (client certificate from the cluster CA) who approves with the kubectl plugin.
 const APPROVER = `e2e-flow-alice-${suffix}`;
 const SECOND = `e2e-flow-bob-${suffix}`;
-const PLUGINS = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
+const PLUGINS = fileURLToPath(new URL('../plugin/bin', import.meta.url));
 let approverKubeconfig: string;
 
 let gw: TestGateway;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerForError } from './error-answers.ts';
-import { AuditWriteError } from './audit/errors.ts';
-import { AuthenticationError } from './authenticate/identity.ts';
+import { AuditWriteError } from '../core/audit/errors.ts';
+import { AuthenticationError } from '../core/identity.ts';
 import { ImpersonationHeaderError } from './impersonation-headers.ts';
 import { RequestInfoError } from './request-target.ts';
 import { ImpersonationForbiddenError } from './resolve-identity.ts';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/gateway-config.ts';
+import type { GatewayConfig } from '../core/config/gateway-config.ts';
 import { createLogger } from './observe/logger.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { createHealthServer } from './observe/health-server.ts';

@@ -5,7 +5,7 @@
 // namespace. Both need more than the path: the Content-Type, and discovery (api-catalog.ts).
 import type { ApiCatalog } from './discovery/api-catalog.ts';
 import { putCreates } from './discovery/create-on-update.ts';
-import type { AlsoVerb, RequestAttributes } from './policy/model.ts';
+import type { AlsoVerb, RequestAttributes } from '../core/policy/model.ts';
 import type { RequestInfo } from './request-info.ts';
 
 /** The patch types that only change an existing object (apiserver handlers/patch.go); any other body is applied, and may create. */

@@ -2,7 +2,7 @@
 // api/errors, apiserver responsewriters), because kubectl and client-go branch on `reason` and
 // `code` and print `message`: a gateway refusal must read like an API server refusal. Fields are
 // in the API server's JSON order so answers compare byte for byte.
-import type { RequestAttributes } from './policy/model.ts';
+import type { RequestAttributes } from '../core/policy/model.ts';
 
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'NotAcceptable'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { UserInfo } from '../authenticate/identity.ts';
-import type { RequestAttributes } from '../policy/model.ts';
+import type { UserInfo } from '../../core/identity.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, parseDuration, sameUser, type FingerprintInput } from './approval-request.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');

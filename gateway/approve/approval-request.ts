@@ -6,8 +6,8 @@
 // replayed as a merge patch), another DeleteOptions or one more impersonated group is a different
 // request that needs its own approval.
 import { createHash } from 'node:crypto';
-import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
-import type { ApprovalSettings, RequestAttributes } from '../policy/model.ts';
+import type { AuthenticatedCaller, UserInfo } from '../../core/identity.ts';
+import type { ApprovalSettings, RequestAttributes } from '../../core/policy/model.ts';
 import type { DescribedBody, RequestChange } from './request-changes.ts';
 
 export const APPROVAL_GROUP = 'airlock.dev';

@@ -6,7 +6,7 @@
 // stored one); a DELETE lists its DeleteOptions. A body that cannot be read field by field
 // (protobuf, CBOR, not valid JSON) is named, never summarised as something it may not be.
 import { parse as parseYaml } from 'yaml';
-import type { RequestAttributes } from '../policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 import { maskParsed, type MaskRule } from '../mask/json-masker.ts';
 
 export interface RequestChange {

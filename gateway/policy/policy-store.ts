@@ -2,8 +2,8 @@
 // in effect within a second, with no restart. Until the first list completes the store is not
 // ready, and the gateway refuses requests (fail closed) rather than deciding on no policies.
 import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { CompiledPolicies, PolicySource } from './compile.ts';
-import { PolicyIndex } from './policy-index.ts';
+import type { CompiledPolicies, PolicySource } from '../../core/policy/compile.ts';
+import { PolicyIndex } from '../../core/policy/policy-index.ts';
 
 export interface PolicyStore {
   current(): CompiledPolicies;

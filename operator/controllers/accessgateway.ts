@@ -19,11 +19,11 @@ import { GATEWAY_CA_SECRET, gatewayNameProblem, gatewayResourceNames } from '../
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../resources/gateway-rbac.ts';
 import type { Deployment } from '../resources/k8s-types.ts';
 import { selectorLabels } from '../resources/labels.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
-import type { Clock } from '../runtime/clock.ts';
-import type { ReconcileResult } from '../runtime/controller.ts';
-import { keyOf, parseKey, type ObjectRef } from '../runtime/object-key.ts';
+import type { Clock } from '../../core/runtime/clock.ts';
+import type { ReconcileResult } from '../../core/runtime/controller.ts';
+import { keyOf, parseKey, type ObjectRef } from '../../core/runtime/object-key.ts';
 import { desiredHash, type AppliedMemo } from './applied-memo.ts';
 import { conditionEvents, mergeConditions, type Condition, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';

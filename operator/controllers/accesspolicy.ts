@@ -4,10 +4,10 @@
 // write; condition changes become Events.
 import type { Logger } from 'pino';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
-import type { ReconcileResult } from '../runtime/controller.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import type { ReconcileResult } from '../../core/runtime/controller.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
-import { parseKey } from '../runtime/object-key.ts';
+import { parseKey } from '../../core/runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import type { PolicyFacts } from './policy-facts.ts';
 import { selects, validatePolicy, type PolicyVerdict, type Selecting } from './policy-validation.ts';

@@ -4,7 +4,7 @@
 // itself is logged, once per interval, by the controller runtime (issue 20: during an outage each
 // interrupted reconcile logged its Event's whole ApiException).
 import type { Logger } from 'pino';
-import { describeError, errorClass } from '../runtime/api-errors.ts';
+import { describeError, errorClass } from '../../core/runtime/api-errors.ts';
 
 export function logEventFailure(log: Logger, error: unknown, fields: Readonly<Record<string, unknown>>): void {
   const entry = { ...fields, error: describeError(error) };

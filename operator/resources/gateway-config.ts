@@ -1,5 +1,5 @@
 // Renders an AccessGateway into the gateway's configuration file: the one place where the API
-// (crds/) meets the gateway's own config (gateway/config/). Pure; the reconciler stores the
+// (crds/) meets the gateway's own config (core/config/). Pure; the reconciler stores the
 // result in a ConfigMap whose checksum rolls the Deployment.
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { upstreamCaSource } from './gateway-names.ts';
@@ -86,7 +86,7 @@ function renderAudit(spec: Spec): Record<string, unknown> {
 
 /**
  * spec.limits as the gateway's `limits` section: only what the AccessGateway sets, so the gateway's
- * own defaults (gateway/config/gateway-config.ts) stay the one home of every default.
+ * own defaults (core/config/gateway-config.ts) stay the one home of every default.
  */
 function renderLimits(spec: Spec): Record<string, unknown> | undefined {
   const limits = spec.limits;

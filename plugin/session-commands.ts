@@ -3,9 +3,9 @@
 // cluster access: the files are the evidence.
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseCast } from '../../gateway/record/asciicast.ts';
-import { findRecording, listSessions, recordedSessions, replaySchedule, unnamedRecordings, verifyRecordings, type SessionSummary } from '../../gateway/record/recordings.ts';
-import { verifyAuditFiles } from '../../gateway/audit/verify.ts';
+import { parseCast } from '../core/recording/asciicast.ts';
+import { findRecording, listSessions, recordedSessions, replaySchedule, unnamedRecordings, verifyRecordings, type SessionSummary } from '../core/recording/recordings.ts';
+import { verifyAuditFiles } from '../core/audit/verify.ts';
 import { CliError, stringValue, type Invocation, type Subcommand } from './subcommand.ts';
 
 const RECORDINGS_HELP = '--recordings DIR is the gateway\'s recording.dir (or a copy of it, e.g. from kubectl cp).';

@@ -2,7 +2,7 @@
 // each gateway's namespace, not the reviewer's, so a reviewer's current namespace (often
 // "default") is the wrong place to start: without -n the commands look in every namespace the
 // reviewer may list, and fall back to the current one only when listing everywhere is forbidden.
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { apiFailure, type KubeSession } from './kube-session.ts';
 import { CliError, type KubeFlags } from './subcommand.ts';
 

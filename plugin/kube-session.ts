@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
   type V1SelfSubjectReview,
 } from '@kubernetes/client-node';
-import { APPROVALREQUEST_PLURAL, GROUP, VERSION, type ApprovalRequest } from '../../crds/types.gen.ts';
+import { APPROVALREQUEST_PLURAL, GROUP, VERSION, type ApprovalRequest } from '../crds/types.gen.ts';
 import { CliError, type KubeFlags } from './subcommand.ts';
 
 export interface UserInfo {

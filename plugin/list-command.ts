@@ -1,6 +1,6 @@
 // `kubectl airlock list` (pending requests as a table) and `kubectl airlock get NAME` (one request
 // in full, decisions included).
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { approvalTable, describeApproval, isOpen, whyNotDecider } from './approval-view.ts';
 import { explainFailure } from './decide.ts';
 import { apiFailure, type KubeSession } from './kube-session.ts';

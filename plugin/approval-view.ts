@@ -1,6 +1,6 @@
 // How an ApprovalRequest reads to a reviewer: pure functions of the object and the clock, so the
 // table and the details are tested without a cluster.
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import type { UserInfo } from './kube-session.ts';
 
 type Decision = NonNullable<NonNullable<ApprovalRequest['status']>['decisions']>[number];

@@ -1,5 +1,5 @@
 // What the policy engine decides on: the request's attributes and both identities.
-import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
+import type { AuthenticatedCaller, UserInfo } from '../identity.ts';
 
 export type Action = 'Allow' | 'Deny' | 'RequireApproval';
 

@@ -2,7 +2,7 @@
 // candidates (`kubectl-airlock __complete WORDS…`, completion.ts), so the three shells complete
 // the same subcommands, flags, ApprovalRequest names and session ids. They complete the launchers
 // called by name (kubectl-airlock, kubectl-approve); `kubectl airlock <TAB>` is kubectl's own
-// completion, which runs kubectl_complete-airlock (beside the launchers in operator/cli/bin).
+// completion, which runs kubectl_complete-airlock (beside the launchers in plugin/bin).
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

@@ -3,7 +3,7 @@ import { type PolicySource, type RuleSource, type SubjectSource } from './compil
 import { compilePolicies } from './policy-index.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { DecisionInput, RequestAttributes } from './model.ts';
-import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
+import type { AuthenticatedCaller, UserInfo } from '../identity.ts';
 
 const policy = (name: string, subjects: SubjectSource[], rules: RuleSource[], namespace = 'airlock'): PolicySource =>
   ({ metadata: { namespace, name }, spec: { subjects, rules } });

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { castEventLine, castHeaderLine } from '../../gateway/record/asciicast.ts';
+import { castEventLine, castHeaderLine } from '../core/recording/asciicast.ts';
 import { runCli } from './kubectl-airlock.ts';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {

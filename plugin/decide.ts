@@ -2,7 +2,7 @@
 // check what the user can fix before writing, then a merge patch of status carrying the
 // resourceVersion read (optimistic concurrency: another reviewer's write in between is a 409, and
 // we read again and retry). The admission policy has the last word; its message is shown as is.
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { phaseOf, isExpired } from './approval-view.ts';
 import { apiFailure, type ApiFailure, type ApprovalApi, type UserInfo } from './kube-session.ts';
 import { CliError } from './subcommand.ts';

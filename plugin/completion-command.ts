@@ -1,6 +1,6 @@
 // `kubectl airlock completion bash|zsh|fish`: the shell script that completes the plugin
 // (completion-scripts.ts); and the hidden `__complete WORDS…` the scripts and kubectl call.
-import { listSessions } from '../../gateway/record/recordings.ts';
+import { listSessions } from '../core/recording/recordings.ts';
 import { complete, formatCompletion, type Candidate, type CompletionSources } from './completion.ts';
 import { completionScript, SHELLS, type Shell } from './completion-scripts.ts';
 import { CliError, type CliIO, type Invocation, type Subcommand } from './subcommand.ts';

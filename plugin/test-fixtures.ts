@@ -1,7 +1,7 @@
 // Small builders for the CLI's unit tests: an ApprovalRequest with modifiers, and an in-memory
 // ApprovalApi that answers like the API server would (404, 409 on a stale resourceVersion).
 import { ApiException } from '@kubernetes/client-node';
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import type { ApprovalApi, UserInfo } from './kube-session.ts';
 
 export const NOW = new Date('2030-01-01T00:05:00Z');

@@ -7,7 +7,7 @@ import { type PolicySource, type RuleSource } from './compile.ts';
 import { compilePolicies } from './policy-index.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import type { AlsoVerb, DecisionInput, RequestAttributes } from './model.ts';
-import type { AuthenticatedCaller } from '../authenticate/identity.ts';
+import type { AuthenticatedCaller } from '../identity.ts';
 
 const caller: AuthenticatedCaller = { user: { username: 'alice', groups: ['dev', 'system:authenticated'], extra: {} }, method: 'oidc', issuer: 'https://issuer.example' };
 

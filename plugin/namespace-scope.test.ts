@@ -2,7 +2,7 @@
 // the reviewer's current namespace; they fall back to it only where listing everywhere is refused.
 import { describe, expect, it } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import type { ApprovalApi, KubeSession } from './kube-session.ts';
 import { listInScope, namespaceOf } from './namespace-scope.ts';
 import { approval } from './test-fixtures.ts';

@@ -11,7 +11,7 @@
 // the exact reading, so they never allow such a request (docs/adr/0006).
 import { before, type CompiledPolicies, type CompiledRule, type ResourceIndex } from './compile.ts';
 import type { Action, AlsoVerb, Decision, DecisionInput, RecordingMode, RequestAttributes } from './model.ts';
-import type { UserInfo } from '../authenticate/identity.ts';
+import type { UserInfo } from '../identity.ts';
 
 const RANK: Record<Action, number> = { Deny: 3, RequireApproval: 2, Allow: 1 };
 

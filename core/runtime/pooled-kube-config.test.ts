@@ -1,23 +1,26 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueCertificate } from '../pki/x509.ts';
+import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
 import { PooledKubeConfig } from './pooled-kube-config.ts';
 
 let server: Server;
 let url = '';
 let ca = '';
 let handshakes = 0;
+let pkiDir = '';
 const tokens: string[] = [];
 
 beforeAll(async () => {
-  const now = new Date();
-  const cert = await issueCertificate({
-    commonName: 'localhost', dnsNames: ['localhost'], isCA: true, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 3_600_000),
-    keyAlgorithm: { name: 'ECDSA', namedCurve: 'P-256' }, keyUsages: ['digitalSignature', 'keyCertSign'], extendedKeyUsages: ['serverAuth'],
-  });
-  ca = cert.certPem;
+  pkiDir = await mkdtemp(join(tmpdir(), 'airlock-pooled-kc-'));
+  const pki = await ensurePki({ dir: pkiDir, servingIps: [] });
+  const serving = await issueServingCertificate(pki, 'localhost', { dns: ['localhost'] });
+  ca = await readFile(pki.caCert, 'utf8');
+  const cert = { certPem: await readFile(serving.cert, 'utf8'), keyPem: await readFile(serving.key, 'utf8') };
   server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     tokens.push(req.headers.authorization ?? '');
     res.setHeader('content-type', 'application/json');
@@ -31,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+  await rm(pkiDir, { recursive: true, force: true });
 });
 
 function load(kc: KubeConfig): KubeConfig {

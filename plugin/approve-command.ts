@@ -1,6 +1,6 @@
 // `kubectl airlock approve NAME` and `kubectl airlock deny NAME`: show what is decided, then append
 // the current user's decision (decide.ts). Without NAME, approve lists what the user may decide.
-import type { ApprovalRequest } from '../../crds/types.gen.ts';
+import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { describeApproval } from './approval-view.ts';
 import { namespaceOf } from './namespace-scope.ts';
 import { decide, type Verdict } from './decide.ts';
