@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalDecision, ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
+import type { ApprovalDecision, ApprovalRequestObject } from './approval-object.ts';
 import { approvalState, countedApprovals, grantWindow, judgementOf, MAX_CLOCK_SKEW_MS, whyNotCounted, type Judgement } from './approval-state.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');

@@ -7,7 +7,8 @@
 // decision dated ahead of the reader's clock, or after the request expired, does not count, and
 // the grant window is the intersection of [the approving decision's `at`, + grantTTL] with the
 // window the operator wrote from its own clock when it observed the approval.
-import { DEFAULT_GRANT_MS, parseDuration, type ApprovalDecision, type ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
+import { DEFAULT_GRANT_MS, type ApprovalDecision, type ApprovalRequestObject } from './approval-object.ts';
+import { parseDuration } from '../duration.ts';
 
 /** How far ahead of the reader's clock a decision's `at` (or a grant's notBefore) may be and still count. */
 export const MAX_CLOCK_SKEW_MS = 30_000;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../core/policy/model.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import type { ApprovalDecision, ApprovalRequestObject } from './approval-request.ts';
+import type { ApprovalDecision, ApprovalRequestObject } from '../../core/approval/approval-object.ts';
 import { approvedWarning, createApproveStage, MAX_CONSUME_CONFLICTS, type ApprovalContext } from './approve-stage.ts';
 import { createHeldRequests } from './held-requests.ts';
 

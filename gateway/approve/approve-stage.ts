@@ -13,9 +13,8 @@ import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '.
 import type { ReadBody } from '../request-body.ts';
 import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import {
-  approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalDecision, type ApprovalRequestObject,
-} from './approval-request.ts';
+import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel } from './approval-request.ts';
+import { type ApprovalDecision, type ApprovalRequestObject } from '../../core/approval/approval-object.ts';
 import { approvalState, type ApprovalState } from '../../core/approval/approval-state.ts';
 import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
 import type { HeldRequests } from './held-requests.ts';

@@ -4,8 +4,8 @@
 // (fewer approvals needed), or by a request someone else created with a matching label is not
 // this request's grant, reusable or not.
 import type { ApprovalSettings, PolicyRef } from '../../core/policy/model.ts';
-import type { ApprovalRequestObject } from './approval-request.ts';
-import { parseDuration } from './approval-request.ts';
+import type { ApprovalRequestObject } from '../../core/approval/approval-object.ts';
+import { parseDuration } from '../../core/duration.ts';
 import type { Judgement } from '../../core/approval/approval-state.ts';
 
 export interface GrantExpectation {

@@ -4,6 +4,7 @@
 import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { CompiledPolicies, PolicySource } from '../../core/policy/compile.ts';
 import { PolicyIndex } from '../../core/policy/policy-index.ts';
+import { ACCESSPOLICY_PLURAL, GROUP, VERSION } from '../../crds/types.gen.ts';
 
 export interface PolicyStore {
   current(): CompiledPolicies;
@@ -25,9 +26,7 @@ export interface PolicyStoreOptions {
 
 type PolicyObject = KubernetesObject & PolicySource;
 
-export const GROUP = 'airlock.dev';
-export const VERSION = 'v1alpha1';
-export const PLURAL = 'accesspolicies';
+const PLURAL = ACCESSPOLICY_PLURAL;
 
 export async function watchPolicies(options: PolicyStoreOptions): Promise<PolicyStore> {
   const api = options.kubeConfig.makeApiClient(CustomObjectsApi);

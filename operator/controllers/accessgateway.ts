@@ -10,7 +10,7 @@
 // times. Issuances and condition transitions are recorded as Events.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AccessGateway } from '../../crds/types.gen.ts';
+import { ACCESSGATEWAY_PLURAL, GROUP, VERSION, type AccessGateway } from '../../crds/types.gen.ts';
 import { applyObject } from '../apply.ts';
 import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
 import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
@@ -30,7 +30,7 @@ import { ensureCredential, type CredentialDeps, type TokenMinter } from './crede
 import { deploymentFacts, gatewayConditions, type DeploymentLike, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
 import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
 
-export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
+export const ACCESS_GATEWAY = { group: GROUP, version: VERSION, plural: ACCESSGATEWAY_PLURAL, kind: 'AccessGateway' } as const;
 
 /** The status subresource write, as a structural slice of CustomObjectsApi plus its content type. */
 export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;

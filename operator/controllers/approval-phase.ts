@@ -5,7 +5,7 @@
 // grant window starts when the operator observes the approval, on its own clock: the `at` a
 // reviewer writes can end it sooner, never start or stretch it later. The reconciler writes the
 // result and emits the events; nothing here touches the API.
-import type { ApprovalDecision, ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
+import type { ApprovalDecision, ApprovalRequestObject } from '../../core/approval/approval-object.ts';
 import { approvalState, type GrantWindow } from '../../core/approval/approval-state.ts';
 
 export type Phase = 'Pending' | 'Approved' | 'Denied' | 'Expired' | 'Consumed';

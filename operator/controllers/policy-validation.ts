@@ -4,7 +4,7 @@
 // gateway does instead. Also which gateways select a policy (same namespace, label selector).
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
 import { compilePolicies } from '../../core/policy/policy-index.ts';
-import { parseDuration } from '../../gateway/approve/approval-request.ts';
+import { parseDuration } from '../../core/duration.ts';
 
 export interface PolicyVerdict {
   /** The first problem, naming its rule; undefined when the policy is accepted. */
