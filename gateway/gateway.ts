@@ -16,7 +16,7 @@ import { createHealthServer } from './observe/health-server.ts';
 import { fileTokenSource } from './upstream/token-source.ts';
 import { createUpstream } from './upstream/upstream-client.ts';
 import { gatewayKubeConfig } from './upstream/kubeconfig.ts';
-import { watchPolicies } from './policy/policy-store.ts';
+import { watchPolicies } from './decide/policy-store.ts';
 import { createPipeline, type PipelineObserver } from './handler.ts';
 import { buildStages } from './stages.ts';
 import { createGatewayLimits, type Limits } from './limits/gateway-limits.ts';

@@ -10,7 +10,7 @@
 import type { AuthenticatedCaller, UserInfo } from '../../core/identity.ts';
 import type { MaskRule } from '../mask/json-masker.ts';
 import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '../../core/policy/model.ts';
-import type { ReadBody } from '../request-body.ts';
+import type { ReadBody } from '../parse/request-body.ts';
 import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
 import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel } from './approval-request.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveRequestInfo } from '../request-info.ts';
+import { resolveRequestInfo } from '../parse/request-info.ts';
 import { isDiscoveryRead } from '../../core/policy/discovery-paths.ts';
 import type { RequestAttributes } from '../../core/policy/model.ts';
 

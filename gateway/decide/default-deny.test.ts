@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDenyReason, explainDefaultDeny } from './default-deny.ts';
-import type { Decision } from '../core/policy/model.ts';
+import type { Decision } from '../../core/policy/model.ts';
 
 const config = (namespace: string, labelSelector: string): Parameters<typeof defaultDenyReason>[0] => ({
   name: 'ci-gateway', namespace: 'airlock-system', policy: { namespace, labelSelector, defaultAction: 'Deny', discovery: 'AllAuthenticated' },

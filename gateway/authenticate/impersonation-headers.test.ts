@@ -1,6 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { UserInfo } from '../core/identity.ts';
+import type { UserInfo } from '../../core/identity.ts';
 import {
   forwardingProblem,
   escapeExtraKey, ImpersonationHeaderError, impersonationHeadersFor, readImpersonationRequest, unescapeExtraKey,

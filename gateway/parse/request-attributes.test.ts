@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiCatalog, ResourceScope } from './discovery/api-catalog.ts';
+import type { ApiCatalog, ResourceScope } from '../discovery/api-catalog.ts';
 import { requestAttributes } from './request-attributes.ts';
 import { RequestInfoError, resolveRequestInfo, type RequestInfo } from './request-info.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRequestInfo } from './request-info.ts';
 import { upgradeKind, UpgradeRefusedError } from './upgrade-target.ts';
-import type { RequestAttributes } from '../core/policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 
 function attributes(method: string, url: string): RequestAttributes {
   const info = resolveRequestInfo(method, url);

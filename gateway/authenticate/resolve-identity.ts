@@ -2,7 +2,7 @@
 // --as-group, --as-uid, agents acting for someone): each requested attribute is checked with a
 // SubjectAccessReview made as the caller, exactly as kube-apiserver's impersonation filter checks
 // it, and both identities are kept for policy and audit.
-import type { UserInfo } from '../core/identity.ts';
+import type { UserInfo } from '../../core/identity.ts';
 
 export interface ImpersonationTarget {
   readonly user: string;

@@ -4,8 +4,8 @@
 // forwarder sends the head and then pipes the remainder (the API server applies its own limit).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createProtobufBodyDecoder, ProtobufBodyError, type ProtobufBodyDecoder } from './audit/protobuf/decode-body.ts';
-import { unrecordableReason } from './audit/recordable-value.ts';
+import { createProtobufBodyDecoder, ProtobufBodyError, type ProtobufBodyDecoder } from '../audit/protobuf/decode-body.ts';
+import { unrecordableReason } from '../audit/recordable-value.ts';
 
 const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';
 

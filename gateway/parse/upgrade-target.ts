@@ -1,7 +1,7 @@
 // Which requests may switch protocols: exactly those kube-apiserver itself upgrades. The upgrade
 // path relays bytes after the 101 and never masks them, so anything else that arrives with
 // `Connection: Upgrade` (a Secret GET, a list, a create) is refused rather than relayed.
-import type { RequestAttributes } from '../core/policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 
 /** How an admitted upgrade is relayed. */
 export type UpgradeKind = 'session' | 'proxy' | 'watch';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { connect } from 'node:net';
-import { kubernetesBody, ProtoWriter } from './audit/protobuf/test-support/proto-writer.ts';
+import { kubernetesBody, ProtoWriter } from '../audit/protobuf/test-support/proto-writer.ts';
 import { bodyForAudit, declaredBodyLength, hasRequestBody, readRequestBody, RequestBodyAbortedError, type ReadBody } from './request-body.ts';
 
 let server: Server | undefined;

@@ -1,8 +1,8 @@
 // What a caller reads when no policy rule allowed its request and the gateway's default action
 // (Deny) decided: which gateway refused it and how to see the policies that gateway reads, so the
 // fix (a rule for this request) has an address. The rest of the decision stays as evaluated.
-import type { GatewayConfig } from '../core/config/gateway-config.ts';
-import type { Decision } from '../core/policy/model.ts';
+import type { GatewayConfig } from '../../core/config/gateway-config.ts';
+import type { Decision } from '../../core/policy/model.ts';
 
 /** The reason a default Deny carries, for this gateway's configuration. */
 export function defaultDenyReason(config: Pick<GatewayConfig, 'name' | 'namespace' | 'policy'>): string {

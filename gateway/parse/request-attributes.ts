@@ -3,9 +3,9 @@
 // PUT to a resource that allows create on update, can create the object, and the API server then
 // also authorizes `create`; a request without a namespace on a namespaced resource reaches every
 // namespace. Both need more than the path: the Content-Type, and discovery (api-catalog.ts).
-import type { ApiCatalog } from './discovery/api-catalog.ts';
-import { putCreates } from './discovery/create-on-update.ts';
-import type { AlsoVerb, RequestAttributes } from '../core/policy/model.ts';
+import type { ApiCatalog } from '../discovery/api-catalog.ts';
+import { putCreates } from '../discovery/create-on-update.ts';
+import type { AlsoVerb, RequestAttributes } from '../../core/policy/model.ts';
 import type { RequestInfo } from './request-info.ts';
 
 /** The patch types that only change an existing object (apiserver handlers/patch.go); any other body is applied, and may create. */

@@ -3,9 +3,9 @@
 // the way client-go writes it. Node keeps header values as latin1 strings of the raw bytes, so
 // both directions convert UTF-8 explicitly: otherwise a user "josé" would reach the API server as
 // a different name from the one the gateway authorised.
-import type { UserInfo } from '../core/identity.ts';
+import type { UserInfo } from '../../core/identity.ts';
 import type { ImpersonationTarget } from './resolve-identity.ts';
-import { percentDecode } from './request-target.ts';
+import { percentDecode } from '../parse/request-target.ts';
 
 export type ImpersonationHeaderErrorCode =
   | 'user-required'
