@@ -116,7 +116,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       for (const r of compiled.rejected) log.warn({ policy: r.policy, problem: r.problem }, 'AccessPolicy not enforced');
       for (const b of compiled.broken) log.warn({ policy: b.policy, rule: b.rule, problem: b.problem }, 'AccessPolicy rule enforced as Deny: it does not compile');
     },
-    onError: (error) => { log.warn({ err: error }, 'AccessPolicy watch failed; retrying'); },
+    log,
   });
   const limits = createGatewayLimits(config.limits, metrics);
   const stages = await buildStages({ config, upstream, policies, metrics, log, limits: limits.requests });

@@ -2,6 +2,8 @@
 // in effect within a second, with no restart. Until the first list completes the store is not
 // ready, and the gateway refuses requests (fail closed) rather than deciding on no policies.
 import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { runInformer } from '../../core/runtime/informer-runner.ts';
 import type { CompiledPolicies, PolicySource } from '../../core/policy/compile.ts';
 import { PolicyIndex } from '../../core/policy/policy-index.ts';
 import { ACCESSPOLICY_PLURAL, GROUP, VERSION } from '../../crds/types.gen.ts';
@@ -19,7 +21,8 @@ export interface PolicyStoreOptions {
   /** Label selector syntax; '' selects every AccessPolicy. */
   readonly labelSelector: string;
   readonly onCompiled?: (compiled: CompiledPolicies) => void;
-  readonly onError?: (error: unknown) => void;
+  /** The watch's failures and recoveries are logged here (rate-limited by the informer runner). */
+  readonly log: Logger;
   /** Coalesces bursts of events into one compile. */
   readonly debounceMs?: number;
 }
@@ -47,7 +50,6 @@ export async function watchPolicies(options: PolicyStoreOptions): Promise<Policy
   const index = new PolicyIndex();
   let isReady = false;
   let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   const recompile = (): void => {
     timer = undefined;
     index.sync(informer.list());
@@ -57,22 +59,17 @@ export async function watchPolicies(options: PolicyStoreOptions): Promise<Policy
   const schedule = (): void => { timer ??= setTimeout(recompile, options.debounceMs ?? 50); };
   informer.on('change', schedule);
   informer.on('connect', schedule);
-  informer.on('error', (error: unknown) => {
-    // Stopping aborts the watch, which client-node reports as an error: not a failure.
-    if (stopped) return;
-    options.onError?.(error);
-    // client-node stops an informer on errors other than 410 and timeouts: restart it.
-    setTimeout(() => { if (!stopped) void informer.start().catch(options.onError); }, 2000).unref();
-  });
-  await informer.start();
+  // client-node stops an informer on errors other than 410 and timeouts; the runtime's runner
+  // restarts it with the operator's backoff (within half a second of an API server that is back).
+  const runner = runInformer(informer, { name: 'accesspolicies', log: options.log, onRecovered: schedule });
+  if (!(await runner.waitForSync())) throw new Error('the AccessPolicy watch stopped before its first list');
   recompile();
   return {
     current: () => index.compiled(),
     ready: () => isReady,
     stop: async () => {
-      stopped = true;
       if (timer !== undefined) clearTimeout(timer);
-      await informer.stop();
+      await runner.stop();
     },
   };
 }
