@@ -144,6 +144,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  pino({ name: 'airlock-operator' }).fatal({ error: describeError(error) }, 'operator failed to start');
+  pino({ name: 'airlock-operator' }).fatal({ err: describeError(error) }, 'operator failed to start');
   process.exit(1);
 });

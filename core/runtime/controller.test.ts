@@ -7,7 +7,7 @@ import { createFakeClock, type FakeClock } from './fake-clock.ts';
 import { createFakeInformer, type FakeInformer } from './fake-informer.ts';
 import { getByKey, keyOf, ownerKeys, parseKey } from './object-key.ts';
 
-interface LogLine { level: number; msg: string; key?: string; error?: string; controller?: string; informer?: string; restartInMs?: number }
+interface LogLine { level: number; msg: string; key?: string; err?: string; controller?: string; informer?: string; restartInMs?: number }
 
 function capture(): { log: pino.Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
@@ -172,7 +172,7 @@ describe('runController: results', () => {
     expect(s.seen.map((x) => x.at)).toEqual([0, 5, 15, 35]);
     const errors = s.lines.filter((l) => l.level === 50);
     expect(errors).toHaveLength(4);
-    expect(errors[0]).toMatchObject({ controller: 'test', key: 'ns/a', msg: 'reconcile failed; retrying with backoff', error: 'Error: no route to host' });
+    expect(errors[0]).toMatchObject({ controller: 'test', key: 'ns/a', msg: 'reconcile failed; retrying with backoff', err: 'Error: no route to host' });
   });
 
   it('requeues a 409 Conflict quietly: debug log only, and the backoff resets on success', async () => {
@@ -198,7 +198,7 @@ describe('runController: results', () => {
     const s = setup({ reconcile: () => Promise.reject(new ApiException(422, 'Unknown API Status Code!', body, { 'x-secret': 'hunter2' })) });
     s.configMaps.apply(cm('a'));
     await s.clock.advance(1);
-    expect(s.lines.find((l) => l.level === 50)?.error).toBe(logged);
+    expect(s.lines.find((l) => l.level === 50)?.err).toBe(logged);
     expect(JSON.stringify(s.lines)).not.toContain('hunter2');
   });
 });
@@ -282,7 +282,7 @@ describe('runController: resync, informer restarts, stop', () => {
       'informer stopped on an error; restarting',
     ].slice(0, restartLines.length));
     expect(restartLines.length).toBeLessThanOrEqual(6);
-    expect(restartLines[0]).toMatchObject({ level: 40, informer: 'configmaps', error: 'TypeError: fetch failed (ECONNREFUSED)', restartInMs: 200 });
+    expect(restartLines[0]).toMatchObject({ level: 40, informer: 'configmaps', err: 'TypeError: fetch failed (ECONNREFUSED)', restartInMs: 200 });
     expect(s.lines.filter((l) => l.msg === 'informer running again')).toHaveLength(1);
   });
 
@@ -301,7 +301,7 @@ describe('runController: resync, informer restarts, stop', () => {
     expect(Math.max(...tries.slice(1).map((t, i) => t - tries[i]!))).toBe(5000);
     const errors = s.lines.filter((l) => l.level === 50);
     expect(errors.length).toBeLessThanOrEqual(6);
-    expect(errors[0]).toMatchObject({ msg: 'reconcile failed; retrying with backoff', error: 'TypeError: fetch failed (ECONNREFUSED)' });
+    expect(errors[0]).toMatchObject({ msg: 'reconcile failed; retrying with backoff', err: 'TypeError: fetch failed (ECONNREFUSED)' });
     expect(errors.some((l) => /\(\d+ more like it in 10 s\)$/.test(l.msg))).toBe(true);
     down = false;
     s.configMaps.failStarts(undefined);

@@ -158,7 +158,7 @@ async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileCont
     if (kind !== 'other') ctx.parked.add(key);
     ctx.queue.addRateLimited(key, kind === 'unreachable' || kind === 'unavailable' ? OUTAGE_RETRY_MAX_MS : undefined);
     if (signal.aborted) {
-      ctx.log.debug({ key, error: describeError(error) }, 'reconcile ended by shutdown');
+      ctx.log.debug({ key, err: describeError(error) }, 'reconcile ended by shutdown');
     } else if (isConflict(error)) {
       // Another writer (or our own previous write, not yet in the cache) changed the object: an
       // expected race, not worth an error line. Retried after the first backoff step (5 ms by
@@ -167,10 +167,10 @@ async function reconcileKey(key: string, signal: AbortSignal, ctx: ReconcileCont
       // reconcile bug) backs off instead of hammering the API server.
       ctx.log.debug({ key, attempt }, 'reconcile conflicted; requeued');
     } else if (kind === 'other') {
-      ctx.log.error({ key, attempt, error: describeError(error) }, 'reconcile failed; retrying with backoff');
+      ctx.log.error({ key, attempt, err: describeError(error) }, 'reconcile failed; retrying with backoff');
     } else {
       // An outage fails every key the same way: one line per interval, and a count.
-      ctx.limiter.report(`reconcile ${outageKind(kind)}`, { log: ctx.log, level: 'error', fields: { key, attempt, error: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
+      ctx.limiter.report(`reconcile ${outageKind(kind)}`, { log: ctx.log, level: 'error', fields: { key, attempt, err: describeError(error) }, msg: 'reconcile failed; retrying with backoff' });
     }
   }
 }

@@ -111,7 +111,7 @@ export function runInformer<T extends KubernetesObject>(informer: Informer<T>, o
     refusedSince = next.refusedSince;
     failingSince ??= clock.now();
     failures += 1;
-    limiter.report(`informer ${outageKind(errorClass(error))}`, { log, level: 'warn', fields: { error: describeError(error), restartInMs: next.delayMs, failures }, msg: 'informer stopped on an error; restarting' });
+    limiter.report(`informer ${outageKind(errorClass(error))}`, { log, level: 'warn', fields: { err: describeError(error), restartInMs: next.delayMs, failures }, msg: 'informer stopped on an error; restarting' });
     const delayMs = next.delayMs;
     pendingRestart = clock.setTimer(() => {
       pendingRestart = undefined;

@@ -108,7 +108,7 @@ function createLeadership(options: LeaderElectionOptions, settings: LeaderElecti
         if (reason === 'released') log.info({ reason }, 'stopped leading');
         else log.warn({ reason }, 'stopped leading');
         term.controller.abort(new Error(`leadership ended: ${reason}`));
-        try { await options.onStoppedLeading?.(); } catch (error) { log.error({ error: describeError(error) }, 'onStoppedLeading failed'); }
+        try { await options.onStoppedLeading?.(); } catch (error) { log.error({ err: describeError(error) }, 'onStoppedLeading failed'); }
       }
       ended.resolve(undefined);
     })();
@@ -122,7 +122,7 @@ function createLeadership(options: LeaderElectionOptions, settings: LeaderElecti
       term = { controller, cancelDeadline: () => undefined };
       log.info('started leading');
       void Promise.resolve().then(() => options.onStartedLeading(controller.signal))
-        .catch((error: unknown) => { log.error({ error: describeError(error) }, 'onStartedLeading failed'); });
+        .catch((error: unknown) => { log.error({ err: describeError(error) }, 'onStartedLeading failed'); });
     }
     armDeadline(term, attemptStartedAt);
   };
@@ -181,7 +181,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       } catch (error) {
         // A conflict is a lost race (someone else wrote first); the next read shows who won.
         if (isConflict(error)) log.debug('lease write conflicted');
-        else log.warn({ error: describeError(error), leading: leadership.isLeading() }, 'lease attempt failed');
+        else log.warn({ err: describeError(error), leading: leadership.isLeading() }, 'lease attempt failed');
       }
       await sleep(clock, settings.retryPeriodMs, stopTrying.signal);
     }
@@ -215,6 +215,6 @@ async function writeRelease(options: LeaderElectionOptions, clock: Clock, identi
     log.info('released the lease');
   } catch (error) {
     // The lease then expires by itself; a successor only waits longer.
-    log.warn({ error: describeError(error) }, 'could not release the lease');
+    log.warn({ err: describeError(error) }, 'could not release the lease');
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { describeError, errorClass } from '../../core/runtime/api-errors.ts';
 
 export function logEventFailure(log: Logger, error: unknown, fields: Readonly<Record<string, unknown>>): void {
-  const entry = { ...fields, error: describeError(error) };
+  const entry = { ...fields, err: describeError(error) };
   if (errorClass(error) === 'other') log.warn(entry, 'could not record an event');
   else log.debug(entry, 'could not record an event');
 }
