@@ -14,9 +14,9 @@ import { createUpstream, type Upstream } from './upstream/upstream-client.ts';
 import { fileTokenSource } from './upstream/token-source.ts';
 import { createPipeline, type AuditEvent, type PipelineStages } from './handler.ts';
 import { answerFor } from './stages.ts';
-import { resolveRequestInfo } from './request-info.ts';
-import { AuditWriteError } from './audit/errors.ts';
-import type { AuthenticatedCaller } from './authenticate/identity.ts';
+import { resolveRequestInfo } from './parse/request-info.ts';
+import { AuditWriteError } from '../core/audit/errors.ts';
+import type { AuthenticatedCaller } from '../core/identity.ts';
 import { MASKED_TEXT } from './mask/mask-plan.ts';
 import { writeFileSync } from 'node:fs';
 
