@@ -111,14 +111,17 @@ export function audienceFix(token: string, audiences: readonly string[]): string
     + ` request one with \`${command}\` or a projected serviceAccountToken volume with audience: ${wanted}`;
 }
 
+/** The refusal of a token the API server did not authenticate. */
+function notAuthenticated(status: TokenReviewResponse['status'], token: string, audiences: readonly string[]): AuthenticationError {
+  const detail = typeof status?.error === 'string' && status.error !== '' ? `: ${redact(status.error, token).slice(0, 200)}` : '';
+  const fix = audienceFix(token, audiences);
+  if (fix !== undefined) return new AuthenticationError('wrong_audience', `the API server did not authenticate the token for the gateway's audience${detail}`, { fix });
+  return new AuthenticationError('invalid_token', `the API server did not authenticate the token${detail}`);
+}
+
 function callerFrom(response: TokenReviewResponse, token: string, audiences: readonly string[]): AuthenticatedCaller {
   const status = response.status;
-  if (status?.authenticated !== true) {
-    const detail = typeof status?.error === 'string' && status.error !== '' ? `: ${redact(status.error, token).slice(0, 200)}` : '';
-    const fix = audienceFix(token, audiences);
-    if (fix !== undefined) throw new AuthenticationError('wrong_audience', `the API server did not authenticate the token for the gateway's audience${detail}`, { fix });
-    throw new AuthenticationError('invalid_token', `the API server did not authenticate the token${detail}`);
-  }
+  if (status?.authenticated !== true) throw notAuthenticated(status, token, audiences);
   if (audiences.length > 0 && !(status.audiences ?? []).some((a) => audiences.includes(a))) {
     throw new AuthenticationError('wrong_audience', `the token is not valid for any of the audiences ${audiences.join(', ')}`);
   }
