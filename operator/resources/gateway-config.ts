@@ -125,6 +125,10 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
       tokenFile: GATEWAY_PATHS.tokenFile,
     },
     authentication: renderAuthentication(spec),
+    identity: {
+      forwardAs: spec.identity?.forwardAs ?? 'Caller',
+      ...(spec.identity?.prefix === undefined ? {} : { prefix: spec.identity.prefix }),
+    },
     policy: {
       namespace: gateway.metadata.namespace,
       labelSelector: labelSelectorString(spec.policySelector),
