@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { writeKubeconfig } from '../hack/controlplane/index.ts';
@@ -26,6 +27,7 @@ const ALICE = `alice-${ID}`;
 const AUDIENCE = `airlock-e2e-${ID}`;
 const GATEWAY_ONLY = `gwonly-${ID}`;
 const AUDIENCE_BOUND = `gwaud-${ID}`;
+const BIN_DIR = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
 const prefixOf = (gateway: string): string => `airlock:airlock-system:${gateway}:`;
 const PREFIX = prefixOf(GATEWAY_ONLY);
 
@@ -80,7 +82,7 @@ beforeAll(async () => {
   await kubectlOk(['apply', '-f', '-'], { input: stringify({
     apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'ci', namespace: POLICY_NS },
     spec: {
-      subjects: [{ serviceAccount: { namespace: NS, name: SA } }, { claim: { name: 'repository', value: 'acme/payments' } }],
+      subjects: [{ serviceAccount: { namespace: NS, name: SA } }, { serviceAccount: { namespace: NS, name: 'bot' } }, { claim: { name: 'repository', value: 'acme/payments' } }],
       rules: [
         { name: 'configmaps', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
@@ -142,6 +144,25 @@ describe('GatewayOnly: a ServiceAccount works through the gateway and not around
     await expect.poll(upstream, { timeout: 10_000 }).toMatchObject({
       username: `${PREFIX}${SA_USER}`, extra: { 'airlock.dev/audit-id': [auditID] },
     });
+  });
+});
+
+describe('kubectl airlock rolebinding', () => {
+  it('prints the binding that makes a ServiceAccount work through the gateway, and only there', async () => {
+    await kubectlOk(['create', 'serviceaccount', 'bot', '-n', NS]);
+    const token = (await kubectlOk(['create', 'token', 'bot', '-n', NS, '--duration=1h'])).trim();
+    const through = await gw.kubeconfigFor(token, 'bot');
+    const direct = await directKubeconfig('bot', token);
+    const before = await kubectl(['get', 'configmap', 'app', '-n', NS], { kubeconfig: through });
+    expect(before.stderr).toContain(`User "${PREFIX}system:serviceaccount:${NS}:bot" cannot get resource "configmaps"`);
+
+    // The plugin as kubectl finds it on PATH, its output applied as the README shows.
+    const printed = await kubectlOk(['airlock', 'rolebinding', '--serviceaccount', `${NS}:bot`, '--gateway', `airlock-system/${GATEWAY_ONLY}`, '--role', 'configmaps', '-n', NS],
+      { env: { PATH: `${BIN_DIR}:/usr/bin:/bin` } });
+    await kubectlOk(['apply', '-f', '-'], { input: printed });
+    await expect.poll(async () => (await kubectl(['get', 'configmap', 'app', '-n', NS, '-o', 'jsonpath={.data.region}'], { kubeconfig: through })).stdout, { timeout: 10_000 }).toBe('eu-west-1');
+    const around = await kubectl(['get', 'configmap', 'app', '-n', NS], { kubeconfig: direct });
+    expect(around.stderr).toContain(`User "system:serviceaccount:${NS}:bot" cannot get resource "configmaps"`);
   });
 });
 
