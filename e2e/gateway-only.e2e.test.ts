@@ -226,6 +226,23 @@ describe('attack: reaching the gateway-only names some other way', () => {
   });
 });
 
+describe("the gateway's own credential: least privilege", () => {
+  it('cannot read a Secret, list Secrets or create a Pod as itself, though its token works', async () => {
+    await kubectlOk(['create', 'secret', 'generic', 'db', '-n', NS, '--from-literal=password=hunter2']);
+    const own = await directKubeconfig('gateway', (await readFile(join(gw.dir, 'token'), 'utf8')).trim());
+    const user = `system:serviceaccount:airlock-system:airlock-gateway-${GATEWAY_ONLY}`;
+    // The token authenticates: what it may do is exactly impersonation and the reviews.
+    expect((await kubectl(['auth', 'can-i', 'impersonate', 'users'], { kubeconfig: own })).stdout.trim()).toBe('yes');
+    const secret = await kubectl(['get', 'secret', 'db', '-n', NS, '-o', 'yaml'], { kubeconfig: own });
+    expect(secret.stderr).toContain(`User "${user}" cannot get resource "secrets"`);
+    expect(secret.stdout).not.toContain(Buffer.from('hunter2').toString('base64'));
+    expect((await kubectl(['get', 'secrets', '-A'], { kubeconfig: own })).stderr).toContain(`User "${user}" cannot list resource "secrets"`);
+    const pod = await kubectl(['run', 'escape', '-n', NS, '--image=busybox', '--restart=Never'], { kubeconfig: own });
+    expect(pod.stderr).toContain(`User "${user}" cannot create resource "pods"`);
+    expect((await kubectl(['get', 'pod', 'escape', '-n', NS])).code).not.toBe(0);
+  });
+});
+
 describe('a gateway that requires its own audience', () => {
   it('takes a token for its audience, which the API server itself refuses', async () => {
     const through = await as('aud-gateway', ['get', 'configmap', 'app', '-o', 'jsonpath={.data.region}']);
