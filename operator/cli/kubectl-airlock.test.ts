@@ -30,7 +30,7 @@ describe('kubectl airlock', () => {
   });
 
   it.each([
-    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify, rolebinding, completion\n'],
+    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify, rolebinding, bypass, completion\n'],
     [['approve', 'x', '--bogus'], 'error: unknown flag --bogus; see kubectl airlock approve --help\n'],
     [['approve', 'a', 'b'], 'error: one ApprovalRequest at a time; got a b\n'],
     [['deny'], 'error: name the ApprovalRequest to deny: kubectl airlock deny NAME --reason TEXT (see kubectl airlock list)\n'],
