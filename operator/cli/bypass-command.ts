@@ -1,65 +1,11 @@
 // `kubectl airlock bypass [GATEWAY]`: every path around the AccessGateways of a namespace, for the
 // subjects of the AccessPolicies each one enforces (operator/bypass/find-bypass.ts), read with the
 // person's own credentials. Token Secrets are listed as metadata only, so no token value is ever
-// fetched; the exit code is 0 with no finding and 3 with any, for scripts and CI.
-import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, setHeaderOptions, type KubeConfig, type V1SubjectAccessReview } from '@kubernetes/client-node';
-import { ACCESSGATEWAY_PLURAL, ACCESSPOLICY_PLURAL, GROUP, VERSION, type AccessGateway, type AccessPolicy } from '../../crds/types.gen.ts';
-import { findBypass, type BypassFinding, type BypassSources } from '../bypass/find-bypass.ts';
-import { labelSelectorString } from '../resources/gateway-config.ts';
-import { gatewayServiceAccountName } from '../resources/gateway-rbac.ts';
+// fetched (bypass/cluster-sources.ts); the exit code is 0 with no finding and 3 with any, for scripts and CI.
+import { clusterSources, gatewaysAndPolicies, gatewayUnderReview } from '../bypass/cluster-sources.ts';
+import { findBypass, type BypassFinding } from '../bypass/find-bypass.ts';
 import { apiFailure, loadKubeConfig, reaching } from './kube-session.ts';
 import { CliError, type Invocation, type Subcommand } from './subcommand.ts';
-
-const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
-
-function clusterSources(kc: KubeConfig): BypassSources {
-  const core = kc.makeApiClient(CoreV1Api);
-  const authz = kc.makeApiClient(AuthorizationV1Api);
-  return {
-    async serviceAccount(namespace, name) {
-      try {
-        const sa = await core.readNamespacedServiceAccount({ namespace, name });
-        return sa.automountServiceAccountToken === undefined ? {} : { automountServiceAccountToken: sa.automountServiceAccountToken };
-      } catch (error) {
-        if (apiFailure(error)?.code === 404) return undefined;
-        throw error;
-      }
-    },
-    async pods(namespace) {
-      const list = await core.listNamespacedPod({ namespace });
-      return list.items.map((p) => ({
-        name: p.metadata?.name ?? '', serviceAccountName: p.spec?.serviceAccountName ?? 'default',
-        ...(p.spec?.automountServiceAccountToken === undefined ? {} : { automountServiceAccountToken: p.spec.automountServiceAccountToken }),
-      }));
-    },
-    async tokenSecrets(namespace) {
-      const list = await core.listNamespacedSecret({ namespace, fieldSelector: 'type=kubernetes.io/service-account-token' }, setHeaderOptions('Accept', METADATA_ONLY));
-      // An empty PartialObjectMetadataList arrives with `items: null`.
-      const items = (list.items as typeof list.items | null) ?? [];
-      return items.map((s) => ({ name: s.metadata?.name ?? '', serviceAccountName: s.metadata?.annotations?.['kubernetes.io/service-account.name'] ?? '' }));
-    },
-    async allowed(who, a) {
-      // A plain JSON body of the model's shape (its serializer walks fields by name).
-      const review: object = {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
-        spec: { ...(who.user === undefined ? {} : { user: who.user }), groups: [...who.groups], resourceAttributes: { verb: a.verb, group: a.group, resource: a.resource, namespace: a.namespace } },
-      };
-      const answer = await authz.createSubjectAccessReview({ body: review as V1SubjectAccessReview });
-      return answer.status?.allowed === true;
-    },
-  };
-}
-
-async function gatewaysAndPolicies(kc: KubeConfig, namespace: string, name: string | undefined): Promise<{ gateway: AccessGateway; policies: AccessPolicy[] }[]> {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const gateways = name === undefined
-    ? ((await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: ACCESSGATEWAY_PLURAL, namespace })) as { items?: AccessGateway[] }).items ?? []
-    : [await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: ACCESSGATEWAY_PLURAL, namespace, name }) as AccessGateway];
-  return Promise.all(gateways.map(async (gateway) => {
-    const listed = await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: ACCESSPOLICY_PLURAL, namespace, labelSelector: labelSelectorString(gateway.spec.policySelector) }) as { items?: AccessPolicy[] };
-    return { gateway, policies: listed.items ?? [] };
-  }));
-}
 
 /** One block per finding: what, whose, why, and the fix on its own line to copy. */
 export function formatFindings(gateway: string, findings: readonly BypassFinding[]): string {
@@ -81,13 +27,9 @@ async function run(invocation: Invocation): Promise<number> {
     const sources = clusterSources(kc);
     let total = 0;
     for (const { gateway, policies } of found) {
-      const name = gateway.metadata.name ?? '';
-      const findings = await reach(() => findBypass({
-        namespace, name, serviceAccount: gatewayServiceAccountName({ namespace, name }),
-        audiences: gateway.spec.authentication?.serviceAccountTokens?.audiences ?? [],
-      }, policies, sources));
+      const findings = await reach(() => findBypass(gatewayUnderReview(gateway), policies, sources));
       total += findings.length;
-      io.out(formatFindings(`${namespace}/${name}`, findings));
+      io.out(formatFindings(`${namespace}/${gateway.metadata.name ?? ''}`, findings));
     }
     return total === 0 ? 0 : 3;
   } catch (error) {
