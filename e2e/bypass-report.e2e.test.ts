@@ -4,13 +4,14 @@
 // that may read Secrets), the report names exactly those and nothing else (a clean ServiceAccount,
 // and a ServiceAccount of a policy the gateway does not select, are not reported), and each path
 // leaves the report once its printed fix is applied.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding, gatewayServiceAccountName } from '../operator/resources/gateway-rbac.ts';
 import { installCrds } from './support/crds.ts';
-import { kubectl, kubectlOk, type KubectlResult } from './support/kubectl.ts';
+import { kubectl, kubectlOk, testCluster, type KubectlResult } from './support/kubectl.ts';
 
 const ID = randomBytes(3).toString('hex');
 const GW_NS = `e2e-report-${ID}`;
@@ -19,6 +20,13 @@ const GATEWAY = 'ci';
 const GATEWAY_SA = `system:serviceaccount:${GW_NS}:${gatewayServiceAccountName({ namespace: GW_NS, name: GATEWAY })}`;
 const BIN_DIR = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
 const LABEL = `airlock-e2e-report=${ID}`;
+let operator: ChildProcess | undefined;
+
+async function noBypass(): Promise<string> {
+  const status = JSON.parse(await kubectlOk(['get', 'accessgateway', GATEWAY, '-n', GW_NS, '-o', 'json'])) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  const c = status.status?.conditions?.find((x) => x.type === 'NoBypass');
+  return c === undefined ? '' : `${c.status} ${c.reason}: ${c.message}`;
+}
 
 function bypass(): Promise<KubectlResult> {
   return kubectl(['airlock', 'bypass', GATEWAY, '-n', GW_NS], { env: { PATH: `${BIN_DIR}:/usr/bin:/bin` } });
@@ -71,6 +79,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  operator?.kill('SIGTERM');
   await kubectl(['delete', 'namespace', GW_NS, APP_NS, '--wait=false']);
   await kubectl(['delete', 'clusterrolebinding,clusterrole', '-l', LABEL]);
 });
@@ -98,6 +107,16 @@ describe('kubectl airlock bypass', () => {
     expect(result.stdout + result.stderr).not.toContain(token);
   });
 
+  it('the operator says so too: NoBypass False with the count and paths, and a Warning Event', async () => {
+    operator = spawn(process.execPath, ['operator/main.ts'], {
+      env: { ...process.env, KUBECONFIG: testCluster().kubeconfig, AIRLOCK_LEADER_ELECTION: 'false', AIRLOCK_HEALTH_ADDRESS: '127.0.0.1:0', AIRLOCK_METRICS_ADDRESS: '127.0.0.1:0', AIRLOCK_BYPASS_CHECK_INTERVAL: '2s' },
+      stdio: 'ignore',
+    });
+    await expect.poll(noBypass, { timeout: 60_000, interval: 500 }).toMatch(/^False BypassFound: 5 path\(s\) around the gateway: AutomountedToken /);
+    expect(await noBypass()).toContain(`\`kubectl airlock bypass ${GATEWAY} -n ${GW_NS}\` lists each with its fix.`);
+    await expect.poll(async () => kubectlOk(['get', 'events', '-n', GW_NS, '--field-selector', `involvedObject.kind=AccessGateway,involvedObject.name=${GATEWAY},reason=BypassFound`, '-o', 'jsonpath={.items[*].type}']), { timeout: 30_000 }).toBe('Warning');
+  });
+
   it('drops each path once its fix is applied, until none is left (exit 0)', async () => {
     const steps: [string[], string][] = [
       [['patch', 'serviceaccount', 'planted', '-n', APP_NS, '-p', '{"automountServiceAccountToken":false}'], `AutomountedToken ${sa('planted')}`],
@@ -119,5 +138,7 @@ describe('kubectl airlock bypass', () => {
     const clean = await bypass();
     expect(clean.code).toBe(0);
     expect(clean.stdout).toBe(`${GW_NS}/${GATEWAY}: no path around the gateway found\n`);
+    // The operator follows within its interval.
+    await expect.poll(noBypass, { timeout: 30_000, interval: 500 }).toBe('True NoneFound: No path around the gateway found for the subjects of its AccessPolicies.');
   });
 });

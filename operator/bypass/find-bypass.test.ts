@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessPolicy } from '../../crds/types.gen.ts';
+import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
+import { bypassCondition, createBypassCheck } from './bypass-check.ts';
 import { allowedAttributes, findBypass, type AccessAttributes, type BypassSources } from './find-bypass.ts';
 
 const GATEWAY = { namespace: 'airlock-system', name: 'ci', serviceAccount: 'airlock-gateway-ci', audiences: ['airlock-ci'] };
@@ -81,5 +82,33 @@ describe('allowedAttributes', () => {
     expect(attributes).toHaveLength(7);
     expect(attributes[0]).toEqual({ verb: 'get', group: 'apps', resource: 'deployments', namespace: 'x' });
     expect(allowedAttributes([{ name: 'd', match: { verbs: ['get'] }, action: 'Allow' }]).map((a) => a.resource)).toEqual(['secrets', 'configmaps', 'pods', 'deployments']);
+  });
+});
+
+describe('the NoBypass condition', () => {
+  const gateway = JSON.parse(JSON.stringify({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'ci', namespace: 'airlock-system' }, spec: {} })) as AccessGateway;
+  const finding = { kind: 'LegacyTokenSecret' as const, subject: 'system:serviceaccount:ci:deployer', detail: 'd', fix: 'f' };
+
+  it('is True with none, False with the count, the paths and the command that lists the fixes', () => {
+    expect(bypassCondition(gateway, [])).toMatchObject({ type: 'NoBypass', status: 'True', reason: 'NoneFound' });
+    expect(bypassCondition(gateway, [finding])).toEqual({
+      type: 'NoBypass', status: 'False', reason: 'BypassFound',
+      message: '1 path(s) around the gateway: LegacyTokenSecret system:serviceaccount:ci:deployer. `kubectl airlock bypass ci -n airlock-system` lists each with its fix.',
+    });
+  });
+
+  it('checks again only after its interval, and a failed check is Unknown, not a failed reconcile', async () => {
+    let now = 0;
+    let calls = 0;
+    let fail = false;
+    const check = createBypassCheck({ intervalMs: 1000, now: () => now, find: () => { calls += 1; return fail ? Promise.reject(new Error('pods is forbidden')) : Promise.resolve([finding]); } });
+    expect((await check.condition(gateway)).status).toBe('False');
+    now = 999;
+    await check.condition(gateway);
+    expect(calls).toBe(1);
+    now = 1000;
+    fail = true;
+    expect(await check.condition(gateway)).toMatchObject({ status: 'Unknown', reason: 'CheckFailed', message: expect.stringContaining('pods is forbidden') as unknown });
+    expect(calls).toBe(2);
   });
 });
