@@ -85,6 +85,7 @@ beforeAll(async () => {
       subjects: [{ serviceAccount: { namespace: NS, name: SA } }, { serviceAccount: { namespace: NS, name: 'bot' } }, { claim: { name: 'repository', value: 'acme/payments' } }],
       rules: [
         { name: 'configmaps', match: { resources: ['configmaps'], namespaces: [NS] }, action: 'Allow' },
+        { name: 'exec', match: { verbs: ['get', 'create'], resources: ['pods', 'pods/exec'], namespaces: [NS], names: ['shell'] }, action: 'Allow' },
         { name: 'discovery', match: { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi/*'] }, action: 'Allow' },
       ],
     },
@@ -144,6 +145,22 @@ describe('GatewayOnly: a ServiceAccount works through the gateway and not around
     await expect.poll(upstream, { timeout: 10_000 }).toMatchObject({
       username: `${PREFIX}${SA_USER}`, extra: { 'airlock.dev/audit-id': [auditID] },
     });
+  });
+});
+
+describe('GatewayOnly on the upgrade path', () => {
+  it('execs through the gateway (WebSocket and SPDY) under the gateway-only name; the same exec straight at the API server is forbidden', async () => {
+    await kubectlOk(['run', 'shell', '-n', NS, '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+    await kubectlOk(['wait', '--for=condition=Ready', 'pod/shell', '-n', NS, '--timeout=60s']);
+    await kubectlOk(['create', 'role', 'exec', '-n', NS, '--verb=get,create', '--resource=pods,pods/exec']);
+    await kubectlOk(['create', 'rolebinding', 'exec', '-n', NS, '--role=exec', `--user=${PREFIX}${SA_USER}`]);
+    const ws = await as('sa-gateway', ['exec', 'shell', '--', 'echo', 'through the gateway']);
+    expect(ws.stdout, ws.stderr).toBe('through the gateway\n');
+    const spdy = await kubectl(['-n', NS, 'exec', 'shell', '--', 'echo', 'over spdy'], { kubeconfig: kubeconfigs['sa-gateway'] ?? '', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
+    expect(spdy.stdout, spdy.stderr).toBe('over spdy\n');
+    const direct = await as('sa-direct', ['exec', 'shell', '--', 'echo', 'around the gateway']);
+    expect(direct.stdout).not.toContain('around the gateway');
+    expect(direct.stderr).toMatch(new RegExp(`User "${SA_USER}" cannot (get|create) resource "pods`));
   });
 });
 
