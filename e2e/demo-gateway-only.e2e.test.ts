@@ -26,7 +26,7 @@ describe('the demo: only through the gateway', () => {
       cp: { dir: inject('clusterDir'), kubeconfig: inject('kubeconfig'), kubectlPath: inject('kubectlPath') },
       namespace: NS, policyNamespace: `${NS}-policy`, gateway: `demo-only-${ID}`, print: (line) => { lines.push(line); },
     });
-    const text = lines.join('\n').replace(/\u001b\[[0-9;]*m/g, '');
+    const text = lines.join('\n').replaceAll('\u001b[1m', '').replaceAll('\u001b[0m', '');
     const [through = '', sameToken = '', ownToken = ''] = text.split('$ kubectl get serviceaccounts').slice(1);
     expect(text).toContain(`its RBAC bound to airlock:airlock-system:demo-only-${ID}:system:serviceaccount:${NS}:ci-bot (kubectl airlock rolebinding)`);
     expect(through).toMatch(/through the gateway[\s\S]*ci-bot/);

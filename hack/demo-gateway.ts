@@ -1,7 +1,8 @@
 // The gateway part of the demo: a CI identity (an OIDC token from a real issuer, GitHub Actions
 // style) goes through an Airlock gateway on the local control plane: allowed, denied with the
 // policy's message, held for a human approval given with `kubectl approve`, an exec recorded and
-// replayed, a ServiceAccount that works only through a GatewayOnly gateway, and audited in a hash chain that verifies with the recordings. Rerunnable: it first
+// replayed, a ServiceAccount that works only through a GatewayOnly gateway, and audited in a hash
+// chain that verifies with the recordings. Rerunnable: it first
 // removes what an earlier run left (its configmap, deployment, pod, ApprovalRequests, recordings).
 //   npm run demo:gateway [-- --keep]     (--keep leaves the gateway running until Ctrl-C)
 import { execFile } from 'node:child_process';
