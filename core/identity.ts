@@ -52,12 +52,15 @@ export type AuthenticationErrorCode =
 export class AuthenticationError extends Error {
   readonly code: AuthenticationErrorCode;
   readonly reason: string;
+  /** What the client may be told besides 401: only the gateway's own settings, never token contents. */
+  readonly fix: string | undefined;
 
-  constructor(code: AuthenticationErrorCode, reason: string, options?: { cause?: unknown }) {
-    super(`authentication failed (${code}): ${reason}`, options);
+  constructor(code: AuthenticationErrorCode, reason: string, options?: { cause?: unknown; fix?: string }) {
+    super(`authentication failed (${code}): ${reason}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AuthenticationError';
     this.code = code;
     this.reason = reason;
+    this.fix = options?.fix;
   }
 
   /** Whether the failure is on the issuer's or the API server's side, not the token's. */
@@ -69,4 +72,12 @@ export class AuthenticationError extends Error {
 /** Adds `system:authenticated` (as kube-apiserver does for every authenticated user) and dedupes. */
 export function withAuthenticatedGroup(groups: readonly string[]): string[] {
   return [...new Set([...groups, 'system:authenticated'])];
+}
+
+/** Whom a caller asks to act as (`Impersonate-*`), before it is checked. */
+export interface ImpersonationTarget {
+  readonly user: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra: Readonly<Record<string, readonly string[]>>;
 }

@@ -106,7 +106,7 @@ export interface AccessGatewaySpec {
        */
       enabled?: boolean;
       /**
-       * Audiences a token must be valid for, e.g. [airlock]. Empty means the API server's own audience.
+       * Audiences a token must be valid for, e.g. [airlock]. Empty means the API server's own audience. Set, workloads call the gateway with a projected token or `kubectl create token SA --audience AUDIENCE`, which the API server refuses when sent to it directly, and a token for any other audience (a pod's automounted one) is refused with the command to use instead.
        *
        * @maxItems 16
        */
@@ -144,6 +144,19 @@ export interface AccessGatewaySpec {
        */
       values?: string[];
     }[];
+  };
+  /**
+   * The names the gateway asks the API server to act as. Caller (the default) forwards the caller's own username and groups, so RBAC bound to them works through the gateway and equally without it (a ServiceAccount's automounted token sent straight to the API server). GatewayOnly forwards every username, group and uid behind prefix, a name the API server never gives by itself: RBAC bound to those names (e.g. User airlock:airlock-system:ci-gateway:system:serviceaccount:ci:deployer) is honoured only for requests through this gateway. Policies match the caller's true identity either way.
+   */
+  identity?: {
+    /**
+     * Caller (default) or GatewayOnly.
+     */
+    forwardAs?: "Caller" | "GatewayOnly";
+    /**
+     * The prefix of GatewayOnly names. Absent means airlock:<namespace>:<name>: (this gateway's own). Must end with ":" and must not start with "system:"; callers and impersonation requests whose names already start with it are refused.
+     */
+    prefix?: string;
   };
   /**
    * What happens to a request no policy rule matches. Deny (the default) refuses it; Allow forwards it and lets Kubernetes RBAC decide.

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { isScalar, parseAllDocuments, visit } from 'yaml';
 
-const dirs = [new URL('./', import.meta.url), new URL('./admission/', import.meta.url), new URL('../config/crd/', import.meta.url), new URL('../config/samples/', import.meta.url), new URL('./testdata/', import.meta.url)];
+const dirs = [new URL('./', import.meta.url), new URL('./admission/', import.meta.url), new URL('./admission/optional/', import.meta.url), new URL('../config/crd/', import.meta.url), new URL('../config/samples/', import.meta.url), new URL('./testdata/', import.meta.url)];
 const files = (await Promise.all(dirs.map(async (dir) =>
   (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f === 'Kustomization').map((f) => new URL(f, dir)))))
   .flat();

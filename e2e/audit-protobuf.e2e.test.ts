@@ -19,7 +19,8 @@ import { apiServerRequest } from './support/api-server.ts';
 import { CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { createProtobufBodyDecoder } from '../gateway/audit/protobuf/decode-body.ts';
 import { kubernetesBody, ProtoWriter } from '../gateway/audit/protobuf/test-support/proto-writer.ts';
-import { buildGatewayClusterRole, gatewayServiceAccountName } from '../operator/resources/gateway-rbac.ts';
+import { buildGatewayClusterRole } from '../operator/resources/gateway-rbac.ts';
+import { gatewayServiceAccountName } from '../core/gateway-names.ts';
 
 const NS = `e2e-proto-${randomBytes(3).toString('hex')}`;
 const POLICY_NS = `${NS}-policy`;

@@ -55,6 +55,10 @@ type Edits = [path: string, value: Json | undefined][];
 
 const invalid: [string, Kind, Edits, string][] = [
   ['an unknown defaultAction', 'accessgateway', [['spec.defaultAction', 'Maybe']], 'spec.defaultAction: Unsupported value: "Maybe"'],
+  ['a gateway-only prefix in the API server\'s own system: names', 'accessgateway', [['spec.identity.prefix', 'system:']],
+    'identity.prefix must not start with system:'],
+  ['a gateway-only prefix without its ":" separator', 'accessgateway', [['spec.identity.prefix', 'airlock']], 'spec.identity.prefix: Invalid value: "airlock"'],
+  ['an unknown identity mode', 'accessgateway', [['spec.identity.forwardAs', 'Prefixed']], 'spec.identity.forwardAs: Unsupported value: "Prefixed"'],
   ['an OIDC issuer without usernamePrefix', 'accessgateway', [['spec.authentication.oidc.0.usernamePrefix', undefined]],
     'spec.authentication.oidc[0].usernamePrefix: Required value'],
   ['an http issuer', 'accessgateway', [['spec.authentication.oidc.0.issuerURL', 'http://insecure.example']],
@@ -170,6 +174,7 @@ describe('Airlock CRDs', () => {
       defaultAction: 'Deny',
       discovery: 'AllAuthenticated',
       authentication: { serviceAccountTokens: { enabled: true } },
+      identity: { forwardAs: 'Caller' },
       audit: { level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } }] },
       credentials: { tokenTTL: '1h', rotateAt: 80 },
       tls: { mode: 'OperatorManaged' },

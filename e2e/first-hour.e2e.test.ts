@@ -173,6 +173,12 @@ function readmeChecks(): Map<string, Check> {
     ['KUBECONFIG=… POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false npm run operator', { kind: 'starts', as: `KUBECONFIG=${join(dir, 'cluster', 'kubeconfig')} POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false npm run operator`, until: /operator started/ }],
     ['kubectl airlock sessions --recordings DIR', { kind: 'run', env: true, as: `kubectl airlock sessions --recordings ${found.recordings}`, expect: /^SESSION\s+STARTED/m }],
     ['kubectl airlock replay 3f2a91c0 --recordings DIR', { kind: 'run', env: true, as: `kubectl airlock replay ${found.session} --recordings ${found.recordings}`, expect: /deploying 1\.2\.3/ }],
+    // Printed without a cluster: the binding's subject is the gateway-only name.
+    ['kubectl airlock rolebinding --serviceaccount ci:deployer --gateway airlock-system/ci-gateway --clusterrole edit -n payments',
+      { kind: 'run', env: true, expect: /name: airlock:airlock-system:ci-gateway:system:serviceaccount:ci:deployer/ }],
+    ['kubectl airlock rolebinding --user github:repo:acme/payments:ref:refs/heads/main --gateway airlock-system/ci-gateway --role deployer -n payments',
+      { kind: 'run', env: true, expect: /name: airlock:airlock-system:ci-gateway:github:repo:acme\/payments:ref:refs\/heads\/main/ }],
+    ['kubectl airlock bypass ci-gateway -n airlock-system', { kind: 'not-here', why: 'needs the sample AccessGateway, which only the installation step applies (last); e2e/bypass-report.e2e.test.ts runs the command', check: () => { expect(readme).toContain('kubectl airlock bypass ci-gateway -n airlock-system'); } }],
     ['kubectl airlock verify --audit audit.log --recordings DIR', { kind: 'run', env: true, as: `kubectl airlock verify --audit ${found.auditFile} --recordings ${found.recordings}`, expect: /^ok: / }],
     ['hack/cluster up', { kind: 'run', expect: /control plane ready/ }],
     ['eval "$(hack/cluster env)"', { kind: 'run', as: 'eval "$(hack/cluster env)" && kubectl version --client', expect: /Client Version: v1\.36/ }],

@@ -217,8 +217,10 @@ describe('AccessGateway operator', () => {
     // kwok runs the pods: status follows the real Deployment to Ready.
     const ready = await eventually('Ready gateway with 2 pods', readyGateway(namespace, 2), 90_000);
     expect(ready.status?.['endpoint']).toBe(`https://${GATEWAY}.${namespace}.svc:443`);
-    expect(ready.status?.conditions?.map((c) => c.type).sort()).toEqual(['CredentialsReady', 'Degraded', 'PoliciesReady', 'Ready']);
+    expect(ready.status?.conditions?.map((c) => c.type).sort()).toEqual(['CredentialsReady', 'Degraded', 'NoBypass', 'PoliciesReady', 'Ready']);
     expect(condition(ready, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    // The credential the operator gives its gateway is no path around it: only impersonation and reviews.
+    expect(condition(ready, 'NoBypass')).toMatchObject({ status: 'True', reason: 'NoneFound' });
     // Condition transitions and issued certificates are Kubernetes Events on the gateway (kubectl describe shows them).
     await eventually('Ready event', async () => {
       const events = await kubectlOk(['get', 'events', '--field-selector', `involvedObject.kind=AccessGateway,involvedObject.name=${GATEWAY}`,

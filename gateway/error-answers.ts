@@ -51,6 +51,9 @@ function authentication(error: AuthenticationError): ErrorAnswer {
       level: 'warn', log: 'authentication could not be completed', fields: { code: error.code, reason: error.reason },
     };
   }
+  if (error.fix !== undefined) {
+    return { status: unauthorized(`Unauthorized: ${error.fix}`), level: 'info', log: 'authentication refused', fields: { code: error.code, reason: error.reason } };
+  }
   // The reason stays in the log (it never contains the token); the client learns only 401.
   return { status: unauthorized(), level: 'info', log: 'authentication refused', fields: { code: error.code, reason: error.reason } };
 }

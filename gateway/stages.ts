@@ -20,7 +20,7 @@ import { resolveRequestInfo } from './parse/request-info.ts';
 import { requestAttributes } from './parse/request-attributes.ts';
 import { createApiCatalog, type ApiCatalog, type RefreshingApiCatalog } from './discovery/api-catalog.ts';
 import { extractBearerToken, sanitizeClientHeaders } from './parse/strip-client-headers.ts';
-import { forwardingProblem, impersonationHeadersFor, readImpersonationRequest } from './authenticate/impersonation-headers.ts';
+import { forwardingProblem, ImpersonationHeaderError, impersonationHeadersFor, readImpersonationRequest } from './authenticate/impersonation-headers.ts';
 import { resolveEffectiveIdentity, subjectAccessReviewer } from './authenticate/resolve-identity.ts';
 import { entityTooLarge, forbidden, gatewayTimeout, invalid, serviceUnavailable, type Status } from './status.ts';
 import { answerForError } from './error-answers.ts';
@@ -28,7 +28,8 @@ import { findPlaceholders, placeholderMessage } from './mask/placeholder-write.t
 import { createAuthenticator } from './authenticate/authenticator-chain.ts';
 import { createOidcAuthenticator } from './authenticate/oidc.ts';
 import { createTokenReviewAuthenticator } from './authenticate/token-review.ts';
-import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from '../core/identity.ts';
+import { AuthenticationError, type AuthenticatedCaller, type ImpersonationTarget, type UserInfo } from '../core/identity.ts';
+import { forwardedIdentity, reservedNameProblem, type IdentityForwarding } from '../core/forwarded-identity.ts';
 import { EXTRA_AUDIT_ID, EXTRA_CALLER, EXTRA_GATEWAY, forwardableExtras } from '../core/forwarded-extras.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -149,7 +150,7 @@ function checkBody(req: IncomingMessage, parsed: ParsedRequest, body: ReadBody |
   return { code: status.code, body: status };
 }
 
-function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller; gateway: string; token: string }): OutgoingHttpHeaders {
+function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { auditID: string; caller: AuthenticatedCaller; gateway: string; token: string; forwarding: IdentityForwarding }): OutgoingHttpHeaders {
   const upgrade = req.headers.upgrade !== undefined;
   const { headers } = sanitizeClientHeaders(req.rawHeaders, { keepUpgrade: upgrade });
   const out: Record<string, string | string[]> = {};
@@ -167,12 +168,20 @@ function upstreamHeaders(req: IncomingMessage, effective: UserInfo, context: { a
   };
   // Written into `out` (no spread of a header object per request): the gateway's values replace any
   // the caller sent under the same (lower-case) name, as the spread they replace did.
-  const impersonation = impersonationHeadersFor({ ...effective, extra });
+  const impersonation = impersonationHeadersFor(forwardedIdentity({ ...effective, extra }, context.forwarding));
   for (const name of Object.keys(impersonation)) out[name] = impersonation[name] as string | string[];
   out['authorization'] = `Bearer ${context.token}`;
   out['audit-id'] = context.auditID;
   out['x-forwarded-for'] = sourceIPs(req).join(', ');
   return out;
+}
+
+/** The impersonation a caller asks for; under gateway-only names, never a name only the gateway gives. */
+function impersonationRequest(req: IncomingMessage, forwarding: IdentityForwarding): ImpersonationTarget | undefined {
+  const target = readImpersonationRequest(distinct(req));
+  const problem = target === undefined ? undefined : reservedNameProblem({ ...target, username: target.user }, forwarding);
+  if (problem !== undefined) throw new ImpersonationHeaderError('invalid-value', `impersonation refused: ${problem}`);
+  return target;
 }
 
 function auditDecision(decision: Decision | undefined): AuditDecision | undefined {
@@ -229,6 +238,7 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       userAgent: event.req.headers['user-agent'],
       caller: caller?.user,
       effective,
+      forwardedAs: effective === undefined || config.identity.forwardAs === 'Caller' ? undefined : forwardedIdentity(effective, config.identity),
       authentication: caller === undefined ? undefined : caller.issuer === undefined ? { method: caller.method } : { method: caller.method, issuer: caller.issuer },
       decision: auditDecision(event.decision),
       approvalRequest: event.approvalRequest,
@@ -270,7 +280,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       const token = extractBearerToken(distinct(req)) ?? '';
       try {
         const caller = await authenticator.authenticate(token);
-        const problem = forwardingProblem(caller.user);
+        const problem = forwardingProblem(caller.user) ?? reservedNameProblem(caller.user, config.identity);
         if (problem !== undefined) throw new AuthenticationError('unforwardable_identity', problem);
         metrics.authentications.inc({ method: caller.method, result: 'success' });
         return caller;
@@ -285,7 +295,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
       log.info({ limit: admitted.limit, user: caller.user.username }, 'request refused by a limit');
       return { ok: false, answer: { code: admitted.status.code, body: admitted.status } };
     },
-    resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, readImpersonationRequest(distinct(req)), reviewer),
+    resolveIdentity: (caller, req) => resolveEffectiveIdentity(caller.user, impersonationRequest(req, config.identity), reviewer, config.identity),
     decide: (parsed, caller, effective) => (policies.ready() ? explainDefaultDeny(decide(policies.current(), config.policy, { request: parsed.attributes, caller, effective }), denyReason) : undefined),
     // Writes are checked before forwarding (checkBody); the audit level Request and approvals (the
     // body digest) need the body too, and a chunked body is held so that its size is counted
@@ -303,7 +313,7 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     }),
     audit: auditStage(audit, config),
     upstreamHeaders: (req, effective, context) => upstreamHeaders(req, effective, {
-      ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(),
+      ...context, gateway: `${config.namespace}/${config.name}`, token: upstream.tokens.current(), forwarding: config.identity,
     }),
     startCapture: (request) => startCapture({ ...request, dir: config.recording?.dir, metadata: { ...request.metadata, gateway: `${config.namespace}/${config.name}` } }),
     answerFor: (refusal) => answerFor(refusal, log),

@@ -1,7 +1,8 @@
 // The gateway part of the demo: a CI identity (an OIDC token from a real issuer, GitHub Actions
 // style) goes through an Airlock gateway on the local control plane: allowed, denied with the
 // policy's message, held for a human approval given with `kubectl approve`, an exec recorded and
-// replayed, and audited in a hash chain that verifies with the recordings. Rerunnable: it first
+// replayed, a ServiceAccount that works only through a GatewayOnly gateway, and audited in a hash
+// chain that verifies with the recordings. Rerunnable: it first
 // removes what an earlier run left (its configmap, deployment, pod, ApprovalRequests, recordings).
 //   npm run demo:gateway [-- --keep]     (--keep leaves the gateway running until Ctrl-C)
 import { execFile } from 'node:child_process';
@@ -14,6 +15,7 @@ import { attachControlPlane, repoRoot } from './controlplane/index.ts';
 import { CI_CLIENT, startLocalGateway } from './local-gateway.ts';
 import { approvalScene, SCALE_NEEDS_APPROVAL } from './demo-approvals.ts';
 import { EXEC_RECORDED, sessionScene } from './demo-sessions.ts';
+import { gatewayOnlyScene } from './demo-gateway-only.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
@@ -78,6 +80,8 @@ await step(['get', 'secrets', '-n', 'kube-system']);
 await step(['auth', 'whoami']);
 await approvalScene({ cp, gw, ci: kubeconfig, demoDir });
 await sessionScene({ cp, gw, ci: kubeconfig });
+// A second gateway, in mode GatewayOnly: a direct request refused next to the same one allowed through it.
+await gatewayOnlyScene({ cp, namespace: 'payments', policyNamespace: 'airlock-demo', gateway: 'demo-only', print: (line) => { console.log(line); } });
 
 console.log(`\n${bold('The audit trail')} (${gw.auditFile}), last records:`);
 type Entry = { seq?: number; stage?: string; verb?: string; requestURI?: string; decision?: { action: string; rule?: string }; responseStatus?: { code: number } };

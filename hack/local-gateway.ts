@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { issueServingCertificate, pkiPaths } from './controlplane/pki.ts';
 import { writeKubeconfig } from './controlplane/kubeconfig.ts';
 import { startOidcIssuer, type CiIdentity, type OidcIssuer } from './oidc-issuer.ts';
-import { buildGatewayClusterRole, buildGatewayClusterRoleBinding, gatewayServiceAccountName } from '../operator/resources/gateway-rbac.ts';
+import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../operator/resources/gateway-rbac.ts';
+import { gatewayServiceAccountName } from '../core/gateway-names.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
 import { parseGatewayConfig } from '../core/config/gateway-config.ts';
 
@@ -68,6 +69,10 @@ export interface LocalGatewayOptions {
   readonly maxHeldApprovalsPerCaller?: number;
   /** The gateway's `limits` section (its defaults otherwise). */
   readonly limits?: Readonly<Record<string, unknown>>;
+  /** The gateway's `identity` section: which names it forwards (Caller, its default, otherwise). */
+  readonly identity?: { readonly forwardAs: 'Caller' | 'GatewayOnly'; readonly prefix?: string };
+  /** authentication.serviceAccountTokens.audiences (empty: the API server's own). */
+  readonly serviceAccountAudiences?: readonly string[];
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -110,8 +115,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         issuerURL: oidc.issuer, audiences: [oidc.audience], usernameClaim: 'sub', usernamePrefix: 'oidc:', caFile: pki.caCert,
         claimsForPolicy: ['repository', 'ref', 'job_workflow_ref'],
       }],
-      serviceAccountTokens: { enabled: true },
+      serviceAccountTokens: { enabled: true, audiences: options.serviceAccountAudiences ?? [] },
     },
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
     policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny', ...(options.discovery === undefined ? {} : { discovery: options.discovery }) },
     audit: {
       level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },

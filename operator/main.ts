@@ -68,6 +68,7 @@ function startLeading(settings: OperatorSettings, deps: Deps): Controller {
     log: deps.log,
     defaultImage: settings.gatewayImage,
     revokeAfterMs: settings.credentialRevokeAfterMs,
+    bypassCheckIntervalMs: settings.bypassCheckIntervalMs,
     metrics: queueMetrics('accessgateway'),
     observeExpiry: deps.expiry,
   });

@@ -21,7 +21,7 @@ const values = async (words: string[], s = sources()): Promise<string[]> => (awa
 describe('complete', () => {
   it('offers every subcommand, with its summary, for the first word', async () => {
     const { candidates, directive } = await complete([''], sources());
-    expect(candidates.map((c) => c.value)).toEqual(['list', 'get', 'approve', 'deny', 'sessions', 'replay', 'verify', 'completion']);
+    expect(candidates.map((c) => c.value)).toEqual(['list', 'get', 'approve', 'deny', 'sessions', 'replay', 'verify', 'rolebinding', 'bypass', 'completion']);
     expect(candidates[2]?.description).toMatch(/^Approve an ApprovalRequest/);
     expect(directive).toBe(DIRECTIVE.noFileComp);
   });

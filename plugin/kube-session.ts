@@ -60,7 +60,7 @@ function hasSomeKubeconfig(): boolean {
   return existsSync(join(homedir(), '.kube', 'config'));
 }
 
-function loadKubeConfig(flags: KubeFlags): KubeConfig {
+export function loadKubeConfig(flags: KubeFlags): KubeConfig {
   const kc = new KubeConfig();
   if (flags.kubeconfig === undefined && !hasSomeKubeconfig()) {
     throw new CliError('no kubeconfig: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config');
@@ -91,7 +91,7 @@ function unreachable(server: string, error: unknown): CliError {
 }
 
 /** API answers (ApiException) pass through for the caller to explain; anything else is the connection. */
-function reaching(server: string): <T>(call: () => Promise<T>) => Promise<T> {
+export function reaching(server: string): <T>(call: () => Promise<T>) => Promise<T> {
   return async (call) => {
     try {
       return await call();

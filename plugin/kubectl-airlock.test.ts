@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runCli } from './kubectl-airlock.ts';
 import type { KubeSession } from './kube-session.ts';
 import type { KubeFlags } from './subcommand.ts';
@@ -18,9 +19,10 @@ describe('kubectl airlock', () => {
   it('lists its commands for --help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
-    expect(out).toMatch(/^ {2}approve {6}Approve an ApprovalRequest/m);
-    expect(out).toMatch(/^ {2}list {9}List pending/m);
-    expect(out).toMatch(/^ {2}sessions {5}List recorded exec and attach sessions/m);
+    expect(out).toMatch(/^ {2}approve {7}Approve an ApprovalRequest/m);
+    expect(out).toMatch(/^ {2}list {10}List pending/m);
+    expect(out).toMatch(/^ {2}sessions {6}List recorded exec and attach sessions/m);
+    expect(out).toMatch(/^ {2}rolebinding {3}Print the RoleBinding/m);
   });
 
   it('prints usage and exits 1 without a command', async () => {
@@ -28,7 +30,7 @@ describe('kubectl airlock', () => {
   });
 
   it.each([
-    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify, completion\n'],
+    [['frobnicate'], 'error: unknown command "frobnicate" for "kubectl airlock"; commands: list, get, approve, deny, sessions, replay, verify, rolebinding, bypass, completion\n'],
     [['approve', 'x', '--bogus'], 'error: unknown flag --bogus; see kubectl airlock approve --help\n'],
     [['approve', 'a', 'b'], 'error: one ApprovalRequest at a time; got a b\n'],
     [['deny'], 'error: name the ApprovalRequest to deny: kubectl airlock deny NAME --reason TEXT (see kubectl airlock list)\n'],
@@ -70,5 +72,39 @@ describe('kubectl airlock', () => {
     expect(code).toBe(0);
     expect(out).toBe('');
     expect(err).toBe('No pending ApprovalRequests in namespace prod.\n');
+  });
+});
+
+describe('kubectl airlock rolebinding', () => {
+  it('prints the RoleBinding of a ServiceAccount under the gateway-only name, needing no cluster', async () => {
+    const { code, out, flags } = await run(['rolebinding', '--serviceaccount', 'ci:deployer', '--gateway', 'airlock-system/ci-gateway', '--clusterrole', 'edit', '-n', 'payments']);
+    expect(code).toBe(0);
+    expect(flags).toEqual([]);
+    expect(parse(out)).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+      metadata: { name: 'gateway-only-edit-ci-deployer', namespace: 'payments' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'airlock:airlock-system:ci-gateway:system:serviceaccount:ci:deployer' }],
+    });
+  });
+
+  it('takes a group, a Role, a chosen prefix and name', async () => {
+    const { out } = await run(['rolebinding', '--group', 'github:acme', '--prefix', 'airlock-prod:', '--role', 'deployer', '--name', 'acme', '-n', 'payments']);
+    expect(parse(out)).toMatchObject({ metadata: { name: 'acme' }, roleRef: { kind: 'Role', name: 'deployer' }, subjects: [{ kind: 'Group', name: 'airlock-prod:github:acme' }] });
+  });
+
+  it.each([
+    [['rolebinding', '--gateway', 'a/b', '--clusterrole', 'edit', '-n', 'x'], 'error: name one identity'],
+    [['rolebinding', '--user', 'u', '--group', 'g', '--gateway', 'a/b', '--clusterrole', 'edit', '-n', 'x'], 'error: name one identity'],
+    [['rolebinding', '--serviceaccount', 'deployer', '--gateway', 'a/b', '--clusterrole', 'edit', '-n', 'x'], 'error: --serviceaccount takes NAMESPACE:NAME'],
+    [['rolebinding', '--user', 'u', '--clusterrole', 'edit', '-n', 'x'], 'error: name the gateway: --gateway NAMESPACE/NAME'],
+    [['rolebinding', '--user', 'u', '--prefix', 'system:', '--clusterrole', 'edit', '-n', 'x'], 'error: --prefix must not start with "system:"'],
+    [['rolebinding', '--user', 'u', '--gateway', 'a/b', '-n', 'x'], 'error: name one role to grant'],
+    [['rolebinding', '--user', 'u', '--gateway', 'a/b', '--clusterrole', 'edit'], 'error: name the namespace the binding grants in'],
+  ])('%j fails with one line saying what to give', async (argv, start) => {
+    const { code, err } = await run(argv);
+    expect(code).toBe(1);
+    expect(err.startsWith(start)).toBe(true);
+    expect(err.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -34,7 +34,7 @@ function commandIndex(argv: readonly string[]): number {
 export function usage(prog: string, subcommands: readonly Subcommand[]): string {
   const width = Math.max(...subcommands.map((c) => c.name.length));
   return [
-    `Decide Airlock ApprovalRequests as yourself; list, replay and verify recorded sessions and the audit trail.`,
+    `Decide Airlock ApprovalRequests as yourself; list, replay and verify recorded sessions and the audit trail; print gateway-only RoleBindings.`,
     '',
     'Commands:',
     ...subcommands.map((c) => `  ${c.name.padEnd(width)}   ${c.summary}`),

@@ -3,7 +3,9 @@
 import { approveCommand, denyCommand } from './approve-command.ts';
 import { completionCommand } from './completion-command.ts';
 import { getCommand, listCommand } from './list-command.ts';
+import { bypassCommand } from './bypass-command.ts';
+import { roleBindingCommand } from './rolebinding-command.ts';
 import { replayCommand, sessionsCommand, verifyCommand } from './session-commands.ts';
 import type { Subcommand } from './subcommand.ts';
 
-export const SUBCOMMANDS: readonly Subcommand[] = [listCommand, getCommand, approveCommand, denyCommand, sessionsCommand, replayCommand, verifyCommand, completionCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [listCommand, getCommand, approveCommand, denyCommand, sessionsCommand, replayCommand, verifyCommand, roleBindingCommand, bypassCommand, completionCommand];

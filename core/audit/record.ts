@@ -102,6 +102,8 @@ export interface UnchainedAuditRecord {
   readonly caller?: AuditUser | undefined;
   /** Whom the request acts as (the caller, or whom the caller impersonates). */
   readonly effective?: AuditUser | undefined;
+  /** The names the API server was asked to act as, when they differ from `effective` (identity.forwardAs GatewayOnly). */
+  readonly forwardedAs?: AuditUser | undefined;
   readonly authentication?: AuditAuthentication | undefined;
   readonly decision?: AuditDecision | undefined;
   readonly approvalRequest?: { readonly namespace: string; readonly name: string } | undefined;
@@ -124,7 +126,7 @@ export type AuditRecord = UnchainedAuditRecord & ChainFields;
  * writes nothing) and the two timestamps as dates.
  */
 export interface AuditRecordInput extends Pick<UnchainedAuditRecord,
-  | 'stage' | 'auditID' | 'requestURI' | 'verb' | 'objectRef' | 'sourceIPs' | 'userAgent' | 'caller' | 'effective'
+  | 'stage' | 'auditID' | 'requestURI' | 'verb' | 'objectRef' | 'sourceIPs' | 'userAgent' | 'caller' | 'effective' | 'forwardedAs'
   | 'authentication' | 'decision' | 'approvalRequest' | 'responseStatus' | 'session' | 'requestObject' | 'latencyMs' | 'gateway'> {
   readonly level: AuditLevel;
   readonly requestReceived: Date;
@@ -166,6 +168,7 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
     caller: input.caller === undefined ? undefined : copyUser(input.caller),
     decision: input.decision === undefined ? undefined : copyDecision(input.decision),
     effective: input.effective === undefined ? undefined : copyUser(input.effective),
+    forwardedAs: input.forwardedAs === undefined ? undefined : copyUser(input.forwardedAs),
     gateway: { name: input.gateway.name, namespace: input.gateway.namespace, replica: input.gateway.replica },
     kind: 'AuditRecord',
     latencyMs: input.latencyMs,

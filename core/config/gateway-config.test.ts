@@ -114,10 +114,26 @@ describe('parseGatewayConfig: unknown keys are problems, with the closest known 
     ['a misspelt port (which would otherwise start on 8443)', { listen: { ...minimal.listen, prot: 0 } }, 'listen.prot: unknown key; did you mean "port"?'],
     ['a misspelt default action (which would otherwise stay Deny)', { policy: { defaultActon: 'Allow' } }, 'policy.defaultActon: unknown key; did you mean "defaultAction"?'],
     ['a key in a list item', { authentication: { oidc: [{ issuerURL: 'https://i', audiences: ['a'], usernamePrefix: '', usernameClam: 'email' }] } }, 'authentication.oidc[0].usernameClam: unknown key; did you mean "usernameClaim"?'],
-    ['a top-level key nothing resembles', { telemetry: true }, 'telemetry: unknown key; known keys here: name, namespace, listen, health, upstream, authentication, policy, audit, recording, approvals, limits, shutdownGraceSeconds'],
+    ['a top-level key nothing resembles', { telemetry: true }, 'telemetry: unknown key; known keys here: name, namespace, listen, health, upstream, authentication, identity, policy, audit, recording, approvals, limits, shutdownGraceSeconds'],
     ['a nested limit', { limits: { perCaller: { maxRequestInflight: 3 } } }, 'limits.perCaller.maxRequestInflight: unknown key; did you mean "maxRequestsInflight"?'],
   ])('reports %s', (_name, extra, expected) => {
     expect(problems({ ...minimal, ...extra })).toContain(expected);
+  });
+
+  it.each([
+    ['no identity section', {}, { forwardAs: 'Caller', prefix: 'airlock:default:gw:' }],
+    ['GatewayOnly with the gateway\'s own prefix', { identity: { forwardAs: 'GatewayOnly' } }, { forwardAs: 'GatewayOnly', prefix: 'airlock:default:gw:' }],
+    ['GatewayOnly with a chosen prefix', { identity: { forwardAs: 'GatewayOnly', prefix: 'airlock-prod:' } }, { forwardAs: 'GatewayOnly', prefix: 'airlock-prod:' }],
+  ])('reads %s', (_name, extra, identity) => {
+    expect(parseGatewayConfig({ ...minimal, name: 'gw', audit: { level: 'None' }, ...extra }, 'test').identity).toEqual(identity);
+  });
+
+  it.each([
+    ['a prefix that could be a name the API server gives', { forwardAs: 'GatewayOnly', prefix: 'system:' }, 'identity.prefix: must not start with "system:"'],
+    ['a prefix without its separator', { forwardAs: 'GatewayOnly', prefix: 'airlock' }, 'identity.prefix: must be non-empty and end with ":"'],
+    ['an unknown mode', { forwardAs: 'Prefixed' }, 'identity.forwardAs'],
+  ])('refuses %s', (_name, identity, expected) => {
+    expect(problems({ ...minimal, identity }).join('\n')).toContain(expected);
   });
 
   it('reports every unknown key with the other problems, at once', () => {

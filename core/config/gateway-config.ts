@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { DiscoveryAccess } from '../policy/discovery-paths.ts';
 import { unknownKeys } from './known-keys.ts';
+import { defaultGatewayOnlyPrefix, gatewayOnlyPrefixProblem, type IdentityForwarding } from '../forwarded-identity.ts';
 
 export type DefaultAction = 'Allow' | 'Deny';
 export type AuditLevel = 'None' | 'Metadata' | 'Request';
@@ -36,6 +37,8 @@ export interface GatewayConfig {
     readonly oidc: readonly OidcIssuerConfig[];
     readonly serviceAccountTokens: { readonly enabled: boolean; readonly audiences: readonly string[] };
   };
+  /** The names identities are forwarded under (forwarded-identity.ts). */
+  readonly identity: IdentityForwarding;
   readonly policy: {
     /** Namespace to read AccessPolicies from; '' means all namespaces. */
     readonly namespace: string;
@@ -276,6 +279,16 @@ function readLimits(r: Reader, raw: Raw): GatewayLimits {
   return limits;
 }
 
+/** `identity`: Caller (the default) or GatewayOnly, whose prefix defaults to the gateway's own. */
+function readIdentity(r: Reader, root: Raw, gateway: { namespace: string; name: string }): IdentityForwarding {
+  const identity = r.object(root['identity'], 'identity');
+  const forwardAs = r.oneOf(identity, 'forwardAs', 'identity', { allowed: ['Caller', 'GatewayOnly'] as const, fallback: 'Caller' });
+  const prefix = r.optionalString(identity, 'prefix', 'identity') ?? defaultGatewayOnlyPrefix(gateway);
+  const problem = gatewayOnlyPrefixProblem(prefix);
+  if (problem !== undefined) r.problems.push(`identity.prefix: ${problem}`);
+  return { forwardAs, prefix };
+}
+
 export function parseGatewayConfig(raw: unknown, source = 'gateway config'): GatewayConfig {
   const r = new Reader();
   const root = r.object(raw, '(root)');
@@ -313,6 +326,7 @@ export function parseGatewayConfig(raw: unknown, source = 'gateway config'): Gat
         audiences: r.strings(sa, 'audiences', 'authentication.serviceAccountTokens'),
       },
     },
+    identity: readIdentity(r, root, { namespace: typeof root['namespace'] === 'string' ? root['namespace'] : 'default', name: typeof root['name'] === 'string' ? root['name'] : '' }),
     policy: {
       namespace: typeof policy['namespace'] === 'string' ? policy['namespace'] : '',
       labelSelector: r.string(policy, 'labelSelector', 'policy', ''),

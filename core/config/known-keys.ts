@@ -18,6 +18,7 @@ export const GATEWAY_CONFIG_KEYS: KeyTree = {
     }],
     serviceAccountTokens: { enabled: true, audiences: true },
   },
+  identity: { forwardAs: true, prefix: true },
   policy: { namespace: true, labelSelector: true, defaultAction: true, discovery: true },
   audit: {
     level: true, failurePolicy: true,

@@ -4,7 +4,7 @@
 // both directions convert UTF-8 explicitly: otherwise a user "josé" would reach the API server as
 // a different name from the one the gateway authorised.
 import type { UserInfo } from '../../core/identity.ts';
-import type { ImpersonationTarget } from './resolve-identity.ts';
+import type { ImpersonationTarget } from '../../core/identity.ts';
 import { percentDecode } from '../parse/request-target.ts';
 
 export type ImpersonationHeaderErrorCode =

@@ -2,14 +2,8 @@
 // --as-group, --as-uid, agents acting for someone): each requested attribute is checked with a
 // SubjectAccessReview made as the caller, exactly as kube-apiserver's impersonation filter checks
 // it, and both identities are kept for policy and audit.
-import type { UserInfo } from '../../core/identity.ts';
-
-export interface ImpersonationTarget {
-  readonly user: string;
-  readonly uid?: string;
-  readonly groups: readonly string[];
-  readonly extra: Readonly<Record<string, readonly string[]>>;
-}
+import type { ImpersonationTarget, UserInfo } from '../../core/identity.ts';
+import { forwardedIdentity, forwardedTarget, type IdentityForwarding } from '../../core/forwarded-identity.ts';
 
 export interface ResourceAttributes {
   readonly verb: string;
@@ -104,18 +98,27 @@ export function impersonatedUser(target: ImpersonationTarget): UserInfo {
   return { username: target.user, ...(target.uid === undefined ? {} : { uid: target.uid }), groups, extra };
 }
 
+/**
+ * With gateway-only forwarding, the right to impersonate is judged as the API server would judge
+ * the forwarded names: the prefixed caller impersonating the prefixed target. So the RBAC that
+ * allows it is again honoured only through the gateway, and no target can reach an unprefixed name.
+ */
 export async function resolveEffectiveIdentity(
   caller: UserInfo,
   target: ImpersonationTarget | undefined,
   review: AccessReviewer,
+  forwarding: IdentityForwarding = CALLER_NAMES,
 ): Promise<UserInfo> {
   if (target === undefined) return caller;
-  const checks = impersonationChecks(target);
-  const answers = await Promise.all(checks.map(async (c) => ({ c, allowed: await review(caller, c) })));
+  const reviewed = forwardedIdentity(caller, forwarding);
+  const checks = impersonationChecks(forwardedTarget(target, forwarding));
+  const answers = await Promise.all(checks.map(async (c) => ({ c, allowed: await review(reviewed, c) })));
   const refused = answers.filter((a) => !a.allowed).map((a) => a.c);
-  if (refused.length > 0) throw new ImpersonationForbiddenError(caller.username, refused);
+  if (refused.length > 0) throw new ImpersonationForbiddenError(reviewed.username, refused);
   return impersonatedUser(target);
 }
+
+const CALLER_NAMES: IdentityForwarding = { forwardAs: 'Caller', prefix: '' };
 
 interface SubjectAccessReviewStatus { status?: { allowed?: boolean; denied?: boolean } }
 

@@ -224,3 +224,34 @@ describe('TokenReview: cache and shared calls', () => {
     expect(() => authenticator(fakeReview(() => ({})), overrides)).toThrow(new TypeError(`TokenReview: ${message}`));
   });
 });
+
+describe('TokenReview: a gateway that requires its own audience', () => {
+  const jwt = (claims: Record<string, unknown>): string => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+  const apiToken = jwt({ aud: ['https://kubernetes.default.svc'], 'kubernetes.io': { namespace: 'ci', serviceaccount: { name: 'deployer', uid: 'u' } } });
+  const refused = fakeReview(() => ({ status: { authenticated: false, error: 'token audiences ["https://kubernetes.default.svc"] is invalid for the target audiences ["airlock"]' } }));
+
+  it('refuses an API-audience token with the command that makes a right one', async () => {
+    const error = await refusal(authenticator(refused, { audiences: ['airlock'] }).authenticate(apiToken));
+    expect(error.code).toBe('wrong_audience');
+    expect(error.fix).toContain('`kubectl create token deployer -n ci --audience airlock`');
+    expect(error.fix).toContain('"airlock"');
+  });
+
+  it('names no ServiceAccount it cannot read safely, and never echoes the token', async () => {
+    const odd = jwt({ aud: 'x', 'kubernetes.io': { namespace: 'ci', serviceaccount: { name: '$(rm -rf /)' } } });
+    const error = await refusal(authenticator(refused, { audiences: ['airlock'] }).authenticate(odd));
+    expect(error.fix).toContain('kubectl create token SERVICEACCOUNT -n NAMESPACE --audience airlock');
+    expect(`${error.message} ${error.fix ?? ''}`).not.toContain(odd);
+    expect(error.fix).not.toContain('rm -rf');
+  });
+
+  it.each([
+    ['a token for the audience that is refused for another reason (expired)', jwt({ aud: ['airlock'] }), ['airlock']],
+    ['a token that is not a JWT', 'opaque-token', ['airlock']],
+    ['any token when the gateway requires no audience', apiToken, []],
+  ])('gives no audience fix for %s', async (_name, token, audiences) => {
+    const error = await refusal(authenticator(refused, { audiences }).authenticate(token));
+    expect(error.code).toBe('invalid_token');
+    expect(error.fix).toBeUndefined();
+  });
+});

@@ -76,12 +76,52 @@ function userFrom(user: NonNullable<NonNullable<TokenReviewResponse['status']>['
   };
 }
 
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The ServiceAccount a token names (unverified: only used to print a command back to its holder). */
+function serviceAccountClaims(payload: Readonly<Record<string, unknown>>): { namespace: string; name: string } | undefined {
+  const k8s = payload['kubernetes.io'];
+  if (k8s === null || typeof k8s !== 'object') return undefined;
+  const { namespace, serviceaccount } = k8s as { namespace?: unknown; serviceaccount?: { name?: unknown } };
+  const name = serviceaccount?.name;
+  if (typeof namespace !== 'string' || typeof name !== 'string' || !DNS_NAME.test(namespace) || !DNS_NAME.test(name)) return undefined;
+  return { namespace, name };
+}
+
+/**
+ * When the gateway requires its own audience and the token is a JWT for none of them (above all a
+ * pod's automounted token, made for the API server), the fix: the command that makes a right one.
+ * The token's own claims are not echoed, except a ServiceAccount name that is a valid DNS name.
+ */
+export function audienceFix(token: string, audiences: readonly string[]): string | undefined {
+  if (audiences.length === 0) return undefined;
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(token);
+  } catch {
+    return undefined;
+  }
+  const aud = payload['aud'];
+  const tokenAudiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (tokenAudiences.some((a) => audiences.includes(a as string))) return undefined;
+  const [wanted = ''] = audiences;
+  const sa = serviceAccountClaims(payload);
+  const command = `kubectl create token ${sa === undefined ? 'SERVICEACCOUNT -n NAMESPACE' : `${sa.name} -n ${sa.namespace}`} --audience ${wanted}`;
+  return `this gateway accepts ServiceAccount tokens only for the audience ${audiences.map((a) => JSON.stringify(a)).join(' or ')}, and this token is not for it;`
+    + ` request one with \`${command}\` or a projected serviceAccountToken volume with audience: ${wanted}`;
+}
+
+/** The refusal of a token the API server did not authenticate. */
+function notAuthenticated(status: TokenReviewResponse['status'], token: string, audiences: readonly string[]): AuthenticationError {
+  const detail = typeof status?.error === 'string' && status.error !== '' ? `: ${redact(status.error, token).slice(0, 200)}` : '';
+  const fix = audienceFix(token, audiences);
+  if (fix !== undefined) return new AuthenticationError('wrong_audience', `the API server did not authenticate the token for the gateway's audience${detail}`, { fix });
+  return new AuthenticationError('invalid_token', `the API server did not authenticate the token${detail}`);
+}
+
 function callerFrom(response: TokenReviewResponse, token: string, audiences: readonly string[]): AuthenticatedCaller {
   const status = response.status;
-  if (status?.authenticated !== true) {
-    const detail = typeof status?.error === 'string' && status.error !== '' ? `: ${redact(status.error, token).slice(0, 200)}` : '';
-    throw new AuthenticationError('invalid_token', `the API server did not authenticate the token${detail}`);
-  }
+  if (status?.authenticated !== true) throw notAuthenticated(status, token, audiences);
   if (audiences.length > 0 && !(status.audiences ?? []).some((a) => audiences.includes(a))) {
     throw new AuthenticationError('wrong_audience', `the token is not valid for any of the audiences ${audiences.join(', ')}`);
   }

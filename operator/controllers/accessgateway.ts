@@ -29,6 +29,7 @@ import { conditionEvents, mergeConditions, type Condition, type ConditionEvent, 
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
 import { deploymentFacts, gatewayConditions, type DeploymentLike, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
 import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
+import type { BypassCheck } from '../bypass/bypass-check.ts';
 
 export const ACCESS_GATEWAY = { group: GROUP, version: VERSION, plural: ACCESSGATEWAY_PLURAL, kind: 'AccessGateway' } as const;
 
@@ -36,6 +37,8 @@ export const ACCESS_GATEWAY = { group: GROUP, version: VERSION, plural: ACCESSGA
 export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;
 
 export interface AccessGatewayDeps {
+  /** NoBypass from the bypass report (operator/bypass/bypass-check.ts); absent: not reported. */
+  readonly bypass?: BypassCheck;
   /** PoliciesReady from the AccessPolicies the gateway selects (absent: Unknown). */
   readonly policiesReady?: (gateway: AccessGateway) => DesiredCondition;
   /** Records a Kubernetes Event on the gateway (condition transitions); failures are only logged. */
@@ -69,6 +72,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
   const gateway = deps.getGateway(key);
   if (gateway === undefined) {
     deps.applied?.forget(key);
+    deps.bypass?.forget(key);
     deps.observeExpiry?.(parseKey(key), undefined);
     await deleteClusterRbac(parseKey(key), deps);
     return {};
@@ -91,7 +95,7 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
   const names = gatewayResourceNames(gateway);
   const facts = deploymentFacts(deployment);
   const written = await writeStatusIfChanged(gateway, {
-    conditions: gatewayConditions(facts, tls, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)),
+    conditions: [...gatewayConditions(facts, tls, { secret: names.credentialSecret, ...credential }, deps.policiesReady?.(gateway)), ...await bypassConditions(gateway, deps)],
     endpoint: gatewayEndpoint(gateway),
     replicas: facts.replicas,
     readyReplicas: facts.readyReplicas,
@@ -99,7 +103,13 @@ export async function reconcileAccessGateway(key: string, deps: AccessGatewayDep
     tls: tlsStatus(tls),
   }, deps);
   if (written === 'gone') return {};
-  return { requeueAfterMs: Math.max(1000, nextWake(credential, tls, now) - now.getTime()) };
+  const wake = Math.min(nextWake(credential, tls, now), now.getTime() + (deps.bypass?.intervalMs ?? Infinity));
+  return { requeueAfterMs: Math.max(1000, wake - now.getTime()) };
+}
+
+/** NoBypass, when the operator reports bypasses. */
+async function bypassConditions(gateway: AccessGateway, deps: AccessGatewayDeps): Promise<DesiredCondition[]> {
+  return deps.bypass === undefined ? [] : [await deps.bypass.condition(gateway)];
 }
 
 /** How soon a user's TLS Secret with a problem is looked at again (the operator does not watch Secrets). */

@@ -29,6 +29,9 @@ import {
 } from './informers.ts';
 import type { PolicyFacts, SelectorFacts } from './policy-facts.ts';
 import { selects } from './policy-validation.ts';
+import { createBypassCheck, type BypassCheck } from '../bypass/bypass-check.ts';
+import { clusterSources, gatewayUnderReview, selectedPolicies } from '../../core/bypass/cluster-sources.ts';
+import { findBypass } from '../../core/bypass/find-bypass.ts';
 
 export interface GatewayControllerOptions {
   /** Shared by the operator's controllers: an outage is logged a few times in all (runtime/log-limiter.ts). */
@@ -43,6 +46,15 @@ export interface GatewayControllerOptions {
   readonly observeExpiry?: ExpiryObserver;
   /** Every cached object is reconciled again this often. Default 10 minutes. */
   readonly resyncMs?: number;
+  /** How often each gateway's NoBypass condition is refreshed; 0 or absent: not reported. */
+  readonly bypassCheckIntervalMs?: number;
+}
+
+/** The bypass report for each gateway, as the operator (bypass/bypass-check.ts). */
+function bypassCheck(kc: KubeConfig, intervalMs: number | undefined): BypassCheck | undefined {
+  if (intervalMs === undefined || intervalMs <= 0) return undefined;
+  const sources = clusterSources(kc);
+  return createBypassCheck({ intervalMs, now: () => systemClock.now(), find: async (gateway) => findBypass(gatewayUnderReview(gateway), await selectedPolicies(kc, gateway), sources) });
 }
 
 export const DEFAULT_RESYNC_MS = 10 * 60_000;
@@ -97,6 +109,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
   ];
   const log = options.log;
   const applied = createAppliedMemo(options.resyncMs ?? DEFAULT_RESYNC_MS);
+  const bypass = bypassCheck(kc, options.bypassCheckIntervalMs);
   return runController({
     name: 'accessgateway',
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
@@ -121,6 +134,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}`, kind: ACCESS_GATEWAY.kind }),
       ...(options.observeExpiry === undefined ? {} : { observeExpiry: options.observeExpiry }),
       policiesReady: (gw) => policiesReadyCondition(gw, policies.list()),
+      ...(bypass === undefined ? {} : { bypass }),
       getGateway: (k) => getByKey(gateways, k),
       getDeployment: (ref) => deployments.get(ref.name, ref.namespace),
       applied,

@@ -12,7 +12,14 @@ describe('operator settings', () => {
       approvalRetentionMs: 7 * 24 * 3_600_000,
       approvalWebhookUrl: undefined,
       credentialRevokeAfterMs: 120_000,
+      bypassCheckIntervalMs: 300_000,
     });
+  });
+
+  it('reads the bypass check interval; 0s turns it off, a bad value is named', () => {
+    expect(readSettings({ POD_NAMESPACE: 'a', AIRLOCK_BYPASS_CHECK_INTERVAL: '30s' }).bypassCheckIntervalMs).toBe(30_000);
+    expect(readSettings({ POD_NAMESPACE: 'a', AIRLOCK_BYPASS_CHECK_INTERVAL: '0s' }).bypassCheckIntervalMs).toBe(0);
+    expect(() => readSettings({ POD_NAMESPACE: 'a', AIRLOCK_BYPASS_CHECK_INTERVAL: 'often' })).toThrow('AIRLOCK_BYPASS_CHECK_INTERVAL must be a duration');
   });
 
   it('reads the approval retention and webhook, refusing bad values with the variable named', () => {

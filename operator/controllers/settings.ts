@@ -18,6 +18,8 @@ export interface OperatorSettings {
   readonly approvalWebhookUrl: string | undefined;
   /** How long an old upstream token keeps working after a rotation (AIRLOCK_CREDENTIAL_REVOKE_AFTER, default 120s). */
   readonly credentialRevokeAfterMs: number;
+  /** How often each gateway's bypass report is refreshed (AIRLOCK_BYPASS_CHECK_INTERVAL, default 5m; 0s turns it off). */
+  readonly bypassCheckIntervalMs: number;
 }
 
 export const DEFAULT_GATEWAY_IMAGE = 'airlock:dev';
@@ -34,6 +36,7 @@ export const SETTINGS: readonly { readonly name: string; readonly fallback: stri
   { name: 'AIRLOCK_APPROVAL_RETENTION', fallback: '168h', meaning: 'how long finished ApprovalRequests are kept' },
   { name: 'AIRLOCK_CREDENTIAL_REVOKE_AFTER', fallback: '120s', meaning: 'how long a rotated-out upstream token keeps working' },
   { name: 'AIRLOCK_APPROVAL_WEBHOOK_URL', fallback: '(none)', meaning: 'a Slack-compatible webhook told about new ApprovalRequests' },
+  { name: 'AIRLOCK_BYPASS_CHECK_INTERVAL', fallback: '5m', meaning: 'how often each AccessGateway\'s `NoBypass` condition (paths around the gateway) is refreshed; `0s` turns the check off' },
 ];
 
 /** The operator's environment is wrong: every problem, each naming its variable. */
@@ -137,6 +140,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     gatewayImage: r.value('AIRLOCK_GATEWAY_IMAGE') ?? DEFAULT_GATEWAY_IMAGE,
     approvalRetentionMs: r.read('AIRLOCK_APPROVAL_RETENTION', 7 * 24 * 3_600_000, duration),
     credentialRevokeAfterMs: r.read('AIRLOCK_CREDENTIAL_REVOKE_AFTER', 120_000, duration),
+    bypassCheckIntervalMs: r.read('AIRLOCK_BYPASS_CHECK_INTERVAL', 5 * 60_000, duration),
     approvalWebhookUrl: webhook === undefined ? undefined : webhookUrl(webhook),
   };
   r.problems.push(...misspelt(env));

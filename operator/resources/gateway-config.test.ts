@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { parseGatewayConfig } from '../../core/config/gateway-config.ts';
 import { sampleGateway } from './testdata/gateway.ts';
-import { DEFAULT_AUDIT_FILE, durationMs, labelSelectorString, renderGatewayConfig } from './gateway-config.ts';
+import { DEFAULT_AUDIT_FILE, durationMs, renderGatewayConfig } from './gateway-config.ts';
+import { labelSelectorString } from '../../core/gateway-names.ts';
 
 const sample = parse(await readFile(new URL('../../config/samples/airlock_v1alpha1_accessgateway.yaml', import.meta.url), 'utf8')) as AccessGateway;
 
@@ -18,6 +19,16 @@ describe('renderGatewayConfig', () => {
     expect(config.audit).toMatchObject({ failurePolicy: 'FailClosed', file: { path: '/var/log/airlock/audit.log' }, webhook: { flushIntervalMs: 1000 } });
     expect(config.upstream.tokenFile).toBe('/var/run/airlock/credential/token');
     expect(config.recording).toEqual({ dir: '/var/log/airlock/sessions' });
+    // The sample is the strict one: names only this gateway gives, tokens for its own audience.
+    expect(config.identity).toEqual({ forwardAs: 'GatewayOnly', prefix: 'airlock:airlock-system:ci-gateway:' });
+    expect(config.authentication.serviceAccountTokens.audiences).toEqual(['airlock-ci-gateway']);
+  });
+
+  it('renders spec.identity: Caller when absent, a chosen prefix as given', () => {
+    const absent = parseGatewayConfig(renderGatewayConfig(sampleGateway((g) => { g.spec = {}; }), { upstreamServer: 'https://k' }), 'rendered');
+    expect(absent.identity.forwardAs).toBe('Caller');
+    const chosen = sampleGateway((g) => { g.spec = { identity: { forwardAs: 'GatewayOnly', prefix: 'airlock-prod:' } }; });
+    expect(parseGatewayConfig(renderGatewayConfig(chosen, { upstreamServer: 'https://k' }), 'rendered').identity).toEqual({ forwardAs: 'GatewayOnly', prefix: 'airlock-prod:' });
   });
 
   it('renders spec.limits into the limits the gateway enforces, durations in seconds, absent fields left to the gateway\'s defaults', () => {

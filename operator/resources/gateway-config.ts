@@ -2,6 +2,7 @@
 // (crds/) meets the gateway's own config (core/config/). Pure; the reconciler stores the
 // result in a ConfigMap whose checksum rolls the Deployment.
 import { parseDuration } from '../../core/duration.ts';
+import { labelSelectorString } from '../../core/gateway-names.ts';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { upstreamCaSource } from './gateway-names.ts';
 
@@ -18,21 +19,7 @@ export const GATEWAY_PATHS = {
 
 export const GATEWAY_PORTS = { https: 8443, health: 9090 } as const;
 
-type Expression = { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] };
 
-/** matchLabels and matchExpressions in Kubernetes label selector syntax. */
-export function labelSelectorString(selector: AccessGateway['spec']['policySelector']): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (v !== undefined) parts.push(`${k}=${v}`);
-  for (const e of (selector?.matchExpressions ?? []) as Expression[]) {
-    const values = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else parts.push(`!${e.key}`);
-  }
-  return parts.join(',');
-}
 
 /** A duration the CRD's pattern already checked ("1s", "250ms", "1m30s") → milliseconds. */
 export function durationMs(text: string): number {
@@ -124,6 +111,10 @@ export function renderGatewayConfig(gateway: AccessGateway, options: { upstreamS
       tokenFile: GATEWAY_PATHS.tokenFile,
     },
     authentication: renderAuthentication(spec),
+    identity: {
+      forwardAs: spec.identity?.forwardAs ?? 'Caller',
+      ...(spec.identity?.prefix === undefined ? {} : { prefix: spec.identity.prefix }),
+    },
     policy: {
       namespace: gateway.metadata.namespace,
       labelSelector: labelSelectorString(spec.policySelector),

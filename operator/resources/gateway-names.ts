@@ -2,7 +2,7 @@
 // agree. Derived only from the gateway's name and spec, never from a random suffix: a second
 // reconcile (or a second operator after a failover) computes the same names and finds the objects.
 import type { AccessGateway } from '../../crds/types.gen.ts';
-import { gatewayServiceAccountName } from './gateway-rbac.ts';
+import { gatewayServiceAccountName } from '../../core/gateway-names.ts';
 import { gatewayName, gatewayNamespace, type GatewayRef } from './labels.ts';
 
 /** The API server the gateway forwards to when spec.upstream.server is absent. */

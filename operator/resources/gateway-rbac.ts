@@ -2,6 +2,7 @@
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
 // AccessPolicies it enforces and which APIs are aggregated, and manages its ApprovalRequests.
 import { FORWARDED_EXTRAS } from '../../core/forwarded-extras.ts';
+import { gatewayServiceAccountName } from '../../core/gateway-names.ts';
 import { GATEWAY_APP_NAME, LABELS, MANAGED_BY, PART_OF } from './labels.ts';
 
 export interface PolicyRule {
@@ -32,10 +33,6 @@ export interface GatewayIdentity {
 /** The standard labels (labels.ts) from a name alone: cluster-scoped RBAC has no gateway object. */
 function rbacLabels(gateway: GatewayIdentity): Record<string, string> {
   return { [LABELS.name]: GATEWAY_APP_NAME, [LABELS.instance]: gateway.name, [LABELS.managedBy]: MANAGED_BY, [LABELS.partOf]: PART_OF };
-}
-
-export function gatewayServiceAccountName(gateway: GatewayIdentity): string {
-  return `airlock-gateway-${gateway.name}`;
 }
 
 export function buildGatewayClusterRole(gateway: GatewayIdentity): Record<string, unknown> {
