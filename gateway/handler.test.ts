@@ -54,6 +54,7 @@ function allowingStages(): PipelineStages {
     decide: () => ({ action: 'Allow', reason: 'test' }),
     readBody: () => Promise.resolve(undefined),
     checkBody: () => undefined,
+    responseCapture: () => undefined,
     maskRules: () => [],
     approve: () => Promise.reject(new Error('not held in these tests')),
     audit: (event) => { audited.push(event); return Promise.resolve(); },

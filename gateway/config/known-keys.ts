@@ -20,7 +20,7 @@ export const GATEWAY_CONFIG_KEYS: KeyTree = {
   },
   policy: { namespace: true, labelSelector: true, defaultAction: true, discovery: true },
   audit: {
-    level: true, failurePolicy: true,
+    level: true, failurePolicy: true, maxResponseBodyBytes: true,
     file: { path: true, maxSizeMB: true, maxFiles: true },
     webhook: { url: true, caFile: true, batchSize: true, flushIntervalMs: true },
     checkpointKeyFile: true,
