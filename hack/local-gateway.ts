@@ -54,7 +54,9 @@ export interface LocalGatewayOptions {
   readonly defaultAction?: 'Allow' | 'Deny';
   /** policy.discovery (default AllAuthenticated). */
   readonly discovery?: 'AllAuthenticated' | 'Policy';
-  readonly auditLevel?: 'None' | 'Metadata' | 'Request';
+  readonly auditLevel?: 'None' | 'Metadata' | 'Request' | 'RequestResponse';
+  /** audit.maxResponseBodyBytes (the gateway's default otherwise). */
+  readonly auditMaxResponseBodyBytes?: number;
   readonly logFile?: string;
   /** Also send the audit trail to this receiver (audit.webhook), e.g. http://127.0.0.1:PORT/audit. */
   readonly auditWebhookUrl?: string;
@@ -115,6 +117,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny', ...(options.discovery === undefined ? {} : { discovery: options.discovery }) },
     audit: {
       level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },
+      ...(options.auditMaxResponseBodyBytes === undefined ? {} : { maxResponseBodyBytes: options.auditMaxResponseBodyBytes }),
       ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),
       ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
     },

@@ -7,7 +7,7 @@ export type TestGateway = LocalGateway;
 
 export async function startTestGateway(options: {
   name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny'; auditWebhookUrl?: string; checkpointKeyFile?: string; namespace?: string; maxHeldApprovalsPerCaller?: number;
-  auditLevel?: 'None' | 'Metadata' | 'Request'; limits?: Readonly<Record<string, unknown>>; discovery?: 'AllAuthenticated' | 'Policy';
+  auditLevel?: 'None' | 'Metadata' | 'Request' | 'RequestResponse'; auditMaxResponseBodyBytes?: number; limits?: Readonly<Record<string, unknown>>; discovery?: 'AllAuthenticated' | 'Policy';
 }): Promise<TestGateway> {
   const dir = inject('clusterDir');
   if (dir === '') throw new Error('gateway e2e tests need the local control plane (its CA signs the certificates)');
