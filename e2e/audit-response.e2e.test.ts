@@ -72,7 +72,7 @@ function upgradeStatus(path: string): Promise<number> {
     const url = new URL(gw.url);
     const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: caPem, servername: 'localhost' });
     socket.write([
-      `GET ${path} HTTP/1.1`, `Host: ${url.host}`, `Authorization: Bearer ${ciToken}`, 'Connection: Upgrade', 'Upgrade: websocket',
+      `GET ${path} HTTP/1.1`, `Host: ${url.host}`, `Authorization: Bearer ${ciToken}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Origin: https://localhost',
       'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, '', '',
     ].join('\r\n'));
     socket.once('data', (c: Buffer) => { socket.destroy(); resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(c.toString('latin1'))?.[1] ?? 0)); });
@@ -205,6 +205,11 @@ describe('audit level RequestResponse from a policy rule', () => {
       events: { count: lines.length, recorded: events.length, types: { ADDED: lines.length } },
       truncated: { atEvent: events.length, limitBytes: CAP },
     });
+  });
+
+  it('refuses a WebSocket watch it would have to record (its frames go by unread), and relays one at Metadata', async () => {
+    expect(await upgradeStatus(`/api/v1/namespaces/${ALL_RR}/configmaps?watch=true`)).toBe(406);
+    expect(await upgradeStatus(`/api/v1/namespaces/${OTHER}/configmaps?watch=true`)).toBe(101);
   });
 
   it('keeps a record of a huge list to the cap', async () => {

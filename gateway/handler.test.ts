@@ -268,6 +268,14 @@ describe('pipeline: the response body at audit level RequestResponse', () => {
     expect(audited.find((e) => e.stage === 'RequestReceived')?.response).toBeUndefined();
   });
 
+  it('refuses a WebSocket watch it would have to record (406): its frames are relayed unread, so the watch goes over HTTP', async () => {
+    stages = { ...allowingStages(), ...capturing() };
+    const refused = await get('/api/v1/namespaces/a/configmaps?watch=1', { Connection: 'Upgrade', Upgrade: 'websocket' });
+    expect(refused.status).toBe(406);
+    expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', message: expect.stringContaining('RequestResponse') as string });
+    expect(upstreamSeen).toEqual([]);
+  });
+
   it('leaves the request alone and records nothing of the response below RequestResponse', async () => {
     stages = { ...allowingStages(), upstreamHeaders: () => ({ accept: 'application/json', 'accept-encoding': 'gzip' }) };
     await get('/api/v1/namespaces/a/configmaps/x');

@@ -219,8 +219,8 @@ interface PreparedUpgrade { readonly kind: UpgradeKind; readonly headers: Outgoi
 
 /**
  * Only what the API server upgrades is upgraded (upgrade-target.ts). A watch over WebSocket is
- * relayed frame by frame without being read, so it is refused where masking applies: the same
- * watch over HTTP (what kubectl sends) is masked.
+ * relayed frame by frame without being read, so it is refused where masking or the audit level
+ * RequestResponse applies: the same watch over HTTP (what kubectl sends) is masked and recorded.
  */
 function prepareUpgrade(stages: PipelineStages, req: IncomingMessage, auditID: string): Prepare<PreparedUpgrade> {
   return ({ parsed, caller, effective, decision }) => {
@@ -228,6 +228,11 @@ function prepareUpgrade(stages: PipelineStages, req: IncomingMessage, auditID: s
     const rules = stages.maskRules(parsed, decision);
     if (kind === 'watch' && rules.length > 0) {
       const status = notAcceptable('this watch is masked, which the gateway does only over HTTP: watch without upgrading to WebSocket (kubectl does)');
+      return { ok: false, answer: { code: status.code, body: status } };
+    }
+    // Its frames would go by unread: an unrecorded way around the audit level.
+    if (kind === 'watch' && stages.responseCapture(parsed, decision) !== undefined) {
+      const status = notAcceptable('this watch is audited at level RequestResponse, which the gateway records only over HTTP: watch without upgrading to WebSocket (kubectl does)');
       return { ok: false, answer: { code: status.code, body: status } };
     }
     return { ok: true, prepared: { kind, headers: stages.upstreamHeaders(req, effective, { auditID, caller }), rules } };
