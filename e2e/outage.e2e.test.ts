@@ -133,11 +133,15 @@ describe('an API server outage', () => {
       apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: `fleet-${i}`, namespace: POLICY_NS },
       spec: { subjects: [{ group: { name: `team-${i}` } }], rules: [{ name: 'read', match: { verbs: ['get'], resources: ['configmaps'], namespaces: [NS] }, action: 'Allow' }] },
     }));
+    // The outage must find the operator with the fleet's statuses still to write, however fast it is:
+    // it is paused while the fleet is created (the watch events wait in its socket), and resumed
+    // once the API server is gone.
+    const paused = operator?.kill('SIGSTOP');
+    expect(paused).toBe(true);
     await admin(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: fleet }));
-    // The outage starts while the operator is writing the fleet's statuses.
-    await expect.poll(async () => (await statuses()).size, { timeout: 30_000, interval: 50 }).toBeGreaterThan(0);
     const down = Date.now();
     await controlComponent(cp.dir, 'stop', 'kube-apiserver');
+    operator?.kill('SIGCONT');
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     await controlComponent(cp.dir, 'start', 'kube-apiserver');
     const ready = Date.now();
