@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY crds ./crds
+COPY core ./core
 COPY gateway ./gateway
 COPY operator ./operator
 RUN npm run build && npm prune --omit=dev --ignore-scripts
@@ -24,5 +25,5 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/crds/*.yaml ./crds/
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node"]
-# The gateway's Node flags: gateway/runtime-flags.ts (the operator's Deployment passes the same).
+# The gateway's Node flags: core/config/gateway-runtime-flags.ts (the operator's Deployment passes the same).
 CMD ["--max-semi-space-size=8", "dist/gateway/main.js"]

@@ -30,8 +30,39 @@ export default tseslint.config(
   },
   {
     // Command-line entry points talk to a terminal.
-    files: ['hack/**/*.ts', 'bench/**/*.ts', '**/cli/**/*.ts', '**/*cli.ts'],
+    files: ['hack/**/*.ts', 'bench/**/*.ts', 'plugin/**/*.ts', '**/*cli.ts'],
     rules: { 'no-console': 'off' },
   },
+  // Which home may import which (docs/architecture.md). core/ is what more than one binary uses
+  // (the policy engine, approval state, the audit record and its chain, recordings, the gateway's
+  // config contract, the Kubernetes client runtime); each binary imports core, never another binary.
+  ...boundaries([
+    { home: 'core', mayNotImport: ['gateway', 'operator', 'plugin', 'hack', 'bench', 'e2e'] },
+    { home: 'gateway', mayNotImport: ['operator', 'plugin', 'hack', 'bench', 'e2e'] },
+    { home: 'operator', mayNotImport: ['gateway', 'plugin', 'hack', 'bench', 'e2e'] },
+    { home: 'plugin', mayNotImport: ['gateway', 'operator', 'hack', 'bench', 'e2e'] },
+    { home: 'crds', mayNotImport: ['core', 'gateway', 'operator', 'plugin', 'hack', 'bench', 'e2e'] },
+  ]),
   { files: ['eslint.config.js', 'vitest.config.ts'], ...tseslint.configs.disableTypeChecked },
 );
+
+/** One no-restricted-imports block per home: its files (tests included) may not reach the listed homes. */
+function boundaries(rules) {
+  const block = (files, ignores, homes, home) => ({
+    files,
+    ignores,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: homes.map((other) => ({
+          group: [`**/${other}/**`, `${other}/**`],
+          message: `${home}/ may not import ${other}/: move what both need into core/ (see docs/architecture.md).`,
+        })),
+      }],
+    },
+  });
+  // Tests may also use hack/'s local control plane and PKI helpers.
+  return rules.flatMap(({ home, mayNotImport }) => [
+    block([`${home}/**/*.ts`], ['**/*.test.ts'], mayNotImport, home),
+    block([`${home}/**/*.test.ts`], [], mayNotImport.filter((other) => other !== 'hack'), home),
+  ]);
+}

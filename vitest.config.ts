@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{gateway,operator,crds,hack}/**/*.test.ts'],
+          include: ['{core,gateway,operator,plugin,crds,hack}/**/*.test.ts'],
           environment: 'node',
         },
       },

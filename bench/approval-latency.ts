@@ -43,7 +43,7 @@ const pki = { ...pkiPaths(join(dir, 'pki')), dir };
 const cert = await issueClientCertificate(pki, APPROVER);
 await kubectl(['apply', '-f', join(repoRoot, 'config/rbac/approvalrequest_approver_role.yaml')]);
 await kubectl(['create', 'rolebinding', 'bench-approver', '-n', 'airlock-system', '--clusterrole=airlock-approvalrequest-approver', `--user=${APPROVER}`]);
-const approver = { KUBECONFIG: await writeKubeconfig(join(dir, 'approver.kubeconfig'), { server: cp.server, caCertFile: pki.caCert, user: APPROVER, clientCertFile: cert.cert, clientKeyFile: cert.key, namespace: 'airlock-system' }), PATH: `${join(repoRoot, 'operator/cli/bin')}:${process.env['PATH'] ?? ''}` };
+const approver = { KUBECONFIG: await writeKubeconfig(join(dir, 'approver.kubeconfig'), { server: cp.server, caCertFile: pki.caCert, user: APPROVER, clientCertFile: cert.cert, clientKeyFile: cert.key, namespace: 'airlock-system' }), PATH: `${join(repoRoot, 'plugin/bin')}:${process.env['PATH'] ?? ''}` };
 
 async function pendingName(seen: ReadonlySet<string>): Promise<string> {
   for (;;) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openFileSink } from '../gateway/audit/file-sink.ts';
-import { buildAuditRecord, type UnchainedAuditRecord } from '../gateway/audit/record.ts';
+import { buildAuditRecord, type UnchainedAuditRecord } from '../core/audit/record.ts';
 import { printUsageOnHelp } from './usage.ts';
 
 printUsageOnHelp('npm run bench:audit -- [RECORDS=50000] [CONCURRENT_WRITERS=256]   (AIRLOCK_BENCH_DIR=/mnt/disk measures a given disk)');

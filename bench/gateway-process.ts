@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { GATEWAY_NODE_FLAGS } from '../gateway/runtime-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../core/config/gateway-runtime-flags.ts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { CI_CLIENT, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { createUpstream } from '../gateway/upstream/upstream-client.ts';
 import { createApprovalApi, ApprovalApiError } from '../gateway/approve/approval-api.ts';
-import type { ApprovalRequestObject } from '../gateway/approve/approval-request.ts';
+import type { ApprovalRequestObject } from '../core/approval/approval-object.ts';
 import { issueClientCertificate, pkiPaths, writeKubeconfig } from '../hack/controlplane/index.ts';
 
 const suffix = randomBytes(3).toString('hex');
@@ -25,7 +25,7 @@ const AR_NS = 'airlock-system';
 // A real person (client certificate from the cluster CA) who approves with the kubectl plugin.
 const APPROVER = `e2e-flow-alice-${suffix}`;
 const SECOND = `e2e-flow-bob-${suffix}`;
-const PLUGINS = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
+const PLUGINS = fileURLToPath(new URL('../plugin/bin', import.meta.url));
 let approverKubeconfig: string;
 
 let gw: TestGateway;

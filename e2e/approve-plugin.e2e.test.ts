@@ -1,5 +1,5 @@
 // The kubectl plugin as reviewers use it: the real kubectl finds `kubectl-approve` and
-// `kubectl-airlock` on PATH (operator/cli/bin, which run the project's Node 24 whatever node PATH
+// `kubectl-airlock` on PATH (plugin/bin, which run the project's Node 24 whatever node PATH
 // has: PATH here holds no node at all), each person with their own kubeconfig (client
 // certificate), against the real API server with the integrity policy in force.
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import type { ApprovalRequest } from '../crds/types.gen.ts';
 import { approvalRequest, setUpApprovalFixture, type ApprovalFixture, type Identity, type RequestOptions } from './support/approval-identities.ts';
 import { kubectl, kubectlOk, type KubectlResult } from './support/kubectl.ts';
 
-const BIN_DIR = fileURLToPath(new URL('../operator/cli/bin', import.meta.url));
+const BIN_DIR = fileURLToPath(new URL('../plugin/bin', import.meta.url));
 let fx: ApprovalFixture;
 
 beforeAll(async () => { fx = await setUpApprovalFixture('apr-plugin'); }, 180_000);

@@ -131,7 +131,7 @@ describe('every command the demo suggests works as printed', () => {
         const set = await shell.run(`${line} && node --version && command -v kubectl kubectl-airlock`);
         expect(set.code, set.output).toBe(0);
         expect(set.output).toMatch(/^v24\./);
-        expect(set.output).toContain(join(root, 'operator/cli/bin/kubectl-airlock'));
+        expect(set.output).toContain(join(root, 'plugin/bin/kubectl-airlock'));
       } else if (line.includes('--keep')) {
         const kept = await shell.start(envShell(line), /keeps running[^\n]*\n\s*(KUBECONFIG=\S+ \S+ get configmaps -n payments)\n/, 300_000);
         const through = /\n\s*(KUBECONFIG=\S+ \S+ get configmaps -n payments)\n/.exec(kept.output())?.[1] ?? '';

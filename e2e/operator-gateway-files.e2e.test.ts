@@ -18,7 +18,7 @@ import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk, testCluster } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
 import { keepProjected, type Projector } from './support/projected-volume.ts';
-import { GATEWAY_NODE_FLAGS } from '../gateway/runtime-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../core/config/gateway-runtime-flags.ts';
 
 const GATEWAY = 'files-gw';
 const children: ChildProcess[] = [];

@@ -6,12 +6,12 @@
 import { ApiException, CoordinationV1Api, CoreV1Api, KubeConfig, V1ConfigMap, V1ObjectMeta, makeInformer } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { httpStatusOf } from '../operator/runtime/api-errors.ts';
-import { runController, type Controller, type Reconcile } from '../operator/runtime/controller.ts';
-import { withFaults } from '../operator/runtime/fake-lease-api.ts';
-import { leaseRecord, type LeaseApi } from '../operator/runtime/lease-api.ts';
-import { startLeaderElection, type LeaderElector } from '../operator/runtime/leader-election.ts';
-import { getByKey } from '../operator/runtime/object-key.ts';
+import { httpStatusOf } from '../core/runtime/api-errors.ts';
+import { runController, type Controller, type Reconcile } from '../core/runtime/controller.ts';
+import { withFaults } from '../core/runtime/fake-lease-api.ts';
+import { leaseRecord, type LeaseApi } from '../core/runtime/lease-api.ts';
+import { startLeaderElection, type LeaderElector } from '../core/runtime/leader-election.ts';
+import { getByKey } from '../core/runtime/object-key.ts';
 import { kubectlOk, testCluster } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
 

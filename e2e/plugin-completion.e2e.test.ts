@@ -8,7 +8,7 @@ import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { useTestNamespace } from './support/namespace.ts';
 
-const PATH = `${process.cwd()}/operator/cli/bin:${process.env['PATH'] ?? ''}`;
+const PATH = `${process.cwd()}/plugin/bin:${process.env['PATH'] ?? ''}`;
 
 async function completeWith(words: string[]): Promise<string[]> {
   const result = await kubectl(['__complete', ...words], { env: { PATH } });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseCast } from '../gateway/record/asciicast.ts';
+import { parseCast } from '../core/recording/asciicast.ts';
 import { installCrds } from './support/crds.ts';
 import { kubectl, kubectlOk } from './support/kubectl.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
@@ -55,7 +55,7 @@ async function nthSession(pod: string, nth: number): Promise<{ record: SessionRe
 }
 
 const plugin = (args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> =>
-  run(process.execPath, ['operator/cli/kubectl-airlock.ts', ...args]).then(
+  run(process.execPath, ['plugin/kubectl-airlock.ts', ...args]).then(
     (r) => ({ stdout: r.stdout, stderr: r.stderr, code: 0 }),
     (e: unknown) => ({ stdout: (e as { stdout?: string }).stdout ?? '', stderr: (e as { stderr?: string }).stderr ?? '', code: (e as { code?: number }).code ?? -1 }),
   );

@@ -3,12 +3,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/gateway-config.ts';
+import type { GatewayConfig } from '../core/config/gateway-config.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { openFileSink } from './audit/file-sink.ts';
 import { createWebhookSink } from './audit/webhook-sink.ts';
-import { loadCheckpointSigner } from './audit/hash-chain.ts';
+import { loadCheckpointSigner } from '../core/audit/hash-chain.ts';
 import type { AuditSink } from './audit/sink.ts';
 
 /** A log that accepts nothing, for audit level None (no record is ever built). */

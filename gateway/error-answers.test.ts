@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { answerForError } from './error-answers.ts';
-import { AuditWriteError } from './audit/errors.ts';
-import { AuthenticationError } from './authenticate/identity.ts';
-import { ImpersonationHeaderError } from './impersonation-headers.ts';
-import { RequestInfoError } from './request-target.ts';
-import { ImpersonationForbiddenError } from './resolve-identity.ts';
-import { BearerTokenError } from './strip-client-headers.ts';
+import { AuditWriteError } from '../core/audit/errors.ts';
+import { AuthenticationError } from '../core/identity.ts';
+import { ImpersonationHeaderError } from './authenticate/impersonation-headers.ts';
+import { RequestInfoError } from './parse/request-target.ts';
+import { ImpersonationForbiddenError } from './authenticate/resolve-identity.ts';
+import { BearerTokenError } from './parse/strip-client-headers.ts';
 import { MissingCredentialError } from './upstream/token-source.ts';
 import { UpstreamError } from './upstream/upstream-client.ts';
 import { ApprovalApiError } from './approve/approval-api.ts';

@@ -2,18 +2,18 @@
 // matters, its code) to the `Status` the client gets and the log line the gateway writes. Errors
 // the table does not know are a 500 that tells the client nothing; the detail goes to the log.
 // Never a message comparison: every entry matches a typed error.
-import { BearerTokenError } from './strip-client-headers.ts';
-import { ImpersonationHeaderError } from './impersonation-headers.ts';
-import { RequestInfoError } from './request-target.ts';
-import { ImpersonationForbiddenError } from './resolve-identity.ts';
-import { AuthenticationError } from './authenticate/identity.ts';
-import { AuditWriteError } from './audit/errors.ts';
+import { BearerTokenError } from './parse/strip-client-headers.ts';
+import { ImpersonationHeaderError } from './authenticate/impersonation-headers.ts';
+import { RequestInfoError } from './parse/request-target.ts';
+import { ImpersonationForbiddenError } from './authenticate/resolve-identity.ts';
+import { AuthenticationError } from '../core/identity.ts';
+import { AuditWriteError } from '../core/audit/errors.ts';
 import { MissingCredentialError } from './upstream/token-source.ts';
 import { UpstreamError } from './upstream/upstream-client.ts';
 import { ApprovalApiError } from './approve/approval-api.ts';
-import { UpgradeRefusedError } from './upgrade-target.ts';
+import { UpgradeRefusedError } from './parse/upgrade-target.ts';
 import { LimitExceededError } from './limits/limit-names.ts';
-import { RequestBodyAbortedError } from './request-body.ts';
+import { RequestBodyAbortedError } from './parse/request-body.ts';
 import { badRequest, forbidden, internalError, serviceUnavailable, unauthorized, type Status } from './status.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -9,14 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/gateway-config.ts';
+import type { GatewayConfig } from '../core/config/gateway-config.ts';
 import { createLogger } from './observe/logger.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { fileTokenSource } from './upstream/token-source.ts';
 import { createUpstream } from './upstream/upstream-client.ts';
 import { gatewayKubeConfig } from './upstream/kubeconfig.ts';
-import { watchPolicies } from './policy/policy-store.ts';
+import { watchPolicies } from './decide/policy-store.ts';
 import { createPipeline, type PipelineObserver } from './handler.ts';
 import { buildStages } from './stages.ts';
 import { createGatewayLimits, type Limits } from './limits/gateway-limits.ts';
@@ -116,7 +116,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       for (const r of compiled.rejected) log.warn({ policy: r.policy, problem: r.problem }, 'AccessPolicy not enforced');
       for (const b of compiled.broken) log.warn({ policy: b.policy, rule: b.rule, problem: b.problem }, 'AccessPolicy rule enforced as Deny: it does not compile');
     },
-    onError: (error) => { log.warn({ err: error }, 'AccessPolicy watch failed; retrying'); },
+    log,
   });
   const limits = createGatewayLimits(config.limits, metrics);
   const stages = await buildStages({ config, upstream, policies, metrics, log, limits: limits.requests });

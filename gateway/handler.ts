@@ -4,23 +4,23 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuthenticatedCaller, UserInfo } from './authenticate/identity.ts';
-import type { Decision, RequestAttributes } from './policy/model.ts';
+import type { AuthenticatedCaller, UserInfo } from '../core/identity.ts';
+import type { Decision, RequestAttributes } from '../core/policy/model.ts';
 import { forwardHttp, type ForwardOutcome } from './forward/http-forward.ts';
 import { forwardUpgrade, rawResponseHead, type UpgradeOutcome } from './forward/upgrade-forward.ts';
 import type { Upstream } from './upstream/upstream-client.ts';
-import type { ReadBody } from './request-body.ts';
+import type { ReadBody } from './parse/request-body.ts';
 import type { ApprovalContext, ApprovalOutcome } from './approve/approve-stage.ts';
 import { JsonMasker, type MaskRule } from './mask/json-masker.ts';
 import { headersForMasking } from './mask/request-headers.ts';
 import { tablesAllowed } from './mask/mask-plan.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
-import type { AuditSession } from './audit/record.ts';
+import type { AuditSession } from '../core/audit/record.ts';
 import type { CapturedResponse, ResponseCapture } from './audit/response-capture.ts';
 import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
 import { commandLine, sessionTarget } from './record/session-target.ts';
 import { portForwardTap, type PortForwardTap } from './record/port-forward-tap.ts';
-import { upgradeKind, type UpgradeKind } from './upgrade-target.ts';
+import { upgradeKind, type UpgradeKind } from './parse/upgrade-target.ts';
 
 /** A parsed request: policy attributes plus what forwarding needs to know. */
 export interface ParsedRequest {

@@ -2,7 +2,7 @@
 // `node dist/gateway/main.js`). Exits 2 with every configuration problem listed when the config is
 // invalid; drains and exits 0 on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadGatewayConfig } from './config/gateway-config.ts';
+import { ConfigError, loadGatewayConfig } from '../core/config/gateway-config.ts';
 import { startGateway } from './gateway.ts';
 
 const USAGE = 'usage: airlock-gateway --config FILE   (see the README, "Gateway configuration")';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveRequestInfo } from './request-info.ts';
-import { RequestInfoError } from './request-target.ts';
+import { resolveRequestInfo } from './parse/request-info.ts';
+import { RequestInfoError } from './parse/request-target.ts';
 import {
   badRequest, forbidden, gatewayTimeout, internalError, invalid, serviceUnavailable, tooManyRequests, unauthorized,
   type ForbiddenRequest, type Status,

@@ -2,7 +2,8 @@
 // api/errors, apiserver responsewriters), because kubectl and client-go branch on `reason` and
 // `code` and print `message`: a gateway refusal must read like an API server refusal. Fields are
 // in the API server's JSON order so answers compare byte for byte.
-import type { RequestAttributes } from './policy/model.ts';
+import type { RequestAttributes } from '../core/policy/model.ts';
+import { APPROVALREQUEST_PLURAL, GROUP } from '../crds/types.gen.ts';
 
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'TooManyRequests' | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'NotAcceptable'
@@ -84,7 +85,7 @@ export function forbidden(user: string, request: ForbiddenRequest, reason = ''):
  * find it without parsing the message.
  */
 export function approvalForbidden(message: string, approvalRequest: string | undefined): Status {
-  return failure(403, 'Forbidden', message, approvalRequest === undefined ? {} : { name: approvalRequest, group: 'airlock.dev', kind: 'approvalrequests' });
+  return failure(403, 'Forbidden', message, approvalRequest === undefined ? {} : { name: approvalRequest, group: GROUP, kind: APPROVALREQUEST_PLURAL });
 }
 
 /** 406: the client accepts no answer the gateway may pass on (protobuf where masking applies). */

@@ -15,7 +15,7 @@ const readme = await read('README.md');
 
 /** Every file a user reads or runs that may tell them how to install: docs, scripts, CLI hints. */
 async function userFacingFiles(): Promise<string[]> {
-  const dirs = ['docs', 'hack', 'operator/cli', 'config/default', 'config/samples', 'config/crd'];
+  const dirs = ['docs', 'hack', 'plugin', 'config/default', 'config/samples', 'config/crd'];
   const found = ['README.md'];
   for (const dir of dirs) {
     for (const f of await readdir(join(root, dir))) if (/\.(md|sh|ts|yaml)$/.test(f) && !f.endsWith('.test.ts')) found.push(`${dir}/${f}`);

@@ -61,7 +61,7 @@ describe('a release of this platform, installed the way krew installs it', () =>
     const help = await run(link, ['--help'], { env });
     expect(help.stdout).toContain('Usage: kubectl airlock COMMAND');
     expect((await run(link, ['__complete', 'appr'], { env })).stdout).toMatch(/^approve\t/);
-    expect((await run(join(installDir, 'operator/cli/bin/kubectl_complete-airlock'), ['ver'], { env })).stdout).toMatch(/^verify\t/);
+    expect((await run(join(installDir, 'plugin/bin/kubectl_complete-airlock'), ['ver'], { env })).stdout).toMatch(/^verify\t/);
     const none = await run(link, ['list'], { env: { ...env, KUBECONFIG: join(dir, 'missing') } }).catch((e: unknown) => e as { code: number; stderr: string });
     expect(none).toMatchObject({ code: 1 });
   }, 120_000);

@@ -17,8 +17,8 @@ import { parseArgs, promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 
 export const PLUGIN_NAME = 'airlock';
-const ENTRY_POINTS = ['operator/cli/kubectl-airlock.ts', 'operator/cli/kubectl-approve.ts'];
-const LAUNCHER_DIR = 'operator/cli/bin';
+const ENTRY_POINTS = ['plugin/kubectl-airlock.ts', 'plugin/kubectl-approve.ts'];
+const LAUNCHER_DIR = 'plugin/bin';
 export const PLUGIN_BIN = `${LAUNCHER_DIR}/kubectl-airlock`;
 /** The launcher looks here for Node when node_modules/.bin (symlinks, which krew refuses) is absent. */
 const NODE_BINARY = 'node_modules/node/bin/node';
@@ -160,7 +160,7 @@ its tamper-evident audit trail.
 const CAVEATS = `Deciding needs RBAC on approvalrequests/status in the gateway's namespace: ask an
 administrator to bind the ClusterRole airlock-approvalrequest-approver to you.
 For \`kubectl airlock <TAB>\`, link kubectl_complete-airlock (next to the plugin's
-launcher, operator/cli/bin in the plugin's directory) into a directory on PATH.
+launcher, plugin/bin in the plugin's directory) into a directory on PATH.
 `;
 
 export function buildManifest(version: string, platforms: readonly KrewPlatform[], homepage: string): KrewManifest {

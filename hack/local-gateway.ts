@@ -13,7 +13,7 @@ import { writeKubeconfig } from './controlplane/kubeconfig.ts';
 import { startOidcIssuer, type CiIdentity, type OidcIssuer } from './oidc-issuer.ts';
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding, gatewayServiceAccountName } from '../operator/resources/gateway-rbac.ts';
 import { startGateway, type RunningGateway } from '../gateway/gateway.ts';
-import { parseGatewayConfig } from '../gateway/config/gateway-config.ts';
+import { parseGatewayConfig } from '../core/config/gateway-config.ts';
 
 export interface LocalCluster {
   /** Directory of the local control plane (its pki/ signs the certificates). */

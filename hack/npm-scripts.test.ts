@@ -1,10 +1,10 @@
 // The npm scripts are the entry points the README prints: each runs a file that exists, on the
 // project's Node (npm puts node_modules/.bin first), and the gateway's and the operator's with their
-// Node flags from their homes (gateway/runtime-flags.ts, operator/runtime-flags.ts), as the
+// Node flags from their homes (core/config/gateway-runtime-flags.ts, operator/runtime-flags.ts), as the
 // Deployments and the image pass them.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_NODE_FLAGS } from '../gateway/runtime-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../core/config/gateway-runtime-flags.ts';
 import { OPERATOR_NODE_FLAGS } from '../operator/runtime-flags.ts';
 
 const root = new URL('../', import.meta.url);

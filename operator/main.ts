@@ -5,7 +5,7 @@
 //
 //   KUBECONFIG=... POD_NAMESPACE=airlock-system AIRLOCK_LEADER_ELECTION=false node operator/main.ts
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { PooledKubeConfig } from './runtime/pooled-kube-config.ts';
+import { PooledKubeConfig } from '../core/runtime/pooled-kube-config.ts';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { startApprovalController, startGatewayController, startPolicyController } from './controllers/manager.ts';
@@ -13,12 +13,12 @@ import type { ApprovalMetrics } from './controllers/approvalrequest.ts';
 import { expiryMetrics, type ExpiryObserver } from './controllers/expiry-metrics.ts';
 import { close, healthServer, listen, metricsServer } from './controllers/probes.ts';
 import { LEASE_NAME, readSettings, SettingsError, type OperatorSettings } from './controllers/settings.ts';
-import { describeError } from './runtime/api-errors.ts';
-import type { Controller } from './runtime/controller.ts';
-import { startLeaderElection, type LeaderElector } from './runtime/leader-election.ts';
-import { createWorkQueueMetrics } from './runtime/work-queue-metrics.ts';
-import { systemClock } from './runtime/clock.ts';
-import { createLogLimiter, type LogLimiter } from './runtime/log-limiter.ts';
+import { describeError } from '../core/runtime/api-errors.ts';
+import type { Controller } from '../core/runtime/controller.ts';
+import { startLeaderElection, type LeaderElector } from '../core/runtime/leader-election.ts';
+import { createWorkQueueMetrics } from '../core/runtime/work-queue-metrics.ts';
+import { systemClock } from '../core/runtime/clock.ts';
+import { createLogLimiter, type LogLimiter } from '../core/runtime/log-limiter.ts';
 
 interface Deps {
   readonly kc: KubeConfig;
@@ -144,6 +144,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  pino({ name: 'airlock-operator' }).fatal({ error: describeError(error) }, 'operator failed to start');
+  pino({ name: 'airlock-operator' }).fatal({ err: describeError(error) }, 'operator failed to start');
   process.exit(1);
 });

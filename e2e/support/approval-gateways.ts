@@ -15,13 +15,13 @@ import { inject } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { writeKubeconfig } from '../../hack/controlplane/index.ts';
 import { startApprovalController } from '../../operator/controllers/manager.ts';
-import type { Controller } from '../../operator/runtime/controller.ts';
+import type { Controller } from '../../core/runtime/controller.ts';
 import { PEOPLE, adminServer, personKubeconfig, scopedIntegrityPolicy, waitForPolicy, type Person } from './approval-identities.ts';
 import { installCrds } from './crds.ts';
 import { CI_CLIENT, startTestGateway, type TestGateway } from './gateway.ts';
 import { kubectl, kubectlOk, testCluster, type KubectlResult } from './kubectl.ts';
 
-export const PLUGINS = fileURLToPath(new URL('../../operator/cli/bin', import.meta.url));
+export const PLUGINS = fileURLToPath(new URL('../../plugin/bin', import.meta.url));
 export const CI_USER = `oidc:${CI_CLIENT.clientId}`;
 
 export interface Rule {

@@ -6,7 +6,8 @@
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
-import { APPROVAL_GROUP, APPROVAL_VERSION, FINGERPRINT_LABEL, type ApprovalRequestObject } from './approval-request.ts';
+import { FINGERPRINT_LABEL, type ApprovalRequestObject } from '../../core/approval/approval-object.ts';
+import { APPROVALREQUEST_PLURAL, GROUP, VERSION } from '../../crds/types.gen.ts';
 
 export class ApprovalApiError extends Error {
   readonly status: number;
@@ -17,7 +18,7 @@ export class ApprovalApiError extends Error {
   }
 }
 
-const collection = (namespace: string): string => `/apis/${APPROVAL_GROUP}/${APPROVAL_VERSION}/namespaces/${encodeURIComponent(namespace)}/approvalrequests`;
+const collection = (namespace: string): string => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${APPROVALREQUEST_PLURAL}`;
 
 function send(upstream: Upstream, call: { method: string; path: string; body?: unknown; longRunning?: boolean }): Promise<IncomingMessage> {
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));

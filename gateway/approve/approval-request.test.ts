@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { UserInfo } from '../authenticate/identity.ts';
-import type { RequestAttributes } from '../policy/model.ts';
-import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, parseDuration, sameUser, type FingerprintInput } from './approval-request.ts';
+import type { UserInfo } from '../../core/identity.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
+import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, sameUser, type FingerprintInput } from './approval-request.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const attrs = (over: Partial<RequestAttributes>): RequestAttributes => ({
@@ -65,12 +65,6 @@ describe('sameUser', () => {
     ['the same username with a uid', user({ uid: '1' }), false],
   ])('%s', (_what, other, same) => {
     expect(sameUser(user(), other)).toBe(same);
-  });
-});
-
-describe('parseDuration', () => {
-  it.each([['10s', 10_000], ['15m', 900_000], ['2h', 7_200_000], ['1h30m', 5_400_000], ['1m30s', 90_000], ['1d', undefined], ['', undefined], ['10', undefined], [undefined, undefined]] as const)('%s → %s', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
   });
 });
 

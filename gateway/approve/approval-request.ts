@@ -6,66 +6,14 @@
 // replayed as a merge patch), another DeleteOptions or one more impersonated group is a different
 // request that needs its own approval.
 import { createHash } from 'node:crypto';
-import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
-import type { ApprovalSettings, RequestAttributes } from '../policy/model.ts';
-import type { DescribedBody, RequestChange } from './request-changes.ts';
-
-export const APPROVAL_GROUP = 'airlock.dev';
-export const APPROVAL_VERSION = 'v1alpha1';
-export const FINGERPRINT_LABEL = 'airlock.dev/fingerprint';
-export const GATEWAY_LABEL = 'airlock.dev/gateway';
+import type { AuthenticatedCaller, UserInfo } from '../../core/identity.ts';
+import type { ApprovalSettings, RequestAttributes } from '../../core/policy/model.ts';
+import { GROUP, VERSION } from '../../crds/types.gen.ts';
+import { parseDuration } from '../../core/duration.ts';
+import { FINGERPRINT_LABEL, GATEWAY_LABEL } from '../../core/approval/approval-object.ts';
+import type { DescribedBody } from './request-changes.ts';
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
-export const DEFAULT_GRANT_MS = 10 * 60_000;
-
-export interface ApprovalDecision {
-  readonly decision: 'Approve' | 'Deny';
-  readonly by: string;
-  /** The approver groups the reviewer decided as; admission checks the reviewer is in each. */
-  readonly groups?: readonly string[];
-  readonly reason?: string;
-  readonly at: string;
-}
-
-export interface RecordedIdentity {
-  readonly username: string;
-  readonly uid?: string;
-  readonly groups?: readonly string[];
-  readonly extra?: Readonly<Record<string, readonly string[]>>;
-}
-
-/** The fields of an ApprovalRequest the gateway and the operator read back. */
-export interface ApprovalRequestObject {
-  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly creationTimestamp?: string; readonly labels?: Readonly<Record<string, string>> };
-  readonly spec: {
-    readonly requester: { readonly caller: RecordedIdentity; readonly effective?: RecordedIdentity };
-    readonly request: { readonly fingerprint: string; readonly summary: string; readonly changes?: readonly RequestChange[] };
-    readonly policy?: { readonly namespace?: string; readonly name: string; readonly rule: string };
-    readonly approvers: { readonly users?: readonly string[]; readonly groups?: readonly string[] };
-    readonly minApprovals?: number;
-    readonly mode?: 'Wait' | 'Reject';
-    readonly gateway?: string;
-    readonly reusable?: boolean;
-    readonly expiresAt: string;
-    readonly grantTTL?: string;
-  };
-  readonly status?: {
-    readonly phase?: 'Pending' | 'Approved' | 'Denied' | 'Expired' | 'Consumed';
-    readonly decisions?: readonly ApprovalDecision[];
-    readonly grant?: { readonly notBefore?: string; readonly notAfter?: string };
-    readonly consumedBy?: { readonly auditID?: string; readonly at?: string };
-  };
-}
-
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "90s", "15m", "1h30m" (the CRDs' pattern) to milliseconds; undefined for anything else. */
-export function parseDuration(text: string | undefined): number | undefined {
-  if (text === undefined || !/^(\d+[smh])+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+)([smh])/g)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
-  return Number.isFinite(total) ? total : undefined;
-}
 
 export function bodyDigest(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -179,7 +127,7 @@ export function buildApprovalRequest(input: BuildInput): Record<string, unknown>
   const { settings, caller, effective } = input;
   const timeoutMs = parseDuration(settings.timeout) ?? DEFAULT_TIMEOUT_MS;
   return {
-    apiVersion: `${APPROVAL_GROUP}/${APPROVAL_VERSION}`,
+    apiVersion: `${GROUP}/${VERSION}`,
     kind: 'ApprovalRequest',
     metadata: {
       name: input.name,

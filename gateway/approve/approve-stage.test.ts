@@ -1,9 +1,9 @@
 // The approval stage against a small in-memory ApprovalRequest store with the API server's
 // optimistic concurrency (a write carrying an old resourceVersion is a 409), passed in as its API.
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../policy/model.ts';
+import type { Decision } from '../../core/policy/model.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import type { ApprovalDecision, ApprovalRequestObject } from './approval-request.ts';
+import type { ApprovalDecision, ApprovalRequestObject } from '../../core/approval/approval-object.ts';
 import { approvedWarning, createApproveStage, MAX_CONSUME_CONFLICTS, type ApprovalContext } from './approve-stage.ts';
 import { createHeldRequests } from './held-requests.ts';
 

@@ -7,16 +7,15 @@
 // another writer set is never enough. An approved grant is consumed with optimistic concurrency,
 // re-read and retried when another writer (the operator) changed the object in between, so it is
 // used once, by the exact request it was granted for, across any number of gateway replicas.
-import type { AuthenticatedCaller, UserInfo } from '../authenticate/identity.ts';
+import type { AuthenticatedCaller, UserInfo } from '../../core/identity.ts';
 import type { MaskRule } from '../mask/json-masker.ts';
-import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '../policy/model.ts';
-import type { ReadBody } from '../request-body.ts';
+import type { ApprovalSettings, Decision, PolicyRef, RequestAttributes } from '../../core/policy/model.ts';
+import type { ReadBody } from '../parse/request-body.ts';
 import { approvalForbidden, entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import { ApprovalApiError, type ApprovalApi } from './approval-api.ts';
-import {
-  approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel, type ApprovalDecision, type ApprovalRequestObject,
-} from './approval-request.ts';
-import { approvalState, type ApprovalState } from './approval-state.ts';
+import { approvalRequestName, attemptOf, bodyDigest, buildApprovalRequest, fingerprint, fingerprintLabel } from './approval-request.ts';
+import { type ApprovalDecision, type ApprovalRequestObject } from '../../core/approval/approval-object.ts';
+import { approvalState, type ApprovalState } from '../../core/approval/approval-state.ts';
 import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
 import type { HeldRequests } from './held-requests.ts';
 import { describeBody, summarize } from './request-changes.ts';

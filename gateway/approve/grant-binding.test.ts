@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRequestObject } from './approval-request.ts';
+import type { ApprovalRequestObject } from '../../core/approval/approval-object.ts';
 import { bindingMismatch, judgementFor, type GrantExpectation } from './grant-binding.ts';
 
 const expectation: GrantExpectation = {

@@ -3,10 +3,10 @@
 // A grant given under another gateway's rule (other approvers), an older version of the rule
 // (fewer approvals needed), or by a request someone else created with a matching label is not
 // this request's grant, reusable or not.
-import type { ApprovalSettings, PolicyRef } from '../policy/model.ts';
-import type { ApprovalRequestObject } from './approval-request.ts';
-import { parseDuration } from './approval-request.ts';
-import type { Judgement } from './approval-state.ts';
+import type { ApprovalSettings, PolicyRef } from '../../core/policy/model.ts';
+import type { ApprovalRequestObject } from '../../core/approval/approval-object.ts';
+import { parseDuration } from '../../core/duration.ts';
+import type { Judgement } from '../../core/approval/approval-state.ts';
 
 export interface GrantExpectation {
   /** The gateway's own name; its ApprovalRequests are listed from its namespace. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestAttributes } from '../policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 import { maskRulesFor, MASKED_BASE64, MASKED_TEXT } from '../mask/mask-plan.ts';
 import { describeBody, MAX_CHANGES, summarize, type DescribedBody } from './request-changes.ts';
 

@@ -6,19 +6,10 @@
 // stored one); a DELETE lists its DeleteOptions. A body that cannot be read field by field
 // (protobuf, CBOR, not valid JSON) is named, never summarised as something it may not be.
 import { parse as parseYaml } from 'yaml';
-import type { RequestAttributes } from '../policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 import { maskParsed, type MaskRule } from '../mask/json-masker.ts';
+import type { RequestChange } from '../../core/approval/approval-object.ts';
 
-export interface RequestChange {
-  /** Field path, e.g. `.spec.template.spec.containers[0].image`. */
-  readonly path: string;
-  /** The JSON patch operation, for JSON patches. */
-  readonly op?: string;
-  /** The new value as JSON text (masked; cut at MAX_VALUE_CHARS); absent for a JSON patch remove. */
-  readonly value?: string;
-  /** Where a JSON patch move or copy takes its value from. */
-  readonly from?: string;
-}
 
 export interface DescribedBody {
   readonly changes: readonly RequestChange[];

@@ -8,12 +8,12 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, type AuditMetrics } from './audit-log.ts';
-import { AuditWriteError } from './errors.ts';
+import { AuditWriteError } from '../../core/audit/errors.ts';
 import { openFileSink } from './file-sink.ts';
-import { buildAuditRecord, type AuditRecordInput } from './record.ts';
+import { buildAuditRecord, type AuditRecordInput } from '../../core/audit/record.ts';
 import type { AuditSink } from './sink.ts';
-import { recordInput, sampleRecord, tempDir } from './test-fixtures.ts';
-import { verifyAuditFiles } from './verify.ts';
+import { recordInput, sampleRecord, tempDir } from '../../core/audit/test-fixtures.ts';
+import { verifyAuditFiles } from '../../core/audit/verify.ts';
 import { createWebhookSink } from './webhook-sink.ts';
 
 let server: Server;

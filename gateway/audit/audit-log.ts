@@ -6,8 +6,8 @@
 // means a request waits for its batch: keep `flushIntervalMs` short when requests wait on it.
 // FailOpen: `record` resolves as soon as the sinks have accepted the record; failures are counted
 // and logged when they happen, and the request goes on.
-import { AuditWriteError, describeError, type SinkFailure } from './errors.ts';
-import type { UnchainedAuditRecord } from './record.ts';
+import { AuditWriteError, describeError, type SinkFailure } from '../../core/audit/errors.ts';
+import type { UnchainedAuditRecord } from '../../core/audit/record.ts';
 import type { AuditSink, WriteOptions } from './sink.ts';
 
 export type FailurePolicy = 'FailClosed' | 'FailOpen';

@@ -7,9 +7,9 @@
 // acknowledged (acknowledgement waits for fsync), so the request it describes was refused under
 // FailClosed; the partial bytes are cut so the chain can continue, and the count is reported.
 import { open, type FileHandle } from 'node:fs/promises';
-import { AuditSinkError } from './errors.ts';
-import { listRotatedFiles } from './file-layout.ts';
-import { entryHash, GENESIS, type ChainHead } from './hash-chain.ts';
+import { AuditSinkError } from '../../core/audit/errors.ts';
+import { listRotatedFiles } from '../../core/audit/file-layout.ts';
+import { entryHash, GENESIS, type ChainHead } from '../../core/audit/hash-chain.ts';
 
 export type EntryKind = 'AuditRecord' | 'AuditCheckpoint';
 

@@ -4,13 +4,13 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } fro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditSinkError } from './errors.ts';
-import { listRotatedFiles } from './file-layout.ts';
+import { AuditSinkError } from '../../core/audit/errors.ts';
+import { listRotatedFiles } from '../../core/audit/file-layout.ts';
 import { openFileSink, type FileSink, type FileSinkOptions } from './file-sink.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { GENESIS_HASH } from './hash-chain.ts';
-import { readEntries, sampleRecord, tempDir, writeEd25519Keys } from './test-fixtures.ts';
-import { verifyAuditFiles } from './verify.ts';
+import { canonicalJson } from '../../core/audit/canonical-json.ts';
+import { GENESIS_HASH } from '../../core/audit/hash-chain.ts';
+import { readEntries, sampleRecord, tempDir, writeEd25519Keys } from '../../core/audit/test-fixtures.ts';
+import { verifyAuditFiles } from '../../core/audit/verify.ts';
 
 const opened: FileSink[] = [];
 async function open(options: Partial<FileSinkOptions> & { path: string }): Promise<FileSink> {

@@ -17,12 +17,12 @@
 import { writeSync } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AuditSinkError, describeError } from './errors.ts';
-import { listRotatedFiles, rotatedFileName } from './file-layout.ts';
+import { AuditSinkError, describeError } from '../../core/audit/errors.ts';
+import { listRotatedFiles, rotatedFileName } from '../../core/audit/file-layout.ts';
 import { recoverChain, type RecoveredChain } from './file-recovery.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { buildCheckpoint, chainedLine, loadCheckpointSigner, type ChainedLine, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
-import type { UnchainedAuditRecord } from './record.ts';
+import { canonicalJson } from '../../core/audit/canonical-json.ts';
+import { buildCheckpoint, chainedLine, loadCheckpointSigner, type ChainedLine, type ChainHead, type CheckpointSigner } from '../../core/audit/hash-chain.ts';
+import type { UnchainedAuditRecord } from '../../core/audit/record.ts';
 import type { AuditSink, WriteOptions } from './sink.ts';
 
 export interface FileSinkOptions {

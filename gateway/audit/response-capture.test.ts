@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createResponseCapture, type ResponseCaptureOptions } from './response-capture.ts';
-import { seededRandom } from '../test-random.ts';
+import { seededRandom } from '../../core/test-random.ts';
 
 const noProtobuf = (): unknown => { throw new Error('no decoder in this test'); };
 

@@ -11,7 +11,7 @@
 // - A JSON watch is recorded event by event (one per line, as the API server writes them) until
 //   the next event would pass the cap; every event after that is only counted, by type.
 import { createHash, type Hash } from 'node:crypto';
-import type { AuditResponseBody } from './record.ts';
+import type { AuditResponseBody } from '../../core/audit/record.ts';
 import { unrecordableReason } from './recordable-value.ts';
 
 const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';

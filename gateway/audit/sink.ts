@@ -1,7 +1,7 @@
 // What the audit log writes to. A sink resolves `write` only once the record is as safe as the
 // sink can make it (fsynced, or acknowledged by the receiver) and rejects with an AuditSinkError
 // otherwise; it never drops a record silently.
-import type { UnchainedAuditRecord } from './record.ts';
+import type { UnchainedAuditRecord } from '../../core/audit/record.ts';
 
 export interface WriteOptions {
   /**

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openFileSink } from './file-sink.ts';
-import { sampleRecord, tempDir, writeEd25519Keys, type KeyFiles } from './test-fixtures.ts';
+import { sampleRecord, tempDir, writeEd25519Keys, type KeyFiles } from '../../core/audit/test-fixtures.ts';
 import { runVerifyCli } from './verify-cli.ts';
 
 const CLI = fileURLToPath(new URL('./verify-cli.ts', import.meta.url));

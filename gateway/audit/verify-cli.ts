@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CheckpointKeyError, describeError } from './errors.ts';
-import { verifyAuditFiles, type VerifyOptions } from './verify.ts';
+import { CheckpointKeyError, describeError } from '../../core/audit/errors.ts';
+import { verifyAuditFiles, type VerifyOptions } from '../../core/audit/verify.ts';
 
 const USAGE = 'usage: node gateway/audit/verify-cli.ts [--public-key FILE] FILE... (audit files, oldest first, e.g. audit.log.* audit.log)';
 

@@ -3,13 +3,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointKeyError } from './errors.ts';
-import { listRotatedFiles } from './file-layout.ts';
+import { CheckpointKeyError } from '../../core/audit/errors.ts';
+import { listRotatedFiles } from '../../core/audit/file-layout.ts';
 import { openFileSink } from './file-sink.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { appendToChain, type ChainHead } from './hash-chain.ts';
-import { sampleRecord, tempDir, writeEd25519Keys, type KeyFiles } from './test-fixtures.ts';
-import { verifyAuditFiles, type VerifyResult } from './verify.ts';
+import { canonicalJson } from '../../core/audit/canonical-json.ts';
+import { appendToChain, type ChainHead } from '../../core/audit/hash-chain.ts';
+import { sampleRecord, tempDir, writeEd25519Keys, type KeyFiles } from '../../core/audit/test-fixtures.ts';
+import { verifyAuditFiles, type VerifyResult } from '../../core/audit/verify.ts';
 
 let dir = '';
 let keys: KeyFiles;

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
-import { AuditSinkError } from './errors.ts';
-import { sampleRecord, tempDir, writeEd25519Keys } from './test-fixtures.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { loadCheckpointSigner } from './hash-chain.ts';
-import { verifyAuditFiles } from './verify.ts';
+import { AuditSinkError } from '../../core/audit/errors.ts';
+import { sampleRecord, tempDir, writeEd25519Keys } from '../../core/audit/test-fixtures.ts';
+import { canonicalJson } from '../../core/audit/canonical-json.ts';
+import { loadCheckpointSigner } from '../../core/audit/hash-chain.ts';
+import { verifyAuditFiles } from '../../core/audit/verify.ts';
 import { join } from 'node:path';
 import { createWebhookSink, type WebhookSink, type WebhookSinkOptions } from './webhook-sink.ts';
 

@@ -17,10 +17,10 @@
 // there as a break in the chain, which is what it is.
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AuditSinkError } from './errors.ts';
-import type { UnchainedAuditRecord } from './record.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { buildCheckpoint, chainedLine, GENESIS, type ChainHead, type CheckpointSigner } from './hash-chain.ts';
+import { AuditSinkError } from '../../core/audit/errors.ts';
+import type { UnchainedAuditRecord } from '../../core/audit/record.ts';
+import { canonicalJson } from '../../core/audit/canonical-json.ts';
+import { buildCheckpoint, chainedLine, GENESIS, type ChainHead, type CheckpointSigner } from '../../core/audit/hash-chain.ts';
 import type { AuditSink } from './sink.ts';
 
 export interface WebhookSinkOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, type AuthenticatedCaller } from './identity.ts';
+import { AuthenticationError, type AuthenticatedCaller } from '../../core/identity.ts';
 import { createAuthenticator } from './authenticator-chain.ts';
 import { createOidcAuthenticator, type OidcAuthenticator } from './oidc.ts';
 import { createTokenReviewAuthenticator, type TokenReviewAuthenticator } from './token-review.ts';

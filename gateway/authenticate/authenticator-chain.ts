@@ -2,7 +2,7 @@
 // configured OIDC issuer is that issuer's alone to judge (fail closed: a forged or expired token
 // for a known issuer never falls through to TokenReview); anything else goes to TokenReview when
 // it is enabled.
-import { AuthenticationError, withAuthenticatedGroup, type AuthenticatedCaller } from './identity.ts';
+import { AuthenticationError, withAuthenticatedGroup, type AuthenticatedCaller } from '../../core/identity.ts';
 import type { OidcAuthenticator } from './oidc.ts';
 import type { TokenReviewAuthenticator } from './token-review.ts';
 

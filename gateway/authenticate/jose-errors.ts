@@ -1,7 +1,7 @@
 // Maps what jose's jwtVerify throws to the stage's fixed error codes. jose's errors are not kept
 // as the cause: some carry the token's claims, which have no place in a log line.
 import { errors } from 'jose';
-import { AuthenticationError, type AuthenticationErrorCode } from './identity.ts';
+import { AuthenticationError, type AuthenticationErrorCode } from '../../core/identity.ts';
 
 function claimFailure(error: errors.JWTClaimValidationFailed): AuthenticationError {
   if (error.reason === 'missing') return new AuthenticationError('missing_claim', `the "${error.claim}" claim is missing`);

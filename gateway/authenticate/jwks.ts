@@ -5,7 +5,7 @@
 // longer than the cache age would refuse every token although their keys are known. Here an
 // outage keeps the last good keys, as Kubernetes' own OIDC authenticator does.
 import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose';
-import { AuthenticationError } from './identity.ts';
+import { AuthenticationError } from '../../core/identity.ts';
 import type { FetchLike } from './ca-fetch.ts';
 
 export interface KeySourceOptions {

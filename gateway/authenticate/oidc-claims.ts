@@ -1,7 +1,7 @@
 // Verified JWT claims → the caller's identity, as kube-apiserver's claim mappings do it (claim and
 // prefix forms; no CEL). Only claims named for policy leave this module.
 import type { JWTPayload } from 'jose';
-import { AuthenticationError, type UserInfo } from './identity.ts';
+import { AuthenticationError, type UserInfo } from '../../core/identity.ts';
 
 export interface ClaimMapping {
   readonly usernameClaim: string;

@@ -1,7 +1,7 @@
 // OpenID Connect discovery for one issuer (openid-client), checked the way kube-apiserver checks
 // it: the document's `issuer` must equal the configured issuer URL exactly, character for character.
 import * as client from 'openid-client';
-import { AuthenticationError } from './identity.ts';
+import { AuthenticationError } from '../../core/identity.ts';
 import type { FetchLike } from './ca-fetch.ts';
 
 export interface IssuerMetadata {

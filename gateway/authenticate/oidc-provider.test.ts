@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Provider from 'oidc-provider';
 import * as client from 'openid-client';
 import { decodeProtectedHeader } from 'jose';
-import { AuthenticationError } from './identity.ts';
+import { AuthenticationError } from '../../core/identity.ts';
 import { createOidcAuthenticator, type OidcAuthenticatorOptions } from './oidc.ts';
 
 const GATEWAY = 'urn:airlock:gateway';

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JWTPayload } from 'jose';
-import { AuthenticationError, type AuthenticationErrorCode } from './identity.ts';
+import { AuthenticationError, type AuthenticationErrorCode } from '../../core/identity.ts';
 import { createOidcAuthenticator, type OidcAuthenticator, type OidcAuthenticatorOptions, type OidcRuntimeOptions } from './oidc.ts';
-import { parseGatewayConfig } from '../config/gateway-config.ts';
+import { parseGatewayConfig } from '../../core/config/gateway-config.ts';
 import { mint, newSigningKey, selfSignedCertificate, startTestIssuer, type SigningKey, type TestIssuer } from './test-support.ts';
 
 const AUDIENCE = 'airlock';

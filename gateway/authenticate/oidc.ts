@@ -3,7 +3,7 @@
 // and algorithms pinned, `exp` required, `nbf` honoured, both within the allowed clock skew.
 import { readFileSync } from 'node:fs';
 import { jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { AuthenticationError, type AuthenticatedCaller } from './identity.ts';
+import { AuthenticationError, type AuthenticatedCaller } from '../../core/identity.ts';
 import { caFetch, type FetchLike } from './ca-fetch.ts';
 import { discoverIssuer, type IssuerMetadata } from './oidc-discovery.ts';
 import { createKeySource } from './jwks.ts';

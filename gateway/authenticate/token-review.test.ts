@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, type AuthenticationErrorCode } from './identity.ts';
+import { AuthenticationError, type AuthenticationErrorCode } from '../../core/identity.ts';
 import {
   createTokenReviewAuthenticator,
   type ReviewToken, type TokenReviewAuthenticatorOptions, type TokenReviewRequest, type TokenReviewResponse,

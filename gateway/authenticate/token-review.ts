@@ -3,7 +3,7 @@
 // server caches them; failures never are, so a token that becomes valid is not refused for long
 // and a flaky API server does not lock a caller out. Concurrent reviews of one token share a call.
 import { decodeJwt } from 'jose';
-import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from './identity.ts';
+import { AuthenticationError, type AuthenticatedCaller, type UserInfo } from '../../core/identity.ts';
 import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 

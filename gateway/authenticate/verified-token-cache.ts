@@ -4,7 +4,7 @@
 // past `maxEntries`. Failures are never cached, so a token that becomes valid is not refused for
 // long. Concurrent verifications of one token share a single call (no thundering herd).
 import { hash } from 'node:crypto';
-import type { AuthenticatedCaller } from './identity.ts';
+import type { AuthenticatedCaller } from '../../core/identity.ts';
 
 export interface VerifiedTokenCacheOptions {
   /** 0 disables caching (concurrent calls are still shared). */

@@ -3,7 +3,7 @@
 import { request, type RequestOptions } from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { upstreamTarget, type Upstream } from '../upstream/upstream-client.ts';
-import type { ReadBody } from '../request-body.ts';
+import type { ReadBody } from '../parse/request-body.ts';
 import { isRewritable, relayBody, type BodyRewriter } from './body-relay.ts';
 
 /** What proxies log for a client that closed the connection before any answer (nginx's 499). */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { seededRandom } from '../test-random.ts';
+import { seededRandom } from '../../core/test-random.ts';
 import { createBodyBudget } from './body-budget.ts';
 
 beforeEach(() => { vi.useFakeTimers(); });

@@ -9,7 +9,7 @@
 // A pause counts only when it is the client's: while the gateway itself has not read what arrived
 // (authentication under way, the API server reading slowly), the body is not idle.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { declaredBodyLength } from '../request-body.ts';
+import { declaredBodyLength } from '../parse/request-body.ts';
 import { requestTimeout } from '../status.ts';
 import type { LimitName } from './limit-names.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePki, issueServingCertificate } from '../../hack/controlplane/pki.ts';
-import { parseGatewayConfig, type GatewayLimits } from '../config/gateway-config.ts';
+import { parseGatewayConfig, type GatewayLimits } from '../../core/config/gateway-config.ts';
 import { clientAddressKey, connectionTimeouts, guardConnections } from './connection-limits.ts';
 import type { LimitName } from './limit-names.ts';
 

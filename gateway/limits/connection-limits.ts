@@ -9,7 +9,7 @@
 import type { Server, ServerOptions } from 'node:https';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { GatewayLimits } from '../config/gateway-config.ts';
+import type { GatewayLimits } from '../../core/config/gateway-config.ts';
 import type { LimitName } from './limit-names.ts';
 
 type TimeoutOptions = Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'>;

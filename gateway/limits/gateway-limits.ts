@@ -3,7 +3,7 @@
 // and hands the request limits to the pipeline's stages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
-import type { GatewayLimits as LimitsConfig } from '../config/gateway-config.ts';
+import type { GatewayLimits as LimitsConfig } from '../../core/config/gateway-config.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { createBodyDeadlines } from './body-deadlines.ts';

@@ -7,7 +7,7 @@
 // The per-caller cap needs a verified identity, so an unauthenticated flood is bounded by the
 // connection limits instead (connection-limits.ts), as the API server's own filters are ordered.
 import type { IncomingMessage } from 'node:http';
-import { declaredBodyLength, readRequestBody, RequestBodyAbortedError, type ReadBody } from '../request-body.ts';
+import { declaredBodyLength, readRequestBody, RequestBodyAbortedError, type ReadBody } from '../parse/request-body.ts';
 import { entityTooLarge, tooManyRequests, type Status } from '../status.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { CallerSlots } from './caller-slots.ts';

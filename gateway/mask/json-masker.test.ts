@@ -2,7 +2,7 @@
 // nesting, unicode and escapes, long strings, keys that look like paths) cut into random chunks,
 // including inside multi-byte characters and escapes. Seeded, so a failure is reproducible.
 import { describe, expect, it } from 'vitest';
-import { seededRandom as rng } from '../test-random.ts';
+import { seededRandom as rng } from '../../core/test-random.ts';
 import { JsonMasker, maskParsed, type MaskRule, type PathPattern } from './json-masker.ts';
 import { headersForMasking } from './request-headers.ts';
 import { LAST_APPLIED, MASKED_BASE64, maskRulesFor, parseFieldPath, tablesAllowed } from './mask-plan.ts';

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { maskParsed } from './json-masker.ts';
 import { maskRulesFor, tablesAllowed } from './mask-plan.ts';
-import { compilePolicies } from '../policy/policy-index.ts';
-import { evaluatePolicy } from '../policy/evaluate.ts';
-import type { EffectiveMask, RequestAttributes } from '../policy/model.ts';
+import { compilePolicies } from '../../core/policy/policy-index.ts';
+import { evaluatePolicy } from '../../core/policy/evaluate.ts';
+import type { EffectiveMask, RequestAttributes } from '../../core/policy/model.ts';
 
 const deployments: RequestAttributes = { resourceRequest: true, verb: 'get', apiGroup: 'apps', resource: 'deployments', subresource: '', namespace: 'ns', name: 'api', path: '/apis/apps/v1/namespaces/ns/deployments/api' };
 const merged: EffectiveMask = { fields: ['.metadata.labels.team'], envNamePatterns: ['(?i)password', '^API_'], sessionPatterns: [], exempt: false };

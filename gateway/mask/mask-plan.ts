@@ -3,9 +3,9 @@
 // root an object can have in an answer: the body itself, a list's items, a watch event's object and
 // a Table row's object (kubectl asks for those with includeObject, e.g. `get --sort-by`), and the
 // row objects of a watched Table.
-import type { RequestAttributes } from '../policy/model.ts';
-import { compileUserPattern } from '../policy/user-pattern.ts';
-import { parseFieldPath } from '../policy/field-path.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
+import { compileUserPattern } from '../../core/policy/user-pattern.ts';
+import { parseFieldPath } from '../../core/policy/field-path.ts';
 import type { MaskRule, PathPattern } from './json-masker.ts';
 
 export { parseFieldPath };

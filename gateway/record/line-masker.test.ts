@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileUserPattern } from '../policy/user-pattern.ts';
+import { compileUserPattern } from '../../core/policy/user-pattern.ts';
 import { HOLD_LIMIT, LineMasker } from './line-masker.ts';
 
 describe('LineMasker', () => {

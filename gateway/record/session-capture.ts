@@ -7,14 +7,14 @@
 //             cannot be created or the client offers no protocol the recorder reads; only readable
 //             protocols are offered to the API server; a write or read failure mid-session ends it.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { AuditSession } from '../audit/record.ts';
-import type { RecordingMode } from '../policy/model.ts';
+import type { AuditSession } from '../../core/audit/record.ts';
+import type { RecordingMode } from '../../core/policy/model.ts';
 import type { UpgradeTap } from '../forward/upgrade-forward.ts';
-import type { SessionMetadata } from './asciicast.ts';
+import type { SessionMetadata } from '../../core/recording/asciicast.ts';
 import type { SessionReader } from './session-events.ts';
 import { readableOffer, sessionReaderFor } from './session-protocol.ts';
 import { SessionRecorder } from './session-recorder.ts';
-import { compileUserPattern } from '../policy/user-pattern.ts';
+import { compileUserPattern } from '../../core/policy/user-pattern.ts';
 
 export type CaptureResult = Pick<AuditSession, 'protocol' | 'exitCode' | 'recording' | 'recordingError'>;
 

@@ -3,10 +3,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, parseCast, resizeText, type SessionMetadata } from './asciicast.ts';
+import { exitCodeOf, parseCast, resizeText, type SessionMetadata } from '../../core/recording/asciicast.ts';
 import { startCapture } from './session-capture.ts';
 import { SessionRecorder } from './session-recorder.ts';
-import { replaySchedule } from './recordings.ts';
+import { replaySchedule } from '../../core/recording/recordings.ts';
 import { SpdyWriter, wsFrame } from './test-wire.ts';
 import { OPCODE } from './websocket-frames.ts';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { castEventLine, castHeaderLine, exitCodeOf, resizeText, StreamText, type CastEvent, type SessionMetadata } from './asciicast.ts';
+import { castEventLine, castHeaderLine, exitCodeOf, resizeText, StreamText, type CastEvent, type SessionMetadata } from '../../core/recording/asciicast.ts';
 import { LineMasker } from './line-masker.ts';
 import type { SessionEvent } from './session-events.ts';
 

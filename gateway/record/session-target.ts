@@ -1,7 +1,7 @@
 // What an upgrade request asks for, read from its URL: exec's command, the container, whether it
 // has a terminal and stdin (exec and attach), or the ports (port-forward).
 import { MASKED_TEXT } from '../mask/mask-plan.ts';
-import type { RequestAttributes } from '../policy/model.ts';
+import type { RequestAttributes } from '../../core/policy/model.ts';
 
 export type SessionTarget =
   | { readonly kind: 'exec' | 'attach'; readonly command: readonly string[]; readonly container?: string; readonly tty: boolean; readonly stdin: boolean }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate, type TestCertificate } from '../authenticate/test-support.ts';
 import { createTokenReviewAuthenticator, type TokenReviewRequest, type TokenReviewResponse } from '../authenticate/token-review.ts';
-import { AuthenticationError } from '../authenticate/identity.ts';
+import { AuthenticationError } from '../../core/identity.ts';
 import { createUpstream, UpstreamError } from './upstream-client.ts';
 import type { TokenSource } from './token-source.ts';
 

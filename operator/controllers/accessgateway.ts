@@ -10,7 +10,7 @@
 // times. Issuances and condition transitions are recorded as Events.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { AccessGateway } from '../../crds/types.gen.ts';
+import { ACCESSGATEWAY_PLURAL, GROUP, VERSION, type AccessGateway } from '../../crds/types.gen.ts';
 import { applyObject } from '../apply.ts';
 import { gatewayEndpoint } from '../resources/gateway-endpoint.ts';
 import { buildGatewayObjects, gatewayObjectList } from '../resources/gateway-objects.ts';
@@ -19,18 +19,18 @@ import { GATEWAY_CA_SECRET, gatewayNameProblem, gatewayResourceNames } from '../
 import { buildGatewayClusterRole, buildGatewayClusterRoleBinding } from '../resources/gateway-rbac.ts';
 import type { Deployment } from '../resources/k8s-types.ts';
 import { selectorLabels } from '../resources/labels.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
-import type { Clock } from '../runtime/clock.ts';
-import type { ReconcileResult } from '../runtime/controller.ts';
-import { keyOf, parseKey, type ObjectRef } from '../runtime/object-key.ts';
+import type { Clock } from '../../core/runtime/clock.ts';
+import type { ReconcileResult } from '../../core/runtime/controller.ts';
+import { keyOf, parseKey, type ObjectRef } from '../../core/runtime/object-key.ts';
 import { desiredHash, type AppliedMemo } from './applied-memo.ts';
 import { conditionEvents, mergeConditions, type Condition, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import { ensureCredential, type CredentialDeps, type TokenMinter } from './credential.ts';
 import { deploymentFacts, gatewayConditions, type DeploymentLike, invalidSpecConditions, statusChanged, tlsStatus, type WrittenStatus } from './gateway-status.ts';
 import { ensureServingTls, type TlsDeps, type TlsFacts } from './serving-tls.ts';
 
-export const ACCESS_GATEWAY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accessgateways', kind: 'AccessGateway' } as const;
+export const ACCESS_GATEWAY = { group: GROUP, version: VERSION, plural: ACCESSGATEWAY_PLURAL, kind: 'AccessGateway' } as const;
 
 /** The status subresource write, as a structural slice of CustomObjectsApi plus its content type. */
 export type StatusWriter = (ref: { namespace: string; name: string }, status: WrittenStatus) => Promise<unknown>;

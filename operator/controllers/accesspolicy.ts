@@ -3,17 +3,17 @@
 // bad rule), the number of rules enforced, and which AccessGateways select it. Status is its only
 // write; condition changes become Events.
 import type { Logger } from 'pino';
-import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
-import type { ReconcileResult } from '../runtime/controller.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { ACCESSPOLICY_PLURAL, GROUP, VERSION, type AccessGateway, type AccessPolicy, type AccessPolicyStatus } from '../../crds/types.gen.ts';
+import type { ReconcileResult } from '../../core/runtime/controller.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
-import { parseKey } from '../runtime/object-key.ts';
+import { parseKey } from '../../core/runtime/object-key.ts';
 import { conditionEvents, mergeConditions, type ConditionEvent, type DesiredCondition } from './conditions.ts';
 import type { PolicyFacts } from './policy-facts.ts';
 import { selects, validatePolicy, type PolicyVerdict, type Selecting } from './policy-validation.ts';
 import { sameConditions, sameValue } from './status-equality.ts';
 
-export const ACCESS_POLICY = { group: 'airlock.dev', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy' } as const;
+export const ACCESS_POLICY = { group: GROUP, version: VERSION, plural: ACCESSPOLICY_PLURAL, kind: 'AccessPolicy' } as const;
 
 /** A gateway as the policy reconcile reads it: its name and what it selects. */
 export type PolicyGateway = Selecting & { readonly metadata: { readonly name?: string | undefined } };

@@ -1,12 +1,12 @@
 // Where an ApprovalRequest should stand, as a pure function of the object and the time: its phase
 // and grant window from the reviewers' decisions, judged by the request's own approval settings
-// (gateway/approve/approval-state.ts; the admission policy vouches for who wrote each decision),
+// (core/approval/approval-state.ts; the admission policy vouches for who wrote each decision),
 // expiry of pending requests and of unused grants, and removal after the retention period. The
 // grant window starts when the operator observes the approval, on its own clock: the `at` a
 // reviewer writes can end it sooner, never start or stretch it later. The reconciler writes the
 // result and emits the events; nothing here touches the API.
-import type { ApprovalDecision, ApprovalRequestObject } from '../../gateway/approve/approval-request.ts';
-import { approvalState, type GrantWindow } from '../../gateway/approve/approval-state.ts';
+import type { ApprovalDecision, ApprovalRequestObject } from '../../core/approval/approval-object.ts';
+import { approvalState, type GrantWindow } from '../../core/approval/approval-state.ts';
 
 export type Phase = 'Pending' | 'Approved' | 'Denied' | 'Expired' | 'Consumed';
 

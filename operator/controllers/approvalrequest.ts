@@ -3,13 +3,14 @@
 // through Kubernetes Events (and an optional Slack-compatible webhook), and removes finished
 // requests after the retention period. It writes only status (never the decisions) and deletes.
 import type { Logger } from 'pino';
-import type { ReconcileResult } from '../runtime/controller.ts';
-import { parseKey } from '../runtime/object-key.ts';
-import { httpStatusOf, isNotFound } from '../runtime/api-errors.ts';
+import type { ReconcileResult } from '../../core/runtime/controller.ts';
+import { parseKey } from '../../core/runtime/object-key.ts';
+import { httpStatusOf, isNotFound } from '../../core/runtime/api-errors.ts';
 import { logEventFailure } from './event-failure.ts';
 import { planApprovalRequest, type ApprovalRequestWithMeta, type PhaseEvent, type PhasePlan } from './approval-phase.ts';
+import { APPROVALREQUEST_PLURAL, GROUP, VERSION } from '../../crds/types.gen.ts';
 
-export const APPROVAL_REQUEST = { group: 'airlock.dev', version: 'v1alpha1', plural: 'approvalrequests', kind: 'ApprovalRequest' } as const;
+export const APPROVAL_REQUEST = { group: GROUP, version: VERSION, plural: APPROVALREQUEST_PLURAL, kind: 'ApprovalRequest' } as const;
 
 export interface ObjectRef {
   readonly namespace: string;

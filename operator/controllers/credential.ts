@@ -10,7 +10,7 @@ import {
 } from '../resources/gateway-credential.ts';
 import { gatewayResourceNames } from '../resources/gateway-names.ts';
 import type { TokenRequest } from '../resources/k8s-types.ts';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 import { readSecret } from './read-secret.ts';
 
 /** Mints a token for a ServiceAccount (CoreV1Api.createNamespacedServiceAccountToken underneath). */

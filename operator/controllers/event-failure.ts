@@ -4,10 +4,10 @@
 // itself is logged, once per interval, by the controller runtime (issue 20: during an outage each
 // interrupted reconcile logged its Event's whole ApiException).
 import type { Logger } from 'pino';
-import { describeError, errorClass } from '../runtime/api-errors.ts';
+import { describeError, errorClass } from '../../core/runtime/api-errors.ts';
 
 export function logEventFailure(log: Logger, error: unknown, fields: Readonly<Record<string, unknown>>): void {
-  const entry = { ...fields, error: describeError(error) };
+  const entry = { ...fields, err: describeError(error) };
   if (errorClass(error) === 'other') log.warn(entry, 'could not record an event');
   else log.debug(entry, 'could not record an event');
 }

@@ -3,7 +3,7 @@
 // reports after every reconcile; a deleted gateway's series are removed.
 import { Gauge, type Registry } from 'prom-client';
 import type { ExpiryFacts } from './accessgateway.ts';
-import type { ObjectRef } from '../runtime/object-key.ts';
+import type { ObjectRef } from '../../core/runtime/object-key.ts';
 
 export type ExpiryObserver = (ref: ObjectRef, expiry: ExpiryFacts | undefined) => void;
 

@@ -4,7 +4,7 @@
 import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { LABELS, MANAGED_BY } from '../resources/labels.ts';
-import { leanMetadata, makeLeanInformer, type LeanInformer } from '../runtime/lean-informer.ts';
+import { leanMetadata, makeLeanInformer, type LeanInformer } from '../../core/runtime/lean-informer.ts';
 import { ACCESS_GATEWAY } from './accessgateway.ts';
 import { ACCESS_POLICY } from './accesspolicy.ts';
 import { APPROVAL_REQUEST } from './approvalrequest.ts';

@@ -5,17 +5,17 @@
 import type { ExpiryObserver } from './expiry-metrics.ts';
 import {
   CoreV1Api, CustomObjectsApi, type AuthenticationV1TokenRequest, KubernetesObjectApi, setHeaderOptions, PatchStrategy,
-  type CoreV1Event, type KubeConfig,
+  type CoreV1Event, type KubeConfig, type KubernetesObject,
 } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { FIELD_MANAGER } from '../apply.ts';
 import { ANCHOR_LABEL } from '../resources/gateway-credential.ts';
-import { systemClock } from '../runtime/clock.ts';
-import { runController, type Controller, type ControllerInformer } from '../runtime/controller.ts';
-import { getByKey, ownerKeys } from '../runtime/object-key.ts';
-import type { LogLimiter } from '../runtime/log-limiter.ts';
-import type { WorkQueueMetrics } from '../runtime/work-queue.ts';
+import { systemClock } from '../../core/runtime/clock.ts';
+import { runController, type Controller, type ControllerInformer } from '../../core/runtime/controller.ts';
+import { getByKey, objectKey, ownerKeys } from '../../core/runtime/object-key.ts';
+import type { LogLimiter } from '../../core/runtime/log-limiter.ts';
+import type { WorkQueueMetrics } from '../../core/runtime/work-queue.ts';
 import { ACCESS_GATEWAY, reconcileAccessGateway, type StatusWriter } from './accessgateway.ts';
 import { createAppliedMemo } from './applied-memo.ts';
 import type { TokenMinter } from './credential.ts';
@@ -47,12 +47,18 @@ export interface GatewayControllerOptions {
 
 export const DEFAULT_RESYNC_MS = 10 * 60_000;
 
-function statusWriter(custom: CustomObjectsApi): StatusWriter {
+interface Kind { readonly group: string; readonly version: string; readonly plural: string }
+
+/** Merge-patches the status of one kind's object under the operator's field manager. */
+function statusWriter(custom: CustomObjectsApi, kind: Kind): (ref: { namespace: string; name: string }, status: object) => Promise<unknown> {
   return (ref, status) => custom.patchNamespacedCustomObjectStatus(
-    { group: ACCESS_GATEWAY.group, version: ACCESS_GATEWAY.version, plural: ACCESS_GATEWAY.plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
+    { group: kind.group, version: kind.version, plural: kind.plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
+
+/** Time for the reconcilers, from the one clock the runtime uses. */
+const now = (): Date => new Date(systemClock.now());
 
 function tokenMinter(core: CoreV1Api): TokenMinter {
   return async (ref, request) => {
@@ -71,7 +77,7 @@ const GATEWAY_CONCURRENCY = 2;
 /** Policies reconciled at once: a reconcile is one status write, so throughput is the API server's latency × this. */
 const POLICY_CONCURRENCY = 4;
 
-const keyOfObject = (o: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+const keysOf = (objects: readonly KubernetesObject[]): string[] => objects.flatMap((o) => objectKey(o) ?? []);
 
 export function startGatewayController(options: GatewayControllerOptions): Controller {
   const kc = options.kubeConfig;
@@ -84,7 +90,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
     // Its own status writes come back as updates; only what the reconcile reads counts.
     { name: 'accessgateways', informer: gateways, fingerprint: (g) => gatewayFingerprint(g as CachedGateway) },
     // PoliciesReady reads which policies a gateway selects and whether each is accepted.
-    { name: 'accesspolicies', informer: policies, mapToKeys: (p) => gateways.list().filter((g) => selects(g, p as PolicyFacts)).map(keyOfObject),
+    { name: 'accesspolicies', informer: policies, mapToKeys: (p) => keysOf(gateways.list().filter((g) => selects(g, p as PolicyFacts))),
       fingerprint: (p) => policyVerdictFingerprint(p as PolicyFacts) },
     { name: 'deployments', informer: deployments, mapToKeys: ownerKeys({ apiVersion: `${ACCESS_GATEWAY.group}/${ACCESS_GATEWAY.version}`, kind: ACCESS_GATEWAY.kind }),
       fingerprint: (d) => deploymentFingerprint(d as CachedDeployment) },
@@ -101,7 +107,7 @@ export function startGatewayController(options: GatewayControllerOptions): Contr
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     reconcile: (key) => reconcileAccessGateway(key, {
       objects,
-      writeStatus: statusWriter(custom),
+      writeStatus: statusWriter(custom, ACCESS_GATEWAY) satisfies StatusWriter,
       mintToken: tokenMinter(kc.makeApiClient(CoreV1Api)),
       anchors: {
         list: async (namespace, gateway) => (await objects.list('v1', 'Secret', namespace, undefined, undefined, undefined, undefined, `${ANCHOR_LABEL}=${gateway}`)).items,
@@ -146,7 +152,7 @@ interface EventTarget {
 
 function eventRecorder(core: CoreV1Api, kind: { apiVersion: string; kind: string }): (object: EventTarget, event: { type: string; reason: string; message: string }) => Promise<unknown> {
   return (object, event) => {
-    const now = new Date();
+    const at = now();
     const namespace = object.metadata?.namespace ?? '';
     // A plain JSON body of the same shape as the client-node model (its serializer walks fields by name).
     const body = {
@@ -154,7 +160,7 @@ function eventRecorder(core: CoreV1Api, kind: { apiVersion: string; kind: string
       involvedObject: { ...kind, namespace, name: object.metadata?.name, uid: object.metadata?.uid, resourceVersion: object.metadata?.resourceVersion },
       reason: event.reason, message: event.message, type: event.type,
       source: { component: 'airlock-operator' }, reportingComponent: 'airlock-operator', reportingInstance: hostname(),
-      firstTimestamp: now, lastTimestamp: now, count: 1,
+      firstTimestamp: at, lastTimestamp: at, count: 1,
     } as unknown as CoreV1Event;
     return core.createNamespacedEvent({ namespace, body });
   };
@@ -183,16 +189,13 @@ export function startApprovalController(options: ApprovalControllerOptions): Con
     reconcile: (key) => reconcileApprovalRequest(key, {
       get: (k) => getByKey(requests, k),
       all: () => requests.list(),
-      writeStatus: (ref, status) => custom.patchNamespacedCustomObjectStatus(
-        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status }, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+      writeStatus: statusWriter(custom, APPROVAL_REQUEST),
       liveVersion: async (ref) => ((await custom.getNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name })) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion,
       remove: (ref) => custom.deleteNamespacedCustomObject({ group, version, plural, namespace: ref.namespace, name: ref.name }),
       recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: APPROVAL_REQUEST.kind }),
       ...(options.webhookUrl === undefined ? {} : { notify: slackNotifier(options.webhookUrl) }),
       ...(options.approvalMetrics === undefined ? {} : { metrics: options.approvalMetrics }),
-      now: () => new Date(),
+      now,
       retentionMs: options.retentionMs,
       log,
     }),
@@ -212,8 +215,8 @@ export interface PolicyControllerOptions {
 export function startPolicyController(options: PolicyControllerOptions): Controller {
   const kc = options.kubeConfig;
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = ACCESS_POLICY;
   const policies = policyInformer(kc);
+  const writePolicyStatus = statusWriter(custom, ACCESS_POLICY);
   const gateways = gatewaySelectorInformer(kc);
   const log = options.log;
   return runController({
@@ -223,7 +226,7 @@ export function startPolicyController(options: PolicyControllerOptions): Control
       { name: 'accesspolicies', informer: policies },
       // A policy's status names the gateways that select it: only a gateway that starts or stops
       // selecting a policy changes it (the fingerprint is constant; event-keys.ts).
-      { name: 'accessgateways', informer: gateways, mapToKeys: (g) => policies.list().filter((p) => selects(g as SelectorFacts, p)).map(keyOfObject), fingerprint: () => '' },
+      { name: 'accessgateways', informer: gateways, mapToKeys: (g) => keysOf(policies.list().filter((p) => selects(g as SelectorFacts, p))), fingerprint: () => '' },
     ],
     log,
     concurrency: POLICY_CONCURRENCY,
@@ -232,13 +235,10 @@ export function startPolicyController(options: PolicyControllerOptions): Control
     reconcile: (key) => reconcileAccessPolicy(key, {
       get: (k) => getByKey(policies, k),
       gateways: () => gateways.list(),
-      writeStatus: (ref, status: AccessPolicyStatus) => custom.patchNamespacedCustomObjectStatus(
-        // A merge patch keeps a field it does not name: null removes `gateways` once none selects the policy.
-        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status: { ...status, gateways: status.gateways ?? null } }, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
-      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${group}/${version}`, kind: ACCESS_POLICY.kind }),
-      now: () => new Date(),
+      // A merge patch keeps a field it does not name: null removes `gateways` once none selects the policy.
+      writeStatus: (ref, status: AccessPolicyStatus) => writePolicyStatus(ref, { ...status, gateways: status.gateways ?? null }),
+      recordEvent: eventRecorder(kc.makeApiClient(CoreV1Api), { apiVersion: `${ACCESS_POLICY.group}/${ACCESS_POLICY.version}`, kind: ACCESS_POLICY.kind }),
+      now,
       log,
     }),
   });

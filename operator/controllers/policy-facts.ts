@@ -6,7 +6,7 @@
 // policies it selects.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AccessGateway, AccessPolicy, AccessPolicyStatus } from '../../crds/types.gen.ts';
-import { leanMetadata } from '../runtime/lean-informer.ts';
+import { leanMetadata } from '../../core/runtime/lean-informer.ts';
 import { validatePolicy, type PolicyVerdict } from './policy-validation.ts';
 
 export interface PolicyFacts extends KubernetesObject {

@@ -1,10 +1,10 @@
 // What the AccessPolicy schema cannot check, checked the way the gateway will use the policy: the
-// gateway's own compiler (gateway/policy/compile.ts, which also compiles masks and patterns), so a
+// gateway's own compiler (core/policy/compile.ts, which also compiles masks and patterns), so a
 // policy the operator accepts is one the gateway enforces as written, and a refusal says what the
 // gateway does instead. Also which gateways select a policy (same namespace, label selector).
 import type { AccessGateway, AccessPolicy } from '../../crds/types.gen.ts';
-import { compilePolicies } from '../../gateway/policy/policy-index.ts';
-import { parseDuration } from '../../gateway/approve/approval-request.ts';
+import { compilePolicies } from '../../core/policy/policy-index.ts';
+import { parseDuration } from '../../core/duration.ts';
 
 export interface PolicyVerdict {
   /** The first problem, naming its rule; undefined when the policy is accepted. */

@@ -1,6 +1,6 @@
 // Reading a Secret the operator may or may not find: undefined when it does not exist.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isNotFound } from '../runtime/api-errors.ts';
+import { isNotFound } from '../../core/runtime/api-errors.ts';
 
 export type SecretWithData = KubernetesObject & { data?: Record<string, string> };
 

@@ -1,4 +1,5 @@
 // The operator's settings from its environment (config/manager/manager.yaml sets them).
+import { parseDuration } from '../../core/duration.ts';
 
 export interface ListenAddress {
   readonly host: string | undefined;
@@ -89,13 +90,8 @@ function flag(value: string): boolean | Problem {
   return value === 'true' ? true : value === 'false' ? false : { problem: 'must be true or false' };
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
-
 function duration(value: string): number | Problem {
-  if (!/^(\d+[smh])+$/.test(value)) return { problem: 'must be a duration like 168h, 30m or 90s' };
-  let total = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+)([smh])/g)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0);
-  return total;
+  return parseDuration(value) ?? { problem: 'must be a duration like 168h, 30m or 90s' };
 }
 
 function webhookUrl(value: string): string | undefined {

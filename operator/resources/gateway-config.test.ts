@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AccessGateway } from '../../crds/types.gen.ts';
-import { parseGatewayConfig } from '../../gateway/config/gateway-config.ts';
+import { parseGatewayConfig } from '../../core/config/gateway-config.ts';
 import { sampleGateway } from './testdata/gateway.ts';
 import { DEFAULT_AUDIT_FILE, durationMs, labelSelectorString, renderGatewayConfig } from './gateway-config.ts';
 

@@ -1,6 +1,7 @@
 // Renders an AccessGateway into the gateway's configuration file: the one place where the API
-// (crds/) meets the gateway's own config (gateway/config/). Pure; the reconciler stores the
+// (crds/) meets the gateway's own config (core/config/). Pure; the reconciler stores the
 // result in a ConfigMap whose checksum rolls the Deployment.
+import { parseDuration } from '../../core/duration.ts';
 import type { AccessGateway } from '../../crds/types.gen.ts';
 import { upstreamCaSource } from './gateway-names.ts';
 
@@ -33,13 +34,11 @@ export function labelSelectorString(selector: AccessGateway['spec']['policySelec
   return parts.join(',');
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "1s", "250ms", "1m30s" → milliseconds. */
+/** A duration the CRD's pattern already checked ("1s", "250ms", "1m30s") → milliseconds. */
 export function durationMs(text: string): number {
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
-  return total;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`${JSON.stringify(text)} is not a duration like 1m30s (the CRD's pattern should have refused it)`);
+  return ms;
 }
 
 type Spec = AccessGateway['spec'];
@@ -95,7 +94,7 @@ function renderAudit(spec: Spec): Record<string, unknown> {
 
 /**
  * spec.limits as the gateway's `limits` section: only what the AccessGateway sets, so the gateway's
- * own defaults (gateway/config/gateway-config.ts) stay the one home of every default.
+ * own defaults (core/config/gateway-config.ts) stay the one home of every default.
  */
 function renderLimits(spec: Spec): Record<string, unknown> | undefined {
   const limits = spec.limits;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseGatewayConfig } from '../../gateway/config/gateway-config.ts';
+import { parseGatewayConfig } from '../../core/config/gateway-config.ts';
 import { renderGatewayConfig } from './gateway-config.ts';
 import { buildGatewayConfigMap, canonicalJson, configChecksum } from './gateway-configmap.ts';
 import { IN_CLUSTER_SERVER } from './gateway-names.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/runtime-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../../core/config/gateway-runtime-flags.ts';
 import { renderGatewayConfig } from './gateway-config.ts';
 import { buildGatewayDeployment, type GatewayDeploymentInputs } from './gateway-deployment.ts';
 import { IN_CLUSTER_SERVER, upstreamCaSource } from './gateway-names.ts';

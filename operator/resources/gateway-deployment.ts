@@ -10,7 +10,7 @@ import type { AccessGateway } from '../../crds/types.gen.ts';
 import { auditSinks, GATEWAY_PATHS, GATEWAY_PORTS } from './gateway-config.ts';
 import { gatewayResourceNames, type UpstreamCaSource } from './gateway-names.ts';
 import { childMetadata, LABELS, selectorLabels, type GatewayRef } from './labels.ts';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/runtime-flags.ts';
+import { GATEWAY_NODE_FLAGS } from '../../core/config/gateway-runtime-flags.ts';
 
 export const CONFIG_CHECKSUM_ANNOTATION = 'airlock.dev/config-checksum';
 export const GATEWAY_CONTAINER = 'gateway';

@@ -1,7 +1,7 @@
 // The gateway's RBAC, in one place: what a gateway needs and nothing more. It impersonates the
 // identities it forwards for (RBAC then judges them), reviews tokens and access, reads the
 // AccessPolicies it enforces and which APIs are aggregated, and manages its ApprovalRequests.
-import { FORWARDED_EXTRAS } from '../../gateway/forwarded-extras.ts';
+import { FORWARDED_EXTRAS } from '../../core/forwarded-extras.ts';
 import { GATEWAY_APP_NAME, LABELS, MANAGED_BY, PART_OF } from './labels.ts';
 
 export interface PolicyRule {

@@ -5,7 +5,7 @@
 // does not only for the reasons listed in ALLOWED_REFUSALS, each a value JSON cannot carry exactly.
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../test-random.ts';
+import { seededRandom } from '../../../core/test-random.ts';
 import { createProtobufBodyDecoder, ProtobufBodyError } from './decode-body.ts';
 import { quantityJson } from './quantity.ts';
 import { formatDuration } from './go-time.ts';
