@@ -1,5 +1,5 @@
 // Direct vs the gateway (and, given one, its peer kube-oidc-proxy) on the local control plane, in one run:
-//   npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--rounds R] [--audit Metadata|None]
+//   npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--rounds R] [--audit Metadata|None|Request|RequestResponse] [--body-bytes N] [--audit-cap BYTES]
 //                            [--pin OTHERS:GATEWAY] [--profile DIR] [--peer kube-oidc-proxy=PATH]
 // Small GET latency (p50/p99), throughput and CPU per request at several concurrencies, a LIST of
 // 1k objects, and the policy decision time with 10k rules. "direct" sends what the gateway would
@@ -21,7 +21,7 @@ import { gatewayCpuSeconds, pinCpus, startGatewayProcess } from './gateway-proce
 import { peerBinary, startPeer, type PeerProcess } from './peer-kube-oidc-proxy.ts';
 import { printUsageOnHelp } from './usage.ts';
 
-printUsageOnHelp('npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--rounds R] [--audit Metadata|None] [--pin OTHERS:GATEWAY] [--profile DIR] [--gateway process|inline|bare] [--peer kube-oidc-proxy=PATH]');
+printUsageOnHelp('npm run bench:gateway -- [--requests N] [--concurrency 1,8,32] [--rounds R] [--audit Metadata|None|Request|RequestResponse] [--body-bytes N] [--audit-cap BYTES] [--pin OTHERS:GATEWAY] [--profile DIR] [--gateway process|inline|bare] [--peer kube-oidc-proxy=PATH]');
 const { values } = parseArgs({ options: {
   requests: { type: 'string', default: '2000' },
   // The concurrencies of the GET rows (e.g. `--concurrency 1` to profile one of them alone).
@@ -29,6 +29,10 @@ const { values } = parseArgs({ options: {
   // `0:1`: the control plane and the load generator on CPU 0, the gateway alone on CPU 1.
   pin: { type: 'string' },
   audit: { type: 'string', default: 'Metadata' },
+  // The size of the ConfigMap the GET rows read (its data value; the answer is ~300 bytes more).
+  'body-bytes': { type: 'string', default: '3' },
+  // audit.maxResponseBodyBytes, for --audit RequestResponse (the gateway's default otherwise).
+  'audit-cap': { type: 'string' },
   // `process` (default): the gateway runs as its own Node process, as in a pod, so the load
   // generator does not share its event loop; `inline`: in this process (the old method); `bare`:
   // bench/bare-proxy.ts in its own process instead, a TLS proxy with nothing else in it (the floor).
@@ -177,6 +181,14 @@ function rows(what: string, sides: readonly Side[], measured: readonly Measured[
 }
 
 /** A fresh control plane with the bench namespace, its objects, and a local gateway set up on it. */
+const LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'] as const;
+
+function auditLevel(level: string | undefined): (typeof LEVELS)[number] {
+  const found = LEVELS.find((l) => l === level);
+  if (found === undefined) throw new Error(`--audit must be one of ${LEVELS.join(', ')}`);
+  return found;
+}
+
 async function setUp(): Promise<{ dir: string; cp: Awaited<ReturnType<typeof startControlPlane>>; gw: Awaited<ReturnType<typeof startLocalGateway>>; user: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   const cp = await startControlPlane({ dir, lifeline: true, removeOnStop: true });
@@ -184,10 +196,11 @@ async function setUp(): Promise<{ dir: string; cp: Awaited<ReturnType<typeof sta
   kubectl(['apply', '--server-side', '-f', 'crds/']);
   kubectl(['wait', '--for=condition=Established', 'crd/accesspolicies.airlock.dev']);
   kubectl(['create', 'namespace', 'bench']);
-  const gw = await startLocalGateway({ cluster: { dir, kubeconfig: cp.kubeconfig, kubectlPath: cp.kubectlPath }, name: 'bench', policyNamespace: 'bench', defaultAction: 'Allow', auditLevel: values.audit === 'None' ? 'None' : 'Metadata' });
+  const gw = await startLocalGateway({ cluster: { dir, kubeconfig: cp.kubeconfig, kubectlPath: cp.kubectlPath }, name: 'bench', policyNamespace: 'bench', defaultAction: 'Allow', auditLevel: auditLevel(values.audit),
+    ...(values['audit-cap'] === undefined ? {} : { auditMaxResponseBodyBytes: Number(values['audit-cap']) }) });
   const user = `oidc:${CI_CLIENT.clientId}`;
   kubectl(['create', 'clusterrolebinding', 'bench-admin', '--clusterrole=cluster-admin', `--user=${user}`]);
-  kubectl(['create', 'configmap', 'small', '-n', 'bench', '--from-literal=k=v']);
+  kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small', namespace: 'bench' }, data: { k: 'v'.repeat(Math.max(1, Number(values['body-bytes']) - 2)) } }));
   const items = Array.from({ length: 1000 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'bench' }, data: { value: 'x'.repeat(200) } }));
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
   return { dir, cp, gw, user };
@@ -251,7 +264,7 @@ function placement(gatewayCpus: string | undefined, peer: PeerProcess | undefine
     : `Gateway ${values.gateway === 'inline' ? 'in the load generator\'s process' : 'in its own process (node gateway/main.ts)'}`;
   const cpus = gatewayCpus === undefined ? 'all processes share every CPU'
     : `${peer === undefined ? 'gateway' : 'gateway and kube-oidc-proxy'} on CPU ${gatewayCpus}, everything else on CPU ${values.pin?.split(':')[0] ?? ''}`;
-  return `${what}; audit level ${values.audit}; ${cpus}; GETs in ${values.rounds} rounds per concurrency, the sides taking turns.`;
+  return `${what}; audit level ${values.audit}${values.audit === 'RequestResponse' ? ` (cap ${values['audit-cap'] ?? 'default'})` : ''}; GET body ~${values['body-bytes']} bytes; ${cpus}; GETs in ${values.rounds} rounds per concurrency, the sides taking turns.`;
 }
 
 async function main(): Promise<void> {

@@ -171,9 +171,13 @@ export interface AccessGatewaySpec {
    */
   audit?: {
     /**
-     * None writes nothing; Metadata (default) records who, what, the decision and the outcome; Request adds the request body, masked.
+     * None writes nothing; Metadata (default) records who, what, the decision and the outcome; Request adds the request body, masked; RequestResponse also the response body as the caller received it, masked, up to maxResponseBodyBytes. An AccessPolicy rule's auditLevel raises it for the requests it matches.
      */
-    level?: "None" | "Metadata" | "Request";
+    level?: "None" | "Metadata" | "Request" | "RequestResponse";
+    /**
+     * At level RequestResponse, the most bytes of one response body (or of one watch's events) a record keeps, 1024 to 4194304; the rest is counted and hashed, and the record says where it was cut. Default 65536.
+     */
+    maxResponseBodyBytes?: number;
     /**
      * FailClosed (default) refuses a request whose audit record cannot be written durably; FailOpen serves it and counts the failure.
      */
@@ -622,6 +626,10 @@ export interface AccessPolicySpec {
      * Session recording for exec and attach. None; Optional (the default; record when the recorder is available); Required (refuse a session that cannot be recorded). The strictest mode of the rules that let a session through applies.
      */
     recording?: "None" | "Optional" | "Required";
+    /**
+     * The audit level of the requests this rule matches, like a rule of the API server's audit policy. Metadata records who, what, the decision and the outcome; Request adds the request body, masked; RequestResponse also the response body as the caller received it (masked, up to the gateway's audit.maxResponseBodyBytes; a watch's events up to it, then a count by type). The strictest level of the matching rules applies, and only ever raises the gateway's own level (a policy cannot lower or turn off the audit). Secret and token bodies are never recorded. Absent, the gateway's level.
+     */
+    auditLevel?: "Metadata" | "Request" | "RequestResponse";
     /**
      * Who decides and how. Required with action RequireApproval, not allowed otherwise.
      */

@@ -175,7 +175,7 @@ describe('Airlock CRDs', () => {
       discovery: 'AllAuthenticated',
       authentication: { serviceAccountTokens: { enabled: true } },
       identity: { forwardAs: 'Caller' },
-      audit: { level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } }] },
+      audit: { level: 'Metadata', failurePolicy: 'FailClosed', maxResponseBodyBytes: 65536, sinks: [{ file: { path: DEFAULT_AUDIT_FILE, maxSizeMB: 100, maxFiles: 10 } }] },
       credentials: { tokenTTL: '1h', rotateAt: 80 },
       tls: { mode: 'OperatorManaged' },
       service: { type: 'ClusterIP', port: 443 },
@@ -198,7 +198,7 @@ describe('Airlock CRDs', () => {
     await apply({ apiVersion: 'airlock.dev/v1alpha1', kind: 'AccessGateway', metadata: { name: 'webhook-only' }, spec: { audit: { sinks: [{ webhook: { url: 'https://audit.example.com/airlock' } }] } } });
     const audit = async (name: string): Promise<unknown> => JSON.parse(await kubectlOk(['get', 'agw', name, '-o', 'jsonpath={.spec.audit}'], { namespace: ns.name }));
     expect(await audit('no-audit')).toMatchObject({ level: 'None' });
-    expect(await audit('webhook-only')).toEqual({ level: 'Metadata', failurePolicy: 'FailClosed', sinks: [{ webhook: { url: 'https://audit.example.com/airlock', batchSize: 100, flushInterval: '1s' } }] });
+    expect(await audit('webhook-only')).toEqual({ level: 'Metadata', failurePolicy: 'FailClosed', maxResponseBodyBytes: 65536, sinks: [{ webhook: { url: 'https://audit.example.com/airlock', batchSize: 100, flushInterval: '1s' } }] });
   });
 
   it.each(invalid)('rejects %s', async (_name, kind, edits, message) => {

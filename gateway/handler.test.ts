@@ -2,7 +2,7 @@
 // whatever point, becomes a Status answer and nothing reaches the upstream that should not; the
 // server keeps serving afterwards. Upgrades are taken only where the API server upgrades.
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, get as httpGet, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,12 +19,15 @@ import { AuditWriteError } from '../core/audit/errors.ts';
 import type { AuthenticatedCaller } from '../core/identity.ts';
 import { MASKED_TEXT } from './mask/mask-plan.ts';
 import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createResponseCapture } from './audit/response-capture.ts';
 
 let upstreamServer: Server;
 let upstream: Upstream;
 let front: HttpServer;
 let port = 0;
 const upstreamSeen: string[] = [];
+let upstreamHeaders: IncomingMessage['headers'] = {};
 let unexpected: unknown[] = [];
 let audited: AuditEvent[] = [];
 let stages: PipelineStages;
@@ -54,6 +57,7 @@ function allowingStages(): PipelineStages {
     decide: () => ({ action: 'Allow', reason: 'test' }),
     readBody: () => Promise.resolve(undefined),
     checkBody: () => undefined,
+    responseCapture: () => undefined,
     maskRules: () => [],
     approve: () => Promise.reject(new Error('not held in these tests')),
     audit: (event) => { audited.push(event); return Promise.resolve(); },
@@ -88,6 +92,7 @@ beforeAll(async () => {
   const cert = await issueServingCertificate(pki, 'upstream', { ips: ['127.0.0.1'] });
   upstreamServer = createHttpsServer({ cert: await readFile(cert.cert), key: await readFile(cert.key) }, (req, res) => {
     upstreamSeen.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    upstreamHeaders = req.headers;
     const body = JSON.stringify({ kind: 'Status', message: 'from upstream', data: { password: 'hunter2' } });
     res.writeHead(req.url?.includes('refuse') === true ? 403 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   });
@@ -230,5 +235,51 @@ describe('pipeline: upgrades only where the API server upgrades', () => {
     expect(answer.status).toBe(403);
     expect(answer.body).not.toContain('hunter2');
     expect(JSON.parse(answer.body)).toMatchObject({ data: { password: MASKED_TEXT } });
+  });
+});
+
+/** A GET through a real HTTP client (chunked bodies decoded): the bytes a caller receives. */
+function received(path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    httpGet({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => { resolve(Buffer.concat(chunks)); });
+    }).on('error', reject);
+  });
+}
+
+describe('pipeline: the response body at audit level RequestResponse', () => {
+  const capturing = (): Pick<PipelineStages, 'responseCapture'> => ({
+    responseCapture: () => (response) => createResponseCapture({
+      limitBytes: 4096, contentType: response.headers['content-type'], contentEncoding: response.headers['content-encoding'], watch: false, decodeProtobuf: () => undefined,
+    }),
+  });
+
+  it('records the masked bytes the caller received, never the upstream\'s, and asks for them uncompressed', async () => {
+    stages = { ...allowingStages(), ...capturing(), maskRules: () => [{ path: ['data', '*'], marker: MASKED_TEXT }], upstreamHeaders: () => ({ accept: 'application/json', 'accept-encoding': 'gzip' }) };
+    const body = await received('/api/v1/namespaces/a/configmaps/x');
+    expect(body.toString()).not.toContain('hunter2');
+    expect(upstreamHeaders['accept-encoding']).toBeUndefined();
+    const complete = audited.find((e) => e.stage === 'ResponseComplete');
+    expect(complete?.response?.responseObject).toStrictEqual(JSON.parse(body.toString()));
+    expect(complete?.response?.responseObject).toMatchObject({ data: { password: MASKED_TEXT } });
+    expect(complete?.response?.responseBody).toMatchObject({ bytes: body.length, complete: true, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(audited.find((e) => e.stage === 'RequestReceived')?.response).toBeUndefined();
+  });
+
+  it('refuses a WebSocket watch it would have to record (406): its frames are relayed unread, so the watch goes over HTTP', async () => {
+    stages = { ...allowingStages(), ...capturing() };
+    const refused = await get('/api/v1/namespaces/a/configmaps?watch=1', { Connection: 'Upgrade', Upgrade: 'websocket' });
+    expect(refused.status).toBe(406);
+    expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', message: expect.stringContaining('RequestResponse') as string });
+    expect(upstreamSeen).toEqual([]);
+  });
+
+  it('leaves the request alone and records nothing of the response below RequestResponse', async () => {
+    stages = { ...allowingStages(), upstreamHeaders: () => ({ accept: 'application/json', 'accept-encoding': 'gzip' }) };
+    await get('/api/v1/namespaces/a/configmaps/x');
+    expect(upstreamHeaders['accept-encoding']).toBe('gzip');
+    expect(audited.find((e) => e.stage === 'ResponseComplete')?.response).toBeUndefined();
   });
 });

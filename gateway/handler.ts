@@ -16,6 +16,7 @@ import { headersForMasking } from './mask/request-headers.ts';
 import { tablesAllowed } from './mask/mask-plan.ts';
 import { badRequest, notAcceptable, serviceUnavailable } from './status.ts';
 import type { AuditSession } from '../core/audit/record.ts';
+import type { CapturedResponse, ResponseCapture } from './audit/response-capture.ts';
 import type { Capture, CaptureRequest, CaptureResult, CaptureStart } from './record/session-capture.ts';
 import { commandLine, sessionTarget } from './record/session-target.ts';
 import { portForwardTap, type PortForwardTap } from './record/port-forward-tap.ts';
@@ -51,6 +52,8 @@ export interface AuditEvent {
   readonly body?: ReadBody;
   /** The ApprovalRequest that held the request (its grant was consumed, or it refused). */
   readonly approvalRequest?: { readonly namespace: string; readonly name: string };
+  /** The response body as the caller received it (ResponseComplete at audit level RequestResponse). */
+  readonly response?: CapturedResponse;
 }
 
 export interface PipelineStages {
@@ -66,6 +69,8 @@ export interface PipelineStages {
   readBody(req: IncomingMessage, parsed: ParsedRequest, decision: Decision): Promise<ReadBody | undefined>;
   /** The refusal of a body that must not be forwarded (a mask placeholder written back), or undefined. */
   checkBody(req: IncomingMessage, parsed: ParsedRequest, body: ReadBody | undefined): Answer | undefined;
+  /** At audit level RequestResponse, what records the response body once its headers are known; undefined otherwise. */
+  responseCapture(parsed: ParsedRequest, decision: Decision): ResponseCaptureFactory | undefined;
   /** What to mask in the response ([]: nothing, the body is piped untouched). */
   maskRules(parsed: ParsedRequest, decision: Decision): readonly MaskRule[];
   /** For RequireApproval: waits for, or refuses pending, a human decision (approve/approve-stage.ts). */
@@ -78,6 +83,8 @@ export interface PipelineStages {
   /** Maps a failed stage or a refusal to the answer the client gets. */
   answerFor(problem: Refusal): Answer;
 }
+
+export type ResponseCaptureFactory = (response: IncomingMessage) => ResponseCapture;
 
 /** Why a request was not forwarded. */
 export type Refusal =
@@ -185,20 +192,26 @@ function holdForApproval(stages: PipelineStages, req: IncomingMessage, held: Omi
  */
 const CLIENT_GONE = Object.freeze(Object.assign(new Error('the client closed the connection'), { name: 'AbortError' }));
 
-interface PreparedHttp { readonly headers: OutgoingHttpHeaders; readonly masker?: JsonMasker }
+interface PreparedHttp { readonly headers: OutgoingHttpHeaders; readonly masker?: JsonMasker; readonly capture?: ResponseCaptureFactory }
 
-/** The upstream headers of a plain request and, when masking applies, its masker (or the 406). */
+/**
+ * The upstream headers of a plain request and, when masking applies, its masker (or the 406). A
+ * response recorded at level RequestResponse is asked for uncompressed, so the record can hold it.
+ */
 function prepareHttp(stages: PipelineStages, req: IncomingMessage, auditID: string): Prepare<PreparedHttp> {
   return ({ parsed, caller, effective, decision }) => {
     const headers = stages.upstreamHeaders(req, effective, { auditID, caller });
+    const capture = stages.responseCapture(parsed, decision);
+    if (capture !== undefined) delete headers['accept-encoding'];
+    const recorded = capture === undefined ? {} : { capture };
     const rules = stages.maskRules(parsed, decision);
-    if (rules.length === 0) return { ok: true, prepared: { headers } };
+    if (rules.length === 0) return { ok: true, prepared: { headers, ...recorded } };
     const masked = headersForMasking(headers, { tables: tablesAllowed(decision.mask) });
     if (masked === undefined) {
       const status = notAcceptable('this response is masked, which needs JSON: ask for application/json (kubectl does); protobuf-only clients are refused');
       return { ok: false, answer: { code: status.code, body: status } };
     }
-    return { ok: true, prepared: { headers: masked, masker: new JsonMasker(rules) } };
+    return { ok: true, prepared: { headers: masked, masker: new JsonMasker(rules), ...recorded } };
   };
 }
 
@@ -206,8 +219,8 @@ interface PreparedUpgrade { readonly kind: UpgradeKind; readonly headers: Outgoi
 
 /**
  * Only what the API server upgrades is upgraded (upgrade-target.ts). A watch over WebSocket is
- * relayed frame by frame without being read, so it is refused where masking applies: the same
- * watch over HTTP (what kubectl sends) is masked.
+ * relayed frame by frame without being read, so it is refused where masking or the audit level
+ * RequestResponse applies: the same watch over HTTP (what kubectl sends) is masked and recorded.
  */
 function prepareUpgrade(stages: PipelineStages, req: IncomingMessage, auditID: string): Prepare<PreparedUpgrade> {
   return ({ parsed, caller, effective, decision }) => {
@@ -215,6 +228,11 @@ function prepareUpgrade(stages: PipelineStages, req: IncomingMessage, auditID: s
     const rules = stages.maskRules(parsed, decision);
     if (kind === 'watch' && rules.length > 0) {
       const status = notAcceptable('this watch is masked, which the gateway does only over HTTP: watch without upgrading to WebSocket (kubectl does)');
+      return { ok: false, answer: { code: status.code, body: status } };
+    }
+    // Its frames would go by unread: an unrecorded way around the audit level.
+    if (kind === 'watch' && stages.responseCapture(parsed, decision) !== undefined) {
+      const status = notAcceptable('this watch is audited at level RequestResponse, which the gateway records only over HTTP: watch without upgrading to WebSocket (kubectl does)');
       return { ok: false, answer: { code: status.code, body: status } };
     }
     return { ok: true, prepared: { kind, headers: stages.upstreamHeaders(req, effective, { auditID, caller }), rules } };
@@ -352,18 +370,21 @@ export function createPipeline(stages: PipelineStages, upstream: Upstream, obser
  * is then left to refuse, so a failed write is only counted and logged by the audit stage.
  */
 async function forwardAndRecord(stages: PipelineStages, upstream: Upstream, input: {
-  req: IncomingMessage; res: ServerResponse; auditID: string; startedAt: Date; admitted: Admitted; masking: { headers: OutgoingHttpHeaders; masker?: JsonMasker };
+  req: IncomingMessage; res: ServerResponse; auditID: string; startedAt: Date; admitted: Admitted; masking: PreparedHttp;
 }): Promise<ForwardOutcome> {
   const { req, res, auditID, startedAt, admitted, masking } = input;
   const { parsed, caller, effective, decision, body, approvalRequest } = admitted;
+  let captured: ResponseCapture | undefined;
+  const tapResponse = masking.capture === undefined ? undefined : tapFor(masking.capture, (capture) => { captured = capture; });
   const completion = (code: number, error?: string): AuditEvent => ({
     auditID, stage: 'ResponseComplete', req, parsed, caller, effective, decision, code, startedAt, latencyMs: Date.now() - startedAt.getTime(),
     ...(error === undefined ? {} : { error }), ...(approvalRequest === undefined ? {} : { approvalRequest }),
+    ...(captured === undefined ? {} : { response: captured.result(error === undefined) }),
   });
   const progress = { recorded: false };
   const outcome = await forwardHttp({
     req, res, upstream, path: req.url ?? '/', longRunning: parsed.longRunning, ...(body === undefined ? {} : { body }),
-    headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }),
+    headers: masking.headers, ...(masking.masker === undefined ? {} : { rewriter: masking.masker }), ...(tapResponse === undefined ? {} : { tapResponse }),
     ...(admitted.warning === undefined ? {} : { warnings: [admitted.warning] }),
     fail: (code, message) => { writeAnswer(res, stages.answerFor({ kind: 'upstream', code, message })); },
     beforeEnd: async (code) => {
@@ -373,6 +394,15 @@ async function forwardAndRecord(stages: PipelineStages, upstream: Upstream, inpu
   });
   if (!progress.recorded) await stages.audit(completion(outcome.code, outcome.upstreamError ?? CLIENT_GONE.message)).catch(() => undefined);
   return outcome;
+}
+
+/** A tap that opens the response's capture when its headers arrive (and hands it over), then feeds it every byte. */
+function tapFor(factory: ResponseCaptureFactory, opened: (capture: ResponseCapture) => void): (response: IncomingMessage) => (bytes: Buffer) => void {
+  return (response) => {
+    const capture = factory(response);
+    opened(capture);
+    return (bytes) => { capture.write(bytes); };
+  };
 }
 
 /** The `session` of the ResponseComplete record: traffic, ports, and the recording's outcome. */

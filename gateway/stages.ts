@@ -8,7 +8,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../core/config/gateway-config.ts';
-import type { Answer, AuditEvent, ParsedRequest, PipelineStages, Refusal } from './handler.ts';
+import type { Answer, AuditEvent, ParsedRequest, PipelineStages, Refusal, ResponseCaptureFactory } from './handler.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import type { PolicyStore } from './decide/policy-store.ts';
 import type { Decision, DecisionInput, RequestAttributes } from '../core/policy/model.ts';
@@ -34,8 +34,9 @@ import { EXTRA_AUDIT_ID, EXTRA_CALLER, EXTRA_GATEWAY, forwardableExtras } from '
 import type { Upstream } from './upstream/upstream-client.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { openAuditLog } from './audit-setup.ts';
-import { buildAuditRecord, toAuditAction, type AuditDecision, type AuditObjectRef } from '../core/audit/record.ts';
-import { bodyForAudit, declaredBodyLength, DEFAULT_BODY_LIMIT_BYTES, hasRequestBody, type ReadBody } from './parse/request-body.ts';
+import { buildAuditRecord, recordsRequestBody, stricterLevel, toAuditAction, type AuditDecision, type AuditLevel, type AuditObjectRef, type AuditResponseBody } from '../core/audit/record.ts';
+import { createResponseCapture } from './audit/response-capture.ts';
+import { bodyForAudit, declaredBodyLength, decodeProtobuf, DEFAULT_BODY_LIMIT_BYTES, hasRequestBody, type ReadBody } from './parse/request-body.ts';
 import type { RequestLimits } from './limits/request-limits.ts';
 import { createApproveStage } from './approve/approve-stage.ts';
 import { maskRulesFor } from './mask/mask-plan.ts';
@@ -219,10 +220,38 @@ function auditedUri(event: AuditEvent): string {
   }
 }
 
+/**
+ * The level a request is audited at: the gateway's, raised by the strictest rule that matched it.
+ * At None the trail is off (no sink is open), whatever a rule says.
+ */
+function auditLevelFor(config: GatewayConfig, decision: Decision | undefined): AuditLevel {
+  const base = config.audit.level;
+  return base === 'None' ? base : stricterLevel(base, decision?.auditLevel);
+}
+
+/** An upgraded connection's bytes are relayed, never read: a RequestResponse record says so. */
+const UPGRADE_NOT_RECORDED = 'an upgraded connection (WebSocket, SPDY) is relayed, not read: its bytes are not recorded';
+
+function auditResponse(event: AuditEvent, level: AuditLevel): { responseObject?: unknown; responseBody?: AuditResponseBody } {
+  if (level !== 'RequestResponse' || event.stage !== 'ResponseComplete') return {};
+  if (event.response !== undefined) return event.response;
+  return event.session === undefined ? {} : { responseBody: { bytes: event.session.bytesOut, complete: true, omitted: UPGRADE_NOT_RECORDED } };
+}
+
+/** At level RequestResponse, the capture of a response body (audit/response-capture.ts). */
+function responseCapture(config: GatewayConfig, parsed: ParsedRequest, decision: Decision): ResponseCaptureFactory | undefined {
+  if (auditLevelFor(config, decision) !== 'RequestResponse') return undefined;
+  const watch = parsed.attributes.verb === 'watch';
+  return (response) => createResponseCapture({
+    limitBytes: config.audit.maxResponseBodyBytes, contentType: response.headers['content-type'], contentEncoding: response.headers['content-encoding'],
+    watch, decodeProtobuf,
+  });
+}
+
 function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent) => Promise<void> {
   const gateway = { name: config.name, namespace: config.namespace, replica: hostname() };
-  const { level } = config.audit;
   return async (event) => {
+    const level = auditLevelFor(config, event.decision);
     // One object literal, absent members undefined (buildAuditRecord copies what it keeps): this
     // runs twice per request.
     const { caller, effective } = event;
@@ -244,7 +273,8 @@ function auditStage(audit: AuditLog, config: GatewayConfig): (event: AuditEvent)
       approvalRequest: event.approvalRequest,
       responseStatus: event.code === undefined ? undefined : event.error === undefined ? { code: event.code } : { code: event.code, message: event.error },
       session: event.session,
-      requestObject: event.body === undefined || level !== 'Request' ? undefined : auditBody(event, event.body),
+      requestObject: event.body === undefined || !recordsRequestBody(level) ? undefined : auditBody(event, event.body),
+      ...auditResponse(event, level),
       requestReceived: event.startedAt,
       stageTimestamp: new Date(),
       latencyMs: event.latencyMs,
@@ -301,11 +331,12 @@ export async function buildStages(deps: StageDependencies): Promise<GatewayStage
     // body digest) need the body too, and a chunked body is held so that its size is counted
     // against the limit; anything else streams. Held bodies are read within the body budget
     // (limits/request-limits.ts).
-    readBody: (req, parsed, decision) => (((config.audit.level === 'Request' || decision.action === 'RequireApproval'
+    readBody: (req, parsed, decision) => (((recordsRequestBody(auditLevelFor(config, decision)) || decision.action === 'RequireApproval'
       || (parsed.attributes.resourceRequest && WRITES.has(req.method ?? ''))) && hasRequestBody(req)) || chunked(req)
       ? limits.readBody(req)
       : Promise.resolve(undefined)),
     checkBody,
+    responseCapture: (parsed, decision) => responseCapture(config, parsed, decision),
     maskRules: (parsed, decision) => maskRulesFor(parsed.attributes, decision.mask),
     approve: createApproveStage({
       api: createApprovalApi(upstream), gateway: { name: config.name, namespace: config.namespace },

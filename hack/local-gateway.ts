@@ -55,7 +55,9 @@ export interface LocalGatewayOptions {
   readonly defaultAction?: 'Allow' | 'Deny';
   /** policy.discovery (default AllAuthenticated). */
   readonly discovery?: 'AllAuthenticated' | 'Policy';
-  readonly auditLevel?: 'None' | 'Metadata' | 'Request';
+  readonly auditLevel?: 'None' | 'Metadata' | 'Request' | 'RequestResponse';
+  /** audit.maxResponseBodyBytes (the gateway's default otherwise). */
+  readonly auditMaxResponseBodyBytes?: number;
   readonly logFile?: string;
   /** Also send the audit trail to this receiver (audit.webhook), e.g. http://127.0.0.1:PORT/audit. */
   readonly auditWebhookUrl?: string;
@@ -73,6 +75,16 @@ export interface LocalGatewayOptions {
   readonly identity?: { readonly forwardAs: 'Caller' | 'GatewayOnly'; readonly prefix?: string };
   /** authentication.serviceAccountTokens.audiences (empty: the API server's own). */
   readonly serviceAccountAudiences?: readonly string[];
+}
+
+/** The gateway config's `audit` section for a test gateway writing to `auditFile`. */
+function auditSection(options: LocalGatewayOptions, auditFile: string): Record<string, unknown> {
+  return {
+    level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },
+    ...(options.auditMaxResponseBodyBytes === undefined ? {} : { maxResponseBodyBytes: options.auditMaxResponseBodyBytes }),
+    ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),
+    ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
+  };
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
@@ -119,11 +131,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     },
     ...(options.identity === undefined ? {} : { identity: options.identity }),
     policy: { namespace: options.policyNamespace, defaultAction: options.defaultAction ?? 'Deny', ...(options.discovery === undefined ? {} : { discovery: options.discovery }) },
-    audit: {
-      level: options.auditLevel ?? 'Request', failurePolicy: 'FailClosed', file: { path: auditFile, maxSizeMB: 50, maxFiles: 3 },
-      ...(options.auditWebhookUrl === undefined ? {} : { webhook: { url: options.auditWebhookUrl, batchSize: 20, flushIntervalMs: 50 } }),
-      ...(options.checkpointKeyFile === undefined ? {} : { checkpointKeyFile: options.checkpointKeyFile }),
-    },
+    audit: auditSection(options, auditFile),
     recording: { dir: recordingDir },
     ...(options.maxHeldApprovalsPerCaller === undefined ? {} : { approvals: { maxHeldPerCaller: options.maxHeldApprovalsPerCaller } }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),

@@ -101,3 +101,39 @@ describe('buildAuditRecord', () => {
     expect(toAuditAction(action)).toBe(expected);
   });
 });
+
+describe('buildAuditRecord: level RequestResponse', () => {
+  const responseBody = { bytes: 40, complete: true, contentType: 'application/json', sha256: 'ab'.repeat(32) };
+  const responseObject = { kind: 'ConfigMap', data: { colour: 'teal', token: 'opaque' } };
+
+  it('keeps the response body and its description, credential fields redacted, and the request body too', () => {
+    const record = buildAuditRecord(recordInput({ level: 'RequestResponse', requestObject: { a: 1 }, responseObject, responseBody }));
+    expect(record?.responseObject).toStrictEqual({ kind: 'ConfigMap', data: { colour: 'teal', token: REDACTED } });
+    expect(record?.responseBody).toStrictEqual(responseBody);
+    expect(record?.requestObject).toStrictEqual({ a: 1 });
+  });
+
+  it.each(['Metadata', 'Request'] as const)('keeps no response at level %s', (level) => {
+    const record = buildAuditRecord(recordInput({ level, responseObject, responseBody }));
+    expect(record).not.toHaveProperty('responseObject', expect.anything());
+    expect(record?.responseBody).toBeUndefined();
+  });
+
+  it.each([
+    ['secrets', undefined], ['serviceaccounts', 'token'], ['tokenreviews', undefined], ['Secrets', undefined],
+  ])('never keeps the answer of %s %s, masked or not: only that it was not kept', (resource, subresource) => {
+    const record = buildAuditRecord(recordInput({
+      level: 'RequestResponse', objectRef: { resource, ...(subresource === undefined ? {} : { subresource }), name: 's' },
+      responseObject: { kind: 'Secret', data: { password: 'c2VjcmV0' } }, responseBody: { ...responseBody, head: '{"data":{"password":"c2VjcmV0"' },
+    }));
+    expect(record?.responseObject).toBeUndefined();
+    expect(record?.responseBody).toStrictEqual({ bytes: 0, complete: true, omitted: 'the body of this resource is never recorded (credentials)' });
+    expect(canonicalJson(record)).not.toContain('c2VjcmV0');
+  });
+
+  it('redacts bearer tokens and JWTs inside a truncated body\'s text', () => {
+    const head = `{"data":{"kubeconfig":"users: [{token: ${TOKEN}}]","h":"Authorization: Bearer abc.def-ghi"`;
+    const record = buildAuditRecord(recordInput({ level: 'RequestResponse', responseBody: { ...responseBody, head, truncated: { atByte: 80, limitBytes: 80 } } }));
+    expect(record?.responseBody?.head).toBe(`{"data":{"kubeconfig":"users: [{token: ${REDACTED}}]","h":"Authorization: ${REDACTED}"`);
+  });
+});

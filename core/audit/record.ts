@@ -9,7 +9,19 @@
 
 export const AUDIT_API_VERSION = 'audit.airlock.dev/v1';
 
-export type AuditLevel = 'None' | 'Metadata' | 'Request';
+export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
+
+const LEVEL_RANK: Record<AuditLevel, number> = { None: 0, Metadata: 1, Request: 2, RequestResponse: 3 };
+
+/** The stricter of two levels (a rule's level never lowers the gateway's). */
+export function stricterLevel(a: AuditLevel, b: AuditLevel | undefined): AuditLevel {
+  return b !== undefined && LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a;
+}
+
+/** Whether a record at this level carries the request body (Request and RequestResponse). */
+export function recordsRequestBody(level: AuditLevel): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK.Request;
+}
 
 /**
  * RequestReceived: written (durably, under FailClosed) before the request is forwarded.
@@ -84,6 +96,29 @@ export interface AuditSession {
   readonly recordingError?: string;
 }
 
+/**
+ * What a ResponseComplete record at level RequestResponse says about the response body it carries
+ * (or does not): its size and SHA-256 as the caller received it, where it was cut off at the
+ * record's cap, and for a watch how many events of which types went by.
+ */
+export interface AuditResponseBody {
+  readonly contentType?: string;
+  /** Bytes the caller received (after masking). */
+  readonly bytes: number;
+  /** SHA-256 of every byte the caller received, hex; absent when the body is not recorded at all. */
+  readonly sha256?: string;
+  /** False when the response ended early (the client left, the upstream failed). */
+  readonly complete: boolean;
+  /** Why `responseObject` is absent (or, for a truncated JSON body, why it is `head` instead). */
+  readonly omitted?: string;
+  /** The body was over the cap: only its first `atByte` bytes (or events before `atEvent`) are recorded. */
+  readonly truncated?: { readonly atByte: number; readonly limitBytes: number; readonly atEvent?: number };
+  /** A truncated JSON body's first `truncated.atByte` bytes, as text (credential-shaped strings redacted). */
+  readonly head?: string;
+  /** A watch: every event the caller received (`count`), by type, and how many are in `responseObject`. */
+  readonly events?: { readonly count: number; readonly recorded: number; readonly types: Readonly<Record<string, number>> };
+}
+
 /** A record as the gateway builds it, before a sink chains it. */
 /** Optional members are `undefined` when absent (one shape for every record); serialised, they are left out. */
 export interface UnchainedAuditRecord {
@@ -110,8 +145,12 @@ export interface UnchainedAuditRecord {
   /** `message`: why a response did not complete (the client left, the upstream failed). */
   readonly responseStatus?: { readonly code: number; readonly reason?: string; readonly message?: string } | undefined;
   readonly session?: AuditSession | undefined;
-  /** Only at level Request; already masked by the caller. */
+  /** Only at levels Request and RequestResponse; already masked by the caller. */
   readonly requestObject?: unknown;
+  /** Only at level RequestResponse, on ResponseComplete: the body as the caller received it (masked), or a watch's events. */
+  readonly responseObject?: unknown;
+  /** Only at level RequestResponse, on ResponseComplete: size, digest, truncation, events (see AuditResponseBody). */
+  readonly responseBody?: AuditResponseBody | undefined;
   readonly requestReceivedTimestamp: string;
   readonly stageTimestamp: string;
   readonly latencyMs?: number | undefined;
@@ -127,7 +166,7 @@ export type AuditRecord = UnchainedAuditRecord & ChainFields;
  */
 export interface AuditRecordInput extends Pick<UnchainedAuditRecord,
   | 'stage' | 'auditID' | 'requestURI' | 'verb' | 'objectRef' | 'sourceIPs' | 'userAgent' | 'caller' | 'effective' | 'forwardedAs'
-  | 'authentication' | 'decision' | 'approvalRequest' | 'responseStatus' | 'session' | 'requestObject' | 'latencyMs' | 'gateway'> {
+  | 'authentication' | 'decision' | 'approvalRequest' | 'responseStatus' | 'session' | 'requestObject' | 'responseObject' | 'responseBody' | 'latencyMs' | 'gateway'> {
   readonly level: AuditLevel;
   readonly requestReceived: Date;
   readonly stageTimestamp: Date;
@@ -156,7 +195,9 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
   if (input.level === 'None') return undefined;
   checkInput(input);
   const objectRef = input.objectRef === undefined ? undefined : compactObjectRef(input.objectRef);
-  const keepBody = input.level === 'Request' && input.requestObject !== undefined && !bodyIsCredential(objectRef);
+  const credential = bodyIsCredential(objectRef);
+  const keepBody = recordsRequestBody(input.level) && input.requestObject !== undefined && !credential;
+  const response = input.level === 'RequestResponse' ? responseMembers(input, credential) : NO_RESPONSE;
   // One object shape for every record, members in sorted order (here and in the copies below):
   // the canonical form (canonical-json.ts) then needs no reordered copy, and absent members are
   // undefined, which serialising leaves out.
@@ -177,6 +218,8 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
     requestObject: keepBody ? redactCredentials(input.requestObject) : undefined,
     requestReceivedTimestamp: input.requestReceived.toISOString(),
     requestURI: input.requestURI,
+    responseBody: response.responseBody,
+    responseObject: response.responseObject,
     responseStatus: input.responseStatus === undefined ? undefined : copyStatus(input.responseStatus),
     session: input.session === undefined ? undefined : structuredClone(input.session),
     sourceIPs: [...input.sourceIPs],
@@ -184,6 +227,21 @@ export function buildAuditRecord(input: AuditRecordInput): UnchainedAuditRecord 
     stageTimestamp: input.stageTimestamp.toISOString(),
     userAgent: input.userAgent,
     verb: input.verb,
+  };
+}
+
+const NO_RESPONSE = { responseBody: undefined, responseObject: undefined } as const;
+
+/** The credential resources' answers (a Secret, a token) are never recorded, masked or not: only that they were not. */
+const CREDENTIAL_RESPONSE: AuditResponseBody = { bytes: 0, complete: true, omitted: 'the body of this resource is never recorded (credentials)' };
+
+function responseMembers(input: AuditRecordInput, credential: boolean): { responseBody: AuditResponseBody | undefined; responseObject: unknown } {
+  if (input.responseBody === undefined) return NO_RESPONSE;
+  if (credential) return { responseBody: { ...CREDENTIAL_RESPONSE, complete: input.responseBody.complete }, responseObject: undefined };
+  const { head } = input.responseBody;
+  return {
+    responseBody: { ...structuredClone(input.responseBody), ...(head === undefined ? {} : { head: redactCredentialText(head) }) },
+    responseObject: input.responseObject === undefined ? undefined : redactCredentials(input.responseObject),
   };
 }
 
@@ -253,6 +311,17 @@ export function redactCredentials(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+const BEARER_IN_TEXT = /bearer\s+[\w.~+/-]+=*/gi;
+const JWT_IN_TEXT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g;
+
+/**
+ * A body cut off mid-JSON cannot be walked like a value: credential-shaped substrings (a bearer
+ * token, a JWT) are replaced wherever they appear in its text.
+ */
+export function redactCredentialText(text: string): string {
+  return text.replace(BEARER_IN_TEXT, REDACTED).replace(JWT_IN_TEXT, REDACTED);
 }
 
 /** Defines an own property even for keys like `__proto__` that a parsed body may carry. */

@@ -8,8 +8,12 @@ import { unknownKeys } from './known-keys.ts';
 import { defaultGatewayOnlyPrefix, gatewayOnlyPrefixProblem, type IdentityForwarding } from '../forwarded-identity.ts';
 
 export type DefaultAction = 'Allow' | 'Deny';
-export type AuditLevel = 'None' | 'Metadata' | 'Request';
+export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
 export type FailurePolicy = 'FailClosed' | 'FailOpen';
+
+/** The default and largest cap on the response body one audit record keeps (level RequestResponse). */
+export const DEFAULT_MAX_RESPONSE_BODY_BYTES = 65_536;
+export const MAX_RESPONSE_BODY_BYTES = 4_194_304;
 
 export interface OidcIssuerConfig {
   readonly issuerURL: string;
@@ -51,6 +55,8 @@ export interface GatewayConfig {
   readonly audit: {
     readonly level: AuditLevel;
     readonly failurePolicy: FailurePolicy;
+    /** At level RequestResponse, the most bytes of one response body a record keeps (the rest is counted and hashed). */
+    readonly maxResponseBodyBytes: number;
     readonly file?: { readonly path: string; readonly maxSizeMB: number; readonly maxFiles: number };
     readonly webhook?: { readonly url: string; readonly caFile?: string; readonly batchSize: number; readonly flushIntervalMs: number };
     readonly checkpointKeyFile?: string;
@@ -227,7 +233,7 @@ function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   const a = r.object(raw['audit'], 'audit');
   const file = a['file'] === undefined ? undefined : r.object(a['file'], 'audit.file');
   const webhook = a['webhook'] === undefined ? undefined : r.object(a['webhook'], 'audit.webhook');
-  const level = r.oneOf(a, 'level', 'audit', { allowed: ['None', 'Metadata', 'Request'] as const, fallback: 'Metadata' });
+  const level = r.oneOf(a, 'level', 'audit', { allowed: ['None', 'Metadata', 'Request', 'RequestResponse'] as const, fallback: 'Metadata' });
   if (level !== 'None' && file === undefined && webhook === undefined) {
     r.problems.push('audit: at least one sink (audit.file or audit.webhook) is required unless audit.level is None');
   }
@@ -236,6 +242,7 @@ function readAudit(r: Reader, raw: Raw): GatewayConfig['audit'] {
   return {
     level,
     failurePolicy: r.oneOf(a, 'failurePolicy', 'audit', { allowed: ['FailClosed', 'FailOpen'] as const, fallback: 'FailClosed' }),
+    maxResponseBodyBytes: r.number(a, 'maxResponseBodyBytes', 'audit', { fallback: DEFAULT_MAX_RESPONSE_BODY_BYTES, min: 1024, max: MAX_RESPONSE_BODY_BYTES }),
     ...(file === undefined ? {} : { file: {
       path: r.string(file, 'path', 'audit.file'),
       maxSizeMB: r.number(file, 'maxSizeMB', 'audit.file', { fallback: 100, min: 1, max: 100_000 }),

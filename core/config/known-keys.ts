@@ -21,7 +21,7 @@ export const GATEWAY_CONFIG_KEYS: KeyTree = {
   identity: { forwardAs: true, prefix: true },
   policy: { namespace: true, labelSelector: true, defaultAction: true, discovery: true },
   audit: {
-    level: true, failurePolicy: true,
+    level: true, failurePolicy: true, maxResponseBodyBytes: true,
     file: { path: true, maxSizeMB: true, maxFiles: true },
     webhook: { url: true, caFile: true, batchSize: true, flushIntervalMs: true },
     checkpointKeyFile: true,

@@ -3,7 +3,7 @@
 // decision then costs about the same with ten rules or ten thousand. A rule's masks and patterns
 // are compiled here too: a rule that does not compile is enforced as Deny (fail closed), with a
 // message naming the problem, instead of failing every request it matches.
-import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, PolicyRef, RecordingMode } from './model.ts';
+import type { Action, ApprovalSettings, EffectiveMask, MaskSettings, PolicyRef, RecordingMode, RuleAuditLevel } from './model.ts';
 import { effectiveMask, maskProblem, type MaskMerger } from './rule-mask.ts';
 
 /** The part of an AccessPolicy the gateway evaluates (the CRD carries more). */
@@ -38,6 +38,7 @@ export interface RuleSource {
   readonly approval?: ApprovalSettings;
   readonly mask?: MaskSettings;
   readonly recording?: RecordingMode;
+  readonly auditLevel?: RuleAuditLevel;
 }
 
 export interface CompiledRule {
@@ -60,6 +61,7 @@ export interface CompiledRule {
   readonly matched: PolicyRef;
   readonly reason: string;
   readonly recording: RecordingMode | undefined;
+  readonly auditLevel: RuleAuditLevel | undefined;
   readonly verbs: ReadonlySet<string> | undefined;
   readonly namespaces: ReadonlySet<string> | undefined;
   readonly names: ReadonlySet<string> | undefined;
@@ -129,10 +131,17 @@ export function policyKey(policy: PolicySource): string {
 
 let nextRuleId = 1;
 
+const RULE_AUDIT_LEVELS: ReadonlySet<unknown> = new Set<RuleAuditLevel>(['Metadata', 'Request', 'RequestResponse']);
+
+/** The CRD's enum says the same; this keeps a policy from outside it (no schema, an old CRD) from lowering or breaking the audit. */
+function auditLevelProblem(level: unknown): string | undefined {
+  return level === undefined || RULE_AUDIT_LEVELS.has(level) ? undefined : `auditLevel ${JSON.stringify(level)} is not one of Metadata, Request, RequestResponse`;
+}
+
 /** One rule, compiled: its sets, and its masks and patterns (a rule whose masks do not compile is a Deny). */
 export function compileRule(policy: PolicySource, rule: RuleSource, ruleIndex: number): CompiledRule {
   const match = rule.match ?? {};
-  const problem = maskProblem(rule.mask);
+  const problem = maskProblem(rule.mask) ?? auditLevelProblem(rule.auditLevel);
   const action = problem === undefined ? rule.action : 'Deny';
   return {
     id: nextRuleId++,
@@ -151,6 +160,7 @@ export function compileRule(policy: PolicySource, rule: RuleSource, ruleIndex: n
     matched: { namespace: policy.metadata.namespace ?? '', name: policy.metadata.name ?? '', rule: rule.name },
     reason: `rule "${rule.name}" of AccessPolicy ${policyKey(policy)}`,
     recording: rule.recording,
+    auditLevel: problem === undefined ? rule.auditLevel : undefined,
     verbs: asSet(match.verbs),
     namespaces: asSet(match.namespaces),
     names: asSet(match.names),

@@ -117,3 +117,33 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(compiled, input(oidcCaller('me')), 'Deny').matched?.rule).toBe('mine');
   });
 });
+
+describe('evaluatePolicy: per-rule audit levels', () => {
+  const levels = compilePolicies([
+    policy('audit', [{ group: { name: 'ops' } }], [
+      { ...rule('reads', 'Allow', { verbs: ['get', 'list'] }), auditLevel: 'Metadata' },
+      { ...rule('prod', 'Allow', { namespaces: ['prod'] }), auditLevel: 'RequestResponse' },
+      { ...rule('writes', 'Allow', { verbs: ['create', 'patch'] }), auditLevel: 'Request' },
+      { ...rule('no-exec', 'Deny', { verbs: ['create'], resources: ['pods/exec'] }), auditLevel: 'RequestResponse' },
+      rule('plain', 'Allow', { resources: ['leases'] }),
+    ]),
+  ]);
+  const ops = oidcCaller('op', {}, ['ops']);
+
+  it.each([
+    ['a read matches one rule at Metadata', request({ namespace: 'dev' }), 'Metadata'],
+    ['the strictest of every rule that lets the request through wins (a read in prod)', request({ namespace: 'prod' }), 'RequestResponse'],
+    ['a server-side apply: patch and create rules both count', request({ verb: 'patch', namespace: 'dev', alsoVerbs: [{ verb: 'create', why: 'apply' }] }), 'Request'],
+    ['a Deny rule names its own level', request({ verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'dev' }), 'RequestResponse'],
+    ['a rule without a level leaves the gateway\'s', request({ verb: 'update', resource: 'leases', apiGroup: '', namespace: 'dev' }), undefined],
+  ] as const)('%s', (_name, req, level) => {
+    expect(evaluatePolicy(levels, input(ops, req), 'Deny').auditLevel).toBe(level);
+  });
+
+  it('enforces a rule whose auditLevel is not a level as Deny, naming the problem', () => {
+    const broken = compilePolicies([policy('bad', [{ group: { name: 'ops' } }], [{ ...rule('quiet', 'Allow', {}), auditLevel: 'None' as 'Metadata' }])]);
+    const decision = evaluatePolicy(broken, input(ops, request()), 'Allow');
+    expect(decision.action).toBe('Deny');
+    expect(decision.message).toContain('auditLevel "None" is not one of Metadata, Request, RequestResponse');
+  });
+});

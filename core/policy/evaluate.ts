@@ -10,7 +10,7 @@
 // watch across all namespaces), or one without a single name (a list, a create). Allow rules keep
 // the exact reading, so they never allow such a request (docs/adr/0006).
 import { before, type CompiledPolicies, type CompiledRule, type ResourceIndex } from './compile.ts';
-import type { Action, AlsoVerb, Decision, DecisionInput, RecordingMode, RequestAttributes } from './model.ts';
+import type { Action, AlsoVerb, Decision, DecisionInput, RecordingMode, RequestAttributes, RuleAuditLevel } from './model.ts';
 import type { UserInfo } from '../identity.ts';
 
 const RANK: Record<Action, number> = { Deny: 3, RequireApproval: 2, Allow: 1 };
@@ -145,7 +145,7 @@ function combine(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], r
   let deciding: CompiledRule | undefined;
   for (const outcome of outcomes) {
     const restrictive = outcome.restrictive;
-    if (restrictive?.action === 'Deny') return ruleDecision(restrictive, outcome, { request });
+    if (restrictive?.action === 'Deny') return ruleDecision(restrictive, outcome, { request, auditLevel: restrictive.auditLevel });
     if (restrictive !== undefined) held ??= outcome;
     if (outcome.allow === undefined) unallowed ??= outcome;
     else deciding ??= outcome.allow;
@@ -170,12 +170,30 @@ function notAllowed(outcome: VerbOutcome): Decision {
 }
 
 /** The merged masks and strictest recording of every rule that lets the request through. */
-function lettingThrough(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], request: RequestAttributes): { request: RequestAttributes; mask: Decision['mask']; recording: RecordingMode | undefined } {
+function lettingThrough(policies: CompiledPolicies, outcomes: readonly VerbOutcome[], request: RequestAttributes): LettingThrough {
   const only = outcomes.length === 1 ? outcomes[0] : undefined;
   // The common case: one verb, one rule.
-  if (only !== undefined && only.more === undefined) return { request, mask: only.first?.mask, recording: only.first?.recording };
+  if (only !== undefined && only.more === undefined) return { request, mask: only.first?.mask, recording: only.first?.recording, auditLevel: only.first?.auditLevel };
   const passing = only === undefined ? [...new Set(outcomes.flatMap(passingOf))] : passingOf(only);
-  return { request, mask: policies.masks.merged(passing), recording: strictestRecording(passing) };
+  return { request, mask: policies.masks.merged(passing), recording: strictestRecording(passing), auditLevel: strictestAuditLevel(passing) };
+}
+
+interface LettingThrough {
+  readonly request: RequestAttributes;
+  readonly mask?: Decision['mask'];
+  readonly recording?: RecordingMode | undefined;
+  readonly auditLevel?: RuleAuditLevel | undefined;
+}
+
+const AUDIT_RANK: Record<RuleAuditLevel, number> = { Metadata: 1, Request: 2, RequestResponse: 3 };
+
+/** A request is audited as strictly as the strictest rule that matched it asks. */
+function strictestAuditLevel(rules: readonly CompiledRule[]): RuleAuditLevel | undefined {
+  let level: RuleAuditLevel | undefined;
+  for (const rule of rules) {
+    if (rule.auditLevel !== undefined && (level === undefined || AUDIT_RANK[rule.auditLevel] > AUDIT_RANK[level])) level = rule.auditLevel;
+  }
+  return level;
 }
 
 const RECORDING_RANK: Record<RecordingMode, number> = { None: 1, Optional: 2, Required: 3 };
@@ -203,7 +221,7 @@ function scopeHint(rule: CompiledRule, how: Reach, request: RequestAttributes): 
   return `the rule governs the name(s) ${list(rule.names)}, and the request names no single object: name one (kubectl get KIND NAME, or --field-selector metadata.name=NAME)`;
 }
 
-function ruleDecision(rule: CompiledRule, via: { also: AlsoVerb | undefined; reach: Reach }, extra: { request: RequestAttributes; mask?: Decision['mask']; recording?: RecordingMode | undefined }): Decision {
+function ruleDecision(rule: CompiledRule, via: { also: AlsoVerb | undefined; reach: Reach }, extra: LettingThrough): Decision {
   const on = via.also === undefined ? '' : ` (on ${via.also.verb}: ${via.also.why})`;
   const reason = on === '' ? rule.reason : `${rule.reason}${on}`;
   const hint = via.reach === 'exact' ? undefined : scopeHint(rule, via.reach, extra.request);
@@ -216,6 +234,7 @@ function ruleDecision(rule: CompiledRule, via: { also: AlsoVerb | undefined; rea
     ...(rule.approval === undefined ? {} : { approval: rule.approval }),
     ...(extra.mask === undefined ? {} : { mask: extra.mask }),
     ...(extra.recording === undefined ? {} : { recording: extra.recording }),
+    ...(extra.auditLevel === undefined ? {} : { auditLevel: extra.auditLevel }),
     reason,
   };
 }

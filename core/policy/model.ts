@@ -77,6 +77,9 @@ export interface EffectiveMask {
   readonly exempt: boolean;
 }
 
+/** The audit level a rule asks for the requests it matches (AccessPolicy rule `auditLevel`); it only ever raises the gateway's. */
+export type RuleAuditLevel = 'Metadata' | 'Request' | 'RequestResponse';
+
 /** Session recording for exec and attach (AccessPolicy rule `recording`). */
 export type RecordingMode = 'None' | 'Optional' | 'Required';
 
@@ -84,6 +87,8 @@ export interface Decision {
   readonly action: Action;
   /** The strictest recording mode of the rules that let the request through, if one sets it (Optional otherwise). */
   readonly recording?: RecordingMode;
+  /** The strictest audit level of the matching rules that set one (the deciding rule, and every rule that let the request through). */
+  readonly auditLevel?: RuleAuditLevel;
   /** The merged masks of the rules that let the request through, if any of them has one. */
   readonly mask?: EffectiveMask;
   /** Present when action is RequireApproval. */

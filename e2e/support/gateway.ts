@@ -7,7 +7,7 @@ export type TestGateway = LocalGateway;
 
 export async function startTestGateway(options: {
   name: string; policyNamespace: string; defaultAction?: 'Allow' | 'Deny'; auditWebhookUrl?: string; checkpointKeyFile?: string; namespace?: string; maxHeldApprovalsPerCaller?: number;
-  auditLevel?: 'None' | 'Metadata' | 'Request'; limits?: Readonly<Record<string, unknown>>; discovery?: 'AllAuthenticated' | 'Policy';
+  auditLevel?: 'None' | 'Metadata' | 'Request' | 'RequestResponse'; auditMaxResponseBodyBytes?: number; limits?: Readonly<Record<string, unknown>>; discovery?: 'AllAuthenticated' | 'Policy';
   identity?: { forwardAs: 'Caller' | 'GatewayOnly'; prefix?: string }; serviceAccountAudiences?: readonly string[];
 }): Promise<TestGateway> {
   const dir = inject('clusterDir');

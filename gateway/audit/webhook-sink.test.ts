@@ -146,6 +146,28 @@ describe('webhook sink', () => {
     expect(receiver.posts.flat()).toEqual(['audit-1', 'audit-2', 'audit-3', 'audit-5']);
   });
 
+  it('bounds the queue by bytes too: large (RequestResponse) records are refused before they pile up in memory', async () => {
+    receiver.script = ['hang'];
+    const big = (i: number): ReturnType<typeof sampleRecord> => sampleRecord(i, { level: 'RequestResponse', responseObject: { blob: 'x'.repeat(40_000) }, responseBody: { bytes: 40_000, complete: true } });
+    const s = sink({ batchSize: 1, maxQueue: 1000, maxQueueBytes: 100_000 });
+    const accepted = [1, 2].map((i) => s.write(big(i)));
+    await expect.poll(() => receiver.posts.length).toBe(1);
+    const refused = await s.write(big(3)).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'queue_full', message: expect.stringContaining('bytes') as unknown });
+    // A small record still fits.
+    const small = s.write(sampleRecord(4));
+    receiver.release();
+    await Promise.all([...accepted, small]);
+    expect(receiver.posts.flat()).toEqual(['audit-1', 'audit-2', 'audit-4']);
+  });
+
+  it('keeps each POST near maxBatchBytes however many records a batch may hold', async () => {
+    const s = sink({ batchSize: 100, flushIntervalMs: 10, maxBatchBytes: 100_000 });
+    const big = (i: number): ReturnType<typeof sampleRecord> => sampleRecord(i, { level: 'RequestResponse', responseObject: { blob: 'x'.repeat(40_000) }, responseBody: { bytes: 40_000, complete: true } });
+    await Promise.all([1, 2, 3, 4, 5].map((i) => s.write(big(i))));
+    expect(receiver.posts).toEqual([['audit-1', 'audit-2'], ['audit-3', 'audit-4'], ['audit-5']]);
+  });
+
   it('flushes everything on close, then rejects writes', async () => {
     const s = sink({ batchSize: 100, flushIntervalMs: 60_000 });
     const writes = [1, 2, 3].map((i) => s.write(sampleRecord(i)));

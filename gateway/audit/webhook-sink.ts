@@ -31,6 +31,14 @@ export interface WebhookSinkOptions {
   readonly flushIntervalMs?: number;
   /** Records accepted and not yet acknowledged, at most (default 10000); beyond, writes reject. */
   readonly maxQueue?: number;
+  /**
+   * Bytes of records accepted and not yet acknowledged, at most (default 64 MiB); beyond, writes
+   * reject. Records at level RequestResponse carry response bodies: counting them alone would let
+   * a slow receiver hold thousands of them in memory.
+   */
+  readonly maxQueueBytes?: number;
+  /** A POST is sent once it holds this many bytes, even with fewer than batchSize records (default 4 MiB; one record may exceed it). */
+  readonly maxBatchBytes?: number;
   /** Per attempt (default 10000 ms). */
   readonly timeoutMs?: number;
   readonly retry?: {
@@ -57,6 +65,8 @@ interface Settings {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueue: number;
+  readonly maxQueueBytes: number;
+  readonly maxBatchBytes: number;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
@@ -102,6 +112,8 @@ function settingsFrom(options: WebhookSinkOptions): Settings {
     batchSize: positive(options.batchSize, 'batchSize', 100),
     flushIntervalMs: positive(options.flushIntervalMs, 'flushIntervalMs', 1000),
     maxQueue: positive(options.maxQueue, 'maxQueue', 10_000),
+    maxQueueBytes: positive(options.maxQueueBytes, 'maxQueueBytes', 64 * 1024 * 1024),
+    maxBatchBytes: positive(options.maxBatchBytes, 'maxBatchBytes', 4 * 1024 * 1024),
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', 10_000),
     maxAttempts: positive(options.retry?.maxAttempts, 'retry.maxAttempts', 5),
     initialDelayMs: positive(options.retry?.initialDelayMs, 'retry.initialDelayMs', 100),
@@ -122,6 +134,8 @@ export class WebhookSink implements AuditSink {
   readonly #settings: Settings;
   readonly #queue: Pending[] = [];
   #inFlight = 0;
+  /** Bytes of the lines queued and in flight. */
+  #bytes = 0;
   #sending = false;
   #flushNow = false;
   #closed = false;
@@ -151,8 +165,14 @@ export class WebhookSink implements AuditSink {
         `the webhook audit queue is full (${this.#settings.maxQueue} records not yet acknowledged by ${this.#settings.url.origin})`));
     }
     const entry = chainedLine(this.#head, record);
+    // One record larger than the bound still goes when nothing else waits (it cannot wait for room).
+    if (this.queueDepth() > 0 && this.#bytes + entry.line.length > this.#settings.maxQueueBytes) {
+      return Promise.reject(new AuditSinkError('queue_full', this.name,
+        `the webhook audit queue is full (${this.#bytes} bytes of records not yet acknowledged by ${this.#settings.url.origin}; the bound is ${this.#settings.maxQueueBytes} bytes)`));
+    }
     this.#head = { seq: entry.seq, hash: entry.hash };
     this.#sinceCheckpoint += 1;
+    this.#bytes += entry.line.length;
     const accepted = new Promise<void>((resolve, reject) => { this.#queue.push({ line: entry.line, resolve, reject }); });
     if (this.#sinceCheckpoint >= this.#settings.checkpointEvery) this.#appendCheckpoint();
     this.#schedule();
@@ -165,7 +185,9 @@ export class WebhookSink implements AuditSink {
     const checkpoint = buildCheckpoint(this.#head, { timestamp: new Date(), ...(signer === undefined ? {} : { signer }) });
     this.#head = { seq: checkpoint.seq, hash: checkpoint.hash };
     this.#sinceCheckpoint = 0;
-    this.#queue.push({ line: canonicalJson(checkpoint), resolve: () => undefined, reject: () => undefined });
+    const line = canonicalJson(checkpoint);
+    this.#bytes += line.length;
+    this.#queue.push({ line, resolve: () => undefined, reject: () => undefined });
   }
 
   /** Sends everything queued (retrying as usual), then resolves; later writes reject. */
@@ -202,10 +224,11 @@ export class WebhookSink implements AuditSink {
     const { batchSize } = this.#settings;
     while (this.#queue.length > 0 && (this.#queue.length >= batchSize || this.#flushNow || this.#closed)) {
       this.#flushNow = false;
-      const batch = this.#queue.splice(0, batchSize);
+      const batch = this.#queue.splice(0, this.#batchLength());
       this.#inFlight = batch.length;
       await this.#deliver(batch);
       this.#inFlight = 0;
+      for (const p of batch) this.#bytes -= p.line.length;
     }
     this.#sending = false;
     if (this.#queue.length === 0) {
@@ -213,6 +236,19 @@ export class WebhookSink implements AuditSink {
     } else {
       this.#schedule();
     }
+  }
+
+  /** How many queued records the next POST takes: up to batchSize, and up to maxBatchBytes (at least one). */
+  #batchLength(): number {
+    const { batchSize, maxBatchBytes } = this.#settings;
+    let bytes = 0;
+    let count = 0;
+    for (const p of this.#queue) {
+      if (count >= batchSize || (count > 0 && bytes + p.line.length > maxBatchBytes)) break;
+      bytes += p.line.length;
+      count += 1;
+    }
+    return count;
   }
 
   async #deliver(batch: readonly Pending[]): Promise<void> {

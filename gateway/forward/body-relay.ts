@@ -21,6 +21,8 @@ export interface BodyRelayInput {
   readonly onEnd: () => void;
   /** The rewriter failed: the caller cuts the response (never the rest unrewritten). */
   readonly onError: (error: Error) => void;
+  /** Sees every byte as it goes to the client, after the rewrite (the audit level RequestResponse). */
+  readonly tap?: ((bytes: Buffer) => void) | undefined;
 }
 
 /** Whether a rewriter (the masker) can read this answer: uncompressed JSON. */
@@ -35,12 +37,13 @@ const BATCH_BYTES = 64 * 1024;
 
 /** Starts relaying; returns what is held back (with holdLast), for the final write. */
 export function relayBody(input: BodyRelayInput): () => Buffer | undefined {
-  const { from, to, rewriter } = input;
+  const { from, to, rewriter, tap } = input;
   let held: Buffer | undefined;
   let failed = false;
   let waiting = false;
   const write = (bytes: Buffer): void => {
     if (bytes.length === 0) return;
+    tap?.(bytes);
     let out = bytes;
     if (input.holdLast) {
       const previous = held;

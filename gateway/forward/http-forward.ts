@@ -48,6 +48,8 @@ export interface ForwardInput {
   readonly body?: ReadBody;
   /** Rewrites the response body (masking); the response must then be JSON, or it is refused. */
   readonly rewriter?: BodyRewriter;
+  /** Called with the upstream's answer before its body is relayed; what it returns sees every byte the client gets (after the rewrite). */
+  readonly tapResponse?: (response: IncomingMessage) => (bytes: Buffer) => void;
   /** The gateway's own warnings, added to the API server's as `Warning: 299 - "…"` headers. */
   readonly warnings?: readonly string[];
 }
@@ -127,7 +129,7 @@ export function forwardHttp(input: ForwardInput): Promise<ForwardOutcome> {
       // the final audit record is durable before the client has the whole answer, the last piece is
       // held back until beforeEnd resolves. Long-running responses (watch, logs -f) flow unheld.
       const held = relayBody({
-        from: upstreamResponse, to: res, rewriter, holdLast: !input.longRunning,
+        from: upstreamResponse, to: res, rewriter, holdLast: !input.longRunning, tap: input.tapResponse?.(upstreamResponse),
         onEnd: () => {
           (input.beforeEnd ?? (() => Promise.resolve()))(code).then(
             () => { res.end(held()); settle({ code }); },

@@ -94,8 +94,8 @@ function digest(body: Buffer, omitted: string): { omitted: string; bytes: number
 
 let defaultProtobufDecoder: ProtobufBodyDecoder | undefined;
 
-/** Decodes with the checked-in schema, created on the first protobuf body (audit level Request only). */
-function decodeProtobuf(body: Buffer): unknown {
+/** Decodes with the checked-in schema, created on the first protobuf body (audit levels Request and RequestResponse only). */
+export function decodeProtobuf(body: Buffer): unknown {
   defaultProtobufDecoder ??= createProtobufBodyDecoder();
   return defaultProtobufDecoder(body);
 }

@@ -53,13 +53,22 @@ export function auditSinks(spec: Spec): readonly AuditSink[] {
   return spec.audit?.sinks ?? [{ file: { path: DEFAULT_AUDIT_FILE } }];
 }
 
+/** The level, failure policy and response cap, with the CRD's defaults (the cap: the gateway's own). */
+function auditSettings(spec: Spec): Record<string, unknown> {
+  const audit = spec.audit;
+  return {
+    level: audit?.level ?? 'Metadata',
+    failurePolicy: audit?.failurePolicy ?? 'FailClosed',
+    ...(audit?.maxResponseBodyBytes === undefined ? {} : { maxResponseBodyBytes: audit.maxResponseBodyBytes }),
+  };
+}
+
 function renderAudit(spec: Spec): Record<string, unknown> {
   const sinks = auditSinks(spec);
   const file = sinks.find((s) => s.file !== undefined)?.file;
   const webhook = sinks.find((s) => s.webhook !== undefined)?.webhook;
   return {
-    level: spec.audit?.level ?? 'Metadata',
-    failurePolicy: spec.audit?.failurePolicy ?? 'FailClosed',
+    ...auditSettings(spec),
     ...(file === undefined ? {} : { file: { path: file.path, maxSizeMB: file.maxSizeMB ?? 100, maxFiles: file.maxFiles ?? 10 } }),
     ...(webhook === undefined ? {} : { webhook: {
       url: webhook.url,
