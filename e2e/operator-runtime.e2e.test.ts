@@ -273,7 +273,7 @@ describe('a controller on a real ConfigMap informer', () => {
     const syncMs = Date.now() - grantedAt;
     await waitFor('the existing object reconciled', () => of(seen, `${ns.name}/present`).length > 0);
     const restarts = lines.filter((l) => l.msg.startsWith('informer stopped'));
-    expect(restarts[0]).toMatchObject({ level: 40, informer: 'configmaps', error: 'HTTP 403 Forbidden: configmaps is forbidden: User "system:serviceaccount:' + ns.name + ':reader" cannot list resource "configmaps" in API group "" in the namespace "' + ns.name + '"' });
+    expect(restarts[0]).toMatchObject({ level: 40, informer: 'configmaps', err: 'HTTP 403 Forbidden: configmaps is forbidden: User "system:serviceaccount:' + ns.name + ':reader" cannot list resource "configmaps" in API group "" in the namespace "' + ns.name + '"' });
     process.stderr.write(`[runtime e2e] ${restarts.length} informer restarts on 403; synced ${syncMs} ms after the grant\n`);
   });
 

@@ -69,7 +69,7 @@ async function heldRequest(cp: ControlPlane, admin: Record<string, string>, befo
 export async function approvalScene({ cp, gw, ci, demoDir }: Scene): Promise<void> {
   const admin = { KUBECONFIG: cp.kubeconfig };
   await kubectl(cp, ['create', 'deployment', 'api', '--image=registry.example/api:1', '--replicas=3', '-n', 'payments'], admin);
-  const alice = { KUBECONFIG: await aliceKubeconfig(cp, admin, demoDir), PATH: `${join(repoRoot, 'operator', 'cli', 'bin')}:${process.env['PATH'] ?? ''}` };
+  const alice = { KUBECONFIG: await aliceKubeconfig(cp, admin, demoDir), PATH: `${join(repoRoot, 'plugin', 'bin')}:${process.env['PATH'] ?? ''}` };
   const before = new Set((await listRequests(cp, admin)).map(([n]) => n ?? ''));
   console.log(`\n${bold('Just-in-time approval:')} the CI job scales payments/api to 0; policy rule "scale-needs-approval" holds it`);
   console.log(bold('$ kubectl scale deployment api --replicas=0 -n payments   # (CI, through the gateway: waits)'));

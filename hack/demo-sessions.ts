@@ -52,7 +52,7 @@ export async function sessionScene({ cp, gw, ci }: Scene): Promise<void> {
   await show("kubectl exec shell -n payments -- sh -c 'echo deploying 1.2.3; echo using key sk-live-4f9a2c'", cp.kubectlPath,
     ['exec', 'shell', '-n', 'payments', '--', 'sh', '-c', 'echo deploying 1.2.3; echo using key sk-live-4f9a2c'], { KUBECONFIG: ci });
   for (let i = 0; i < 100 && (await recordedCount(gw)) === before; i++) await new Promise((r) => setTimeout(r, 50));
-  const plugin = join(repoRoot, 'operator', 'cli', 'kubectl-airlock.ts');
+  const plugin = join(repoRoot, 'plugin', 'kubectl-airlock.ts');
   const list = await show(`kubectl airlock sessions --recordings ${gw.recordingDir}`, process.execPath, [plugin, 'sessions', '--recordings', gw.recordingDir]);
   const id = list.trim().split('\n').at(-1)?.split(/\s+/)[0] ?? '';
   await show(`kubectl airlock replay ${id} --recordings ${gw.recordingDir}`, process.execPath, [plugin, 'replay', id, '--recordings', gw.recordingDir]);

@@ -39,7 +39,7 @@ async function env(): Promise<void> {
   console.log(`export KUBECONFIG=${cp.kubeconfig}`);
   // The pinned kubectl; the plugin's launchers (`kubectl airlock`, `kubectl approve`); and the
   // project's Node 24, so that `node FILE.ts` works in this shell whatever the machine's Node is.
-  console.log(`export PATH=${[cp.binDir, join(repoRoot, 'operator', 'cli', 'bin'), join(repoRoot, 'node_modules', '.bin')].join(':')}:$PATH`);
+  console.log(`export PATH=${[cp.binDir, join(repoRoot, 'plugin', 'bin'), join(repoRoot, 'node_modules', '.bin')].join(':')}:$PATH`);
 }
 
 async function logs(component = 'supervisor'): Promise<void> {
