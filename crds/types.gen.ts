@@ -146,7 +146,7 @@ export interface AccessGatewaySpec {
     }[];
   };
   /**
-   * The names the gateway asks the API server to act as. Caller (the default) forwards the caller's own username and groups, so RBAC bound to them works through the gateway and equally without it (a ServiceAccount's automounted token sent straight to the API server). GatewayOnly forwards every username, group and uid behind prefix, a name the API server never gives by itself: RBAC bound to those names (e.g. User airlock:airlock-system:ci-gateway:system:serviceaccount:ci:deployer) is honoured only for requests through this gateway. Policies match the caller's true identity either way.
+   * The names the gateway asks the API server to act as. Caller (the default) forwards the caller's own username and groups, so RBAC bound to them works through the gateway and equally without it (a ServiceAccount's automounted token sent straight to the API server). GatewayOnly forwards every username, group and uid behind prefix, a name the API server never gives by itself: RBAC bound to those names (e.g. User airlock:platform:ci-gateway:system:serviceaccount:ci:deployer) is honoured only for requests through this gateway. Policies match the caller's true identity either way.
    */
   identity?: {
     /**
