@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createServer } from 'node:net';
+import { freePort } from './gateway-process.ts';
 import { OPERATOR_NODE_FLAGS } from '../operator/runtime-flags.ts';
 
 export const SCALE_NS = 'scale';
@@ -112,16 +112,6 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
-    });
-  });
-}
 
 const children = new Set<number>();
 process.once('exit', () => { for (const pid of children) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ } } });

@@ -1,6 +1,7 @@
 // Every key the gateway's configuration has, as a tree: the one list the parser checks a file
 // against (an unknown key is a problem, with the closest known key suggested, so `listen.prot: 0`
 // is not silently a default port) and the README's table is checked against.
+import { editDistance } from '../edit-distance.ts';
 
 /** A key with a value (`true`), an object of keys, a list of such objects (`[tree]`), or a free map (`'map'`). */
 export type KeyTree = { readonly [key: string]: true | 'map' | KeyTree | readonly [KeyTree] };
@@ -47,23 +48,8 @@ export function keyPaths(tree: KeyTree, prefix = ''): string[] {
   });
 }
 
-/** Levenshtein distance, for the suggestion. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
 function suggestion(key: string, known: readonly string[]): string {
-  const ranked = known.map((k) => ({ k, d: distance(key, k) })).sort((x, y) => x.d - y.d);
+  const ranked = known.map((k) => ({ k, d: editDistance(key, k, { ignoreCase: true }) })).sort((x, y) => x.d - y.d);
   const best = ranked[0];
   return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best.k}"?` : `; known keys here: ${known.join(', ')}`;
 }

@@ -1,5 +1,6 @@
 // The operator's settings from its environment (config/manager/manager.yaml sets them).
 import { parseDuration } from '../../core/duration.ts';
+import { editDistance } from '../../core/edit-distance.ts';
 
 export interface ListenAddress {
   readonly host: string | undefined;
@@ -108,20 +109,6 @@ function misspelt(env: Readonly<Record<string, string | undefined>>): string[] {
     const near = known.find((n) => editDistance(k, n) <= 2);
     return near === undefined ? [] : [`${k} is not a setting; did you mean ${near}?`];
   });
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
 }
 
 /** The settings, or a SettingsError listing every problem at once. */
